@@ -1,0 +1,335 @@
+package backend
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Toggle is a three-way switch for features whose default depends on the
+// backend: ToggleDefault (the zero value) lets the library choose, ToggleOn
+// requires the feature (ErrUnsupported where the backend lacks it) and
+// ToggleOff disables it.
+type Toggle int8
+
+// Toggle values.
+const (
+	ToggleDefault Toggle = iota
+	ToggleOn
+	ToggleOff
+)
+
+// Acks is how many replicas must acknowledge a produce before it counts as
+// delivered.
+type Acks int8
+
+// Acks values. The zero value is AcksAll.
+const (
+	// AcksAll waits for every in-sync replica (acks=all, -1). Default.
+	AcksAll Acks = iota
+	// AcksLeader waits for the partition leader only (acks=1).
+	AcksLeader
+	// AcksNone does not wait for any acknowledgement (acks=0). Offsets of
+	// delivered messages are then unknown.
+	AcksNone
+)
+
+// Compression is the codec used for produced batches.
+type Compression int8
+
+// Compression codecs. The zero value is CompressionNone on every backend.
+const (
+	CompressionNone Compression = iota
+	CompressionGzip
+	CompressionSnappy
+	CompressionLZ4
+	CompressionZstd
+)
+
+// String returns the codec's name as Kafka spells it in compression.type.
+func (c Compression) String() string {
+	switch c {
+	case CompressionNone:
+		return "none"
+	case CompressionGzip:
+		return "gzip"
+	case CompressionSnappy:
+		return "snappy"
+	case CompressionLZ4:
+		return "lz4"
+	case CompressionZstd:
+		return "zstd"
+	}
+	return "unknown"
+}
+
+// Partitioner is the hash that maps a message key to a partition. The root
+// package computes the partition for keyed messages, so that every backend
+// puts a key in the same partition.
+type Partitioner int8
+
+// Partitioners. The zero value is PartitionerMurmur2.
+const (
+	// PartitionerMurmur2 is the Java client's default:
+	// toPositive(murmur2(key)) % partitions. franz-go's default, librdkafka's
+	// murmur2_random.
+	PartitionerMurmur2 Partitioner = iota
+	// PartitionerCRC32 is librdkafka's default consistent_random:
+	// crc32(key) % partitions.
+	PartitionerCRC32
+	// PartitionerFNV1a is Sarama's default: abs(fnv1a32(key)) % partitions.
+	PartitionerFNV1a
+)
+
+// String returns the partitioner's librdkafka name.
+func (p Partitioner) String() string {
+	switch p {
+	case PartitionerMurmur2:
+		return "murmur2_random"
+	case PartitionerCRC32:
+		return "consistent_random"
+	case PartitionerFNV1a:
+		return "fnv1a_random"
+	}
+	return "unknown"
+}
+
+// OffsetReset is what a consumer does when it has no committed offset for a
+// partition, or its offset is out of range.
+type OffsetReset int8
+
+// OffsetReset values. The zero value is OffsetResetLatest, Kafka's default.
+const (
+	// OffsetResetLatest starts at the end of the partition. Default.
+	OffsetResetLatest OffsetReset = iota
+	// OffsetResetEarliest starts at the beginning of the partition.
+	OffsetResetEarliest
+	// OffsetResetNone fails instead of choosing an offset.
+	OffsetResetNone
+)
+
+// IsolationLevel controls whether a consumer sees records of open and
+// aborted transactions.
+type IsolationLevel int8
+
+// IsolationLevel values. The zero value is ReadUncommitted, Kafka's default.
+const (
+	ReadUncommitted IsolationLevel = iota
+	ReadCommitted
+)
+
+// Assignor is a partition assignment strategy for consumer groups.
+type Assignor string
+
+// Assignors, named as in partition.assignment.strategy.
+const (
+	AssignorRange             Assignor = "range"
+	AssignorRoundRobin        Assignor = "roundrobin"
+	AssignorSticky            Assignor = "sticky"
+	AssignorCooperativeSticky Assignor = "cooperative-sticky"
+)
+
+// Cooperative reports whether the assignor uses incremental (cooperative)
+// rebalancing.
+func (a Assignor) Cooperative() bool { return a == AssignorCooperativeSticky }
+
+// SecurityProtocol is security.protocol.
+type SecurityProtocol string
+
+// Security protocols. The zero value means PLAINTEXT.
+const (
+	Plaintext     SecurityProtocol = "PLAINTEXT"
+	SSL           SecurityProtocol = "SSL"
+	SASLPlaintext SecurityProtocol = "SASL_PLAINTEXT"
+	SASLSSL       SecurityProtocol = "SASL_SSL"
+)
+
+// UsesTLS reports whether the protocol encrypts the connection.
+func (p SecurityProtocol) UsesTLS() bool { return p == SSL || p == SASLSSL }
+
+// UsesSASL reports whether the protocol authenticates with SASL.
+func (p SecurityProtocol) UsesSASL() bool { return p == SASLPlaintext || p == SASLSSL }
+
+// SASLMechanism is sasl.mechanism.
+type SASLMechanism string
+
+// SASL mechanisms.
+const (
+	SASLPlain        SASLMechanism = "PLAIN"
+	SASLScramSHA256  SASLMechanism = "SCRAM-SHA-256"
+	SASLScramSHA512  SASLMechanism = "SCRAM-SHA-512"
+)
+
+// Security configures encryption and authentication. The zero value is
+// PLAINTEXT with no authentication.
+type Security struct {
+	// Protocol is security.protocol. Default PLAINTEXT.
+	Protocol SecurityProtocol
+	// Mechanism is sasl.mechanism. Default PLAIN when Protocol uses SASL.
+	Mechanism SASLMechanism
+	// Username and Password are sasl.username and sasl.password.
+	Username string
+	Password string
+	// CAFile is ssl.ca.location: PEM file of the CAs that sign the brokers'
+	// certificates. Empty means the system roots.
+	CAFile string
+	// CertFile and KeyFile are ssl.certificate.location and
+	// ssl.key.location: the client's certificate and key (PEM) for mutual TLS.
+	CertFile string
+	KeyFile  string
+	// KeyPassword is ssl.key.password, for an encrypted KeyFile.
+	KeyPassword string
+	// SkipHostnameVerification turns off checking the broker's hostname
+	// against its certificate
+	// (ssl.endpoint.identification.algorithm=none). The certificate chain is
+	// still verified. Default false: hostnames are verified.
+	SkipHostnameVerification bool
+}
+
+// Redacted returns a copy safe to log: the password and key password are
+// replaced by "[redacted]" when set.
+func (s Security) Redacted() Security {
+	if s.Password != "" {
+		s.Password = "[redacted]"
+	}
+	if s.KeyPassword != "" {
+		s.KeyPassword = "[redacted]"
+	}
+	return s
+}
+
+// Defaults of the client settings, shared by every backend.
+const (
+	DefaultLinger                 = 5 * time.Millisecond
+	DefaultBatchSize              = 1_000_000
+	DefaultMaxMessageBytes        = 1_000_000
+	DefaultDeliveryTimeout        = 120 * time.Second
+	DefaultMaxInFlight            = 5
+	DefaultMaxBufferedMessages    = 100_000
+	DefaultMaxBufferedBytes       = 1 << 30
+	DefaultRequestTimeout         = 30 * time.Second
+	DefaultSessionTimeout         = 45 * time.Second
+	DefaultHeartbeatInterval      = 3 * time.Second
+	DefaultMaxPollInterval        = 300 * time.Second
+	DefaultAutoCommitInterval     = 5 * time.Second
+	DefaultFetchMinBytes          = 1
+	DefaultFetchMaxBytes          = 52_428_800
+	DefaultMaxPartitionFetchBytes = 1_048_576
+	DefaultFetchMaxWait           = 500 * time.Millisecond
+	DefaultTransactionTimeout     = 60 * time.Second
+)
+
+// ClientConfig holds what producers, consumers and admins share. The zero
+// value is valid apart from BootstrapServers, which is required.
+type ClientConfig struct {
+	// BootstrapServers is bootstrap.servers: "host:port" addresses used to
+	// discover the cluster. Required.
+	BootstrapServers []string
+	// ClientID is client.id, sent to brokers and shown in group
+	// descriptions. Default "kafkaclient".
+	ClientID string
+	// Security is encryption and authentication. Default PLAINTEXT.
+	Security Security
+	// RequestTimeout bounds one request to a broker (request.timeout.ms,
+	// socket.timeout.ms). Default 30s.
+	RequestTimeout time.Duration
+	// Logger receives the client's logs. Default: discard.
+	Logger *slog.Logger
+	// BackendOptions are settings passed to the backend unchanged, keyed by
+	// the backend's own name for them (librdkafka property names for
+	// confluent). A backend rejects keys it does not know. They come from
+	// config-map keys prefixed with the backend's name and a dot, such as
+	// "confluent.socket.keepalive.enable".
+	BackendOptions map[string]string
+}
+
+// ProducerConfig configures a producer. The zero value of every field means
+// the default its doc names.
+type ProducerConfig struct {
+	ClientConfig
+
+	// Acks is acks. Default AcksAll.
+	Acks Acks
+	// Idempotence is enable.idempotence. Default: on where the backend
+	// supports it (it needs AcksAll). ToggleOn on a backend without it is
+	// ErrUnsupported.
+	Idempotence Toggle
+	// Retries is retries: how many times a failed produce request is
+	// retried. 0 means the default, retry until DeliveryTimeout; a negative
+	// value disables retries.
+	Retries int
+	// DeliveryTimeout is delivery.timeout.ms: how long a message may wait,
+	// retries included, before its delivery fails. Default 120s.
+	DeliveryTimeout time.Duration
+	// MaxInFlight is max.in.flight.requests.per.connection. Default 5.
+	MaxInFlight int
+	// BatchSize is batch.size: the most bytes in one partition's batch.
+	// Default 1000000.
+	BatchSize int
+	// Linger is linger.ms: how long to wait for more messages before
+	// sending a batch. 0 means the default, 5ms; a negative value sends at
+	// once.
+	Linger time.Duration
+	// MaxBufferedMessages is queue.buffering.max.messages: how many
+	// messages may wait for delivery before Produce blocks. Default 100000.
+	MaxBufferedMessages int
+	// MaxBufferedBytes is queue.buffering.max.kbytes in bytes. Default 1 GiB.
+	MaxBufferedBytes int64
+	// MaxMessageBytes is message.max.bytes: the largest message the
+	// producer sends; larger ones fail at once with MESSAGE_TOO_LARGE.
+	// Default 1000000.
+	MaxMessageBytes int
+	// Compression is compression.type. Default CompressionNone.
+	Compression Compression
+	// Partitioner is partitioner: the key hash. Default murmur2, like the
+	// Java client.
+	Partitioner Partitioner
+	// TransactionalID is transactional.id. Setting it makes the producer
+	// transactional (and idempotent).
+	TransactionalID string
+	// TransactionTimeout is transaction.timeout.ms. Default 60s.
+	TransactionTimeout time.Duration
+}
+
+// ConsumerConfig configures a consumer. The zero value of every field means
+// the default its doc names.
+type ConsumerConfig struct {
+	ClientConfig
+
+	// GroupID is group.id. Required for Subscribe and for committing.
+	GroupID string
+	// GroupInstanceID is group.instance.id, for static membership.
+	GroupInstanceID string
+	// AutoOffsetReset is auto.offset.reset. Default latest.
+	AutoOffsetReset OffsetReset
+	// DisableAutoCommit is enable.auto.commit=false. By default offsets of
+	// messages returned by Poll are committed every AutoCommitInterval and
+	// on Close.
+	DisableAutoCommit bool
+	// AutoCommitInterval is auto.commit.interval.ms. Default 5s.
+	AutoCommitInterval time.Duration
+	// SessionTimeout is session.timeout.ms. Default 45s.
+	SessionTimeout time.Duration
+	// HeartbeatInterval is heartbeat.interval.ms. Default 3s.
+	HeartbeatInterval time.Duration
+	// MaxPollInterval is max.poll.interval.ms, the rebalance timeout.
+	// Default 300s.
+	MaxPollInterval time.Duration
+	// FetchMinBytes is fetch.min.bytes. Default 1.
+	FetchMinBytes int
+	// FetchMaxBytes is fetch.max.bytes. Default 52428800.
+	FetchMaxBytes int
+	// MaxPartitionFetchBytes is max.partition.fetch.bytes. Default 1048576.
+	MaxPartitionFetchBytes int
+	// FetchMaxWait is fetch.wait.max.ms. Default 500ms.
+	FetchMaxWait time.Duration
+	// Assignors is partition.assignment.strategy, in preference order.
+	// Default [range], which every backend supports.
+	Assignors []Assignor
+	// IsolationLevel is isolation.level. Default read_uncommitted.
+	IsolationLevel IsolationLevel
+}
+
+// AdminConfig configures an admin client.
+type AdminConfig struct {
+	ClientConfig
+}

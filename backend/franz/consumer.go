@@ -1,0 +1,421 @@
+package franz
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/kafkaclient/kafkaclient/backend"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+type consumer struct {
+	cfg   backend.ConsumerConfig
+	hooks backend.ConsumerHooks
+	base  []kgo.Opt
+
+	mu     sync.Mutex
+	cl     *kgo.Client // created by the first Subscribe or Assign
+	adm    *kadm.Client
+	topics map[string]bool
+	group  bool
+	// assigned is the manual assignment.
+	assigned map[string]map[int32]kgo.Offset
+}
+
+func (franzBackend) NewConsumer(cfg backend.ConsumerConfig, hooks backend.ConsumerHooks) (backend.Consumer, error) {
+	opts, err := clientOpts(cfg.ClientConfig)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts,
+		kgo.FetchMinBytes(int32(cfg.FetchMinBytes)),
+		kgo.FetchMaxBytes(int32(cfg.FetchMaxBytes)),
+		kgo.FetchMaxPartitionBytes(int32(cfg.MaxPartitionFetchBytes)),
+		kgo.FetchMaxWait(cfg.FetchMaxWait),
+		kgo.ConsumeResetOffset(resetOffset(cfg.AutoOffsetReset)),
+	)
+	if cfg.IsolationLevel == backend.ReadCommitted {
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	} else {
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadUncommitted()))
+	}
+	return &consumer{cfg: cfg, hooks: hooks, base: opts}, nil
+}
+
+func resetOffset(r backend.OffsetReset) kgo.Offset {
+	switch r {
+	case backend.OffsetResetEarliest:
+		return kgo.NewOffset().AtStart()
+	case backend.OffsetResetNone:
+		return kgo.NoResetOffset()
+	}
+	return kgo.NewOffset().AtEnd()
+}
+
+func (c *consumer) groupOpts(topics []string) []kgo.Opt {
+	cfg := c.cfg
+	opts := []kgo.Opt{
+		kgo.ConsumerGroup(cfg.GroupID),
+		kgo.ConsumeTopics(topics...),
+		kgo.SessionTimeout(cfg.SessionTimeout),
+		kgo.HeartbeatInterval(cfg.HeartbeatInterval),
+		kgo.RebalanceTimeout(cfg.MaxPollInterval),
+		kgo.OnPartitionsAssigned(c.onAssigned),
+		kgo.OnPartitionsRevoked(c.onRevoked),
+		kgo.OnPartitionsLost(c.onLost),
+	}
+	if cfg.DisableAutoCommit {
+		opts = append(opts, kgo.DisableAutoCommit())
+	} else {
+		opts = append(opts, kgo.AutoCommitInterval(cfg.AutoCommitInterval))
+	}
+	if cfg.GroupInstanceID != "" {
+		opts = append(opts, kgo.InstanceID(cfg.GroupInstanceID))
+	}
+	var bals []kgo.GroupBalancer
+	for _, a := range cfg.Assignors {
+		switch a {
+		case backend.AssignorRange:
+			bals = append(bals, kgo.RangeBalancer())
+		case backend.AssignorRoundRobin:
+			bals = append(bals, kgo.RoundRobinBalancer())
+		case backend.AssignorSticky:
+			bals = append(bals, kgo.StickyBalancer())
+		case backend.AssignorCooperativeSticky:
+			bals = append(bals, kgo.CooperativeStickyBalancer())
+		}
+	}
+	return append(opts, kgo.Balancers(bals...))
+}
+
+func toTPs(m map[string][]int32) []backend.TopicPartition {
+	var out []backend.TopicPartition
+	for t, ps := range m {
+		for _, p := range ps {
+			out = append(out, backend.TopicPartition{Topic: t, Partition: p, Offset: backend.OffsetInvalid, LeaderEpoch: -1})
+		}
+	}
+	return out
+}
+
+func (c *consumer) onAssigned(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
+	c.hooks.Rebalance(ctx, backend.Assigned, toTPs(m), false) //nolint:errcheck // the listener's error is logged by the root
+}
+
+func (c *consumer) onRevoked(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
+	if !c.cfg.DisableAutoCommit {
+		// What franz-go does by default, which setting this callback replaces.
+		if err := cl.CommitUncommittedOffsets(ctx); err != nil && c.hooks.OnError != nil {
+			c.hooks.OnError(err)
+		}
+	}
+	if len(m) == 0 {
+		return
+	}
+	c.hooks.Rebalance(ctx, backend.Revoked, toTPs(m), false) //nolint:errcheck // logged by the root
+}
+
+func (c *consumer) onLost(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
+	if len(m) == 0 {
+		return
+	}
+	c.hooks.Rebalance(ctx, backend.Lost, toTPs(m), false) //nolint:errcheck // logged by the root
+}
+
+func (c *consumer) client() *kgo.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cl
+}
+
+func (c *consumer) open(extra []kgo.Opt) error {
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, c.base...), extra...)...)
+	if err != nil {
+		return backend.WithCode(backend.CodeBadConfig, err)
+	}
+	c.cl = cl
+	c.adm = kadm.NewClient(cl)
+	return nil
+}
+
+func (c *consumer) Subscribe(topics []string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cl == nil {
+		c.group = true
+		c.topics = map[string]bool{}
+		for _, t := range topics {
+			c.topics[t] = true
+		}
+		return c.open(c.groupOpts(topics))
+	}
+	want := map[string]bool{}
+	var add, drop []string
+	for _, t := range topics {
+		want[t] = true
+		if !c.topics[t] {
+			add = append(add, t)
+		}
+	}
+	for t := range c.topics {
+		if !want[t] {
+			drop = append(drop, t)
+		}
+	}
+	c.topics = want
+	if len(drop) > 0 {
+		c.cl.PurgeTopicsFromConsuming(drop...)
+	}
+	if len(add) > 0 {
+		c.cl.AddConsumeTopics(add...)
+	}
+	return nil
+}
+
+// startOffsets resolves OffsetStored to the group's committed offsets.
+func (c *consumer) startOffsets(ctx context.Context, adm *kadm.Client, tps []backend.TopicPartition) (map[string]map[int32]kgo.Offset, error) {
+	var committed kadm.OffsetResponses
+	for _, tp := range tps {
+		if tp.Offset == backend.OffsetStored && c.cfg.GroupID != "" && committed == nil {
+			var err error
+			if committed, err = adm.FetchOffsets(ctx, c.cfg.GroupID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	out := map[string]map[int32]kgo.Offset{}
+	for _, tp := range tps {
+		if out[tp.Topic] == nil {
+			out[tp.Topic] = map[int32]kgo.Offset{}
+		}
+		var o kgo.Offset
+		switch tp.Offset {
+		case backend.OffsetBeginning:
+			o = kgo.NewOffset().AtStart()
+		case backend.OffsetEnd:
+			o = kgo.NewOffset().AtEnd()
+		case backend.OffsetStored:
+			o = resetOffset(c.cfg.AutoOffsetReset)
+			if r, ok := committed.Lookup(tp.Topic, tp.Partition); ok && r.Err == nil && r.At >= 0 {
+				o = kgo.NewOffset().At(r.At)
+			}
+		default:
+			o = kgo.NewOffset().At(tp.Offset)
+		}
+		out[tp.Topic][tp.Partition] = o
+	}
+	return out, nil
+}
+
+func (c *consumer) Assign(tps []backend.TopicPartition) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cl == nil {
+		if err := c.open(nil); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.RequestTimeout)
+	defer cancel()
+	offsets, err := c.startOffsets(ctx, c.adm, tps)
+	if err != nil {
+		return err
+	}
+	// Replace the assignment: drop what is no longer wanted.
+	var drop map[string][]int32
+	for t, ps := range c.assignedLocked() {
+		for _, p := range ps {
+			if _, keep := offsets[t][p]; !keep {
+				if drop == nil {
+					drop = map[string][]int32{}
+				}
+				drop[t] = append(drop[t], p)
+			}
+		}
+	}
+	if drop != nil {
+		c.cl.RemoveConsumePartitions(drop)
+	}
+	c.cl.AddConsumePartitions(offsets)
+	c.assigned = offsets
+	return nil
+}
+
+func (c *consumer) assignedLocked() map[string][]int32 {
+	out := map[string][]int32{}
+	for t, ps := range c.assigned {
+		for p := range ps {
+			out[t] = append(out[t], p)
+		}
+	}
+	return out
+}
+
+func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error) {
+	cl := c.client()
+	if cl == nil {
+		return nil, backend.Errorf(backend.CodeState, "not subscribed or assigned")
+	}
+	fs := cl.PollRecords(ctx, max)
+	if fs.IsClientClosed() {
+		return nil, kgo.ErrClientClosed
+	}
+	var firstErr error
+	fs.EachError(func(t string, p int32, err error) {
+		if firstErr == nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			firstErr = err
+		}
+	})
+	n := fs.NumRecords()
+	if n == 0 {
+		if firstErr == nil {
+			firstErr = ctx.Err()
+		}
+		return nil, firstErr
+	}
+	out := make([]*backend.Message, 0, n)
+	msgs := make([]backend.Message, n)
+	i := 0
+	fs.EachRecord(func(r *kgo.Record) {
+		m := &msgs[i]
+		i++
+		m.Topic, m.Partition, m.Offset = r.Topic, r.Partition, r.Offset
+		m.Key, m.Value, m.Headers = r.Key, r.Value, fromHeaders(r.Headers)
+		m.Timestamp, m.LeaderEpoch = r.Timestamp, r.LeaderEpoch
+		out = append(out, m)
+	})
+	return out, nil
+}
+
+func (c *consumer) Commit(ctx context.Context, offsets []backend.TopicPartition) error {
+	cl := c.client()
+	if cl == nil {
+		return backend.Errorf(backend.CodeState, "not subscribed or assigned")
+	}
+	if !c.group {
+		// Manual assignment: commit as a simple (generation-less) group.
+		os := kadm.Offsets{}
+		for _, o := range offsets {
+			os.Add(kadm.Offset{Topic: o.Topic, Partition: o.Partition, At: o.Offset, LeaderEpoch: o.LeaderEpoch, Metadata: o.Metadata})
+		}
+		resp, err := c.adm.CommitOffsets(ctx, c.cfg.GroupID, os)
+		if err != nil {
+			return err
+		}
+		return resp.Error()
+	}
+	m := map[string]map[int32]kgo.EpochOffset{}
+	for _, o := range offsets {
+		if m[o.Topic] == nil {
+			m[o.Topic] = map[int32]kgo.EpochOffset{}
+		}
+		m[o.Topic][o.Partition] = kgo.EpochOffset{Epoch: o.LeaderEpoch, Offset: o.Offset}
+	}
+	var commitErr error
+	cl.CommitOffsetsSync(ctx, m, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+		if err != nil {
+			commitErr = err
+			return
+		}
+		for _, t := range resp.Topics {
+			for _, p := range t.Partitions {
+				if err := kerr.ErrorForCode(p.ErrorCode); err != nil && commitErr == nil {
+					commitErr = err
+				}
+			}
+		}
+	})
+	return commitErr
+}
+
+func (c *consumer) Seek(ctx context.Context, tp backend.TopicPartition) error {
+	cl := c.client()
+	if cl == nil {
+		return backend.Errorf(backend.CodeState, "not subscribed or assigned")
+	}
+	off := tp.Offset
+	if off < 0 {
+		// franz-go's SetOffsets takes exact offsets only: look them up.
+		var listed kadm.ListedOffsets
+		var err error
+		if off == backend.OffsetBeginning {
+			listed, err = c.adm.ListStartOffsets(ctx, tp.Topic)
+		} else {
+			listed, err = c.adm.ListEndOffsets(ctx, tp.Topic)
+		}
+		if err != nil {
+			return err
+		}
+		lo, ok := listed.Lookup(tp.Topic, tp.Partition)
+		if !ok {
+			return kerr.UnknownTopicOrPartition
+		}
+		if lo.Err != nil {
+			return lo.Err
+		}
+		off = lo.Offset
+	}
+	cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{tp.Topic: {tp.Partition: {Epoch: -1, Offset: off}}})
+	return nil
+}
+
+func (c *consumer) Pause(tps []backend.TopicPartition) error {
+	if cl := c.client(); cl != nil {
+		cl.PauseFetchPartitions(byTopic(tps))
+	}
+	return nil
+}
+
+func (c *consumer) Resume(tps []backend.TopicPartition) error {
+	if cl := c.client(); cl != nil {
+		cl.ResumeFetchPartitions(byTopic(tps))
+	}
+	return nil
+}
+
+func byTopic(tps []backend.TopicPartition) map[string][]int32 {
+	m := map[string][]int32{}
+	for _, tp := range tps {
+		m[tp.Topic] = append(m[tp.Topic], tp.Partition)
+	}
+	return m
+}
+
+func (c *consumer) GroupMetadata() (backend.GroupMetadata, error) {
+	gm := backend.GroupMetadata{GroupID: c.cfg.GroupID, GenerationID: -1, GroupInstanceID: c.cfg.GroupInstanceID}
+	if cl := c.client(); cl != nil && c.group {
+		gm.MemberID, gm.GenerationID = cl.GroupMetadata()
+	}
+	return gm, nil
+}
+
+func (c *consumer) Close(ctx context.Context) error {
+	cl := c.client()
+	if cl == nil {
+		return nil
+	}
+	var err error
+	if c.group {
+		// Leaving runs OnPartitionsRevoked, which commits when auto-commit
+		// is on and lets the user's listener commit.
+		err = cl.LeaveGroupContext(ctx)
+	}
+	if cerr := closeWithin(ctx, cl.Close); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (c *consumer) As(target any) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if a, ok := target.(**kadm.Client); ok && c.adm != nil {
+		*a = c.adm
+		return true
+	}
+	return asClient(c.cl, target)
+}

@@ -1,0 +1,207 @@
+package backend
+
+import "time"
+
+// PartitionAny asks for the partition to be chosen for the message: by the
+// key's hash when the message has a key, spread over partitions otherwise.
+const PartitionAny int32 = -1
+
+// Special offsets, with the meaning Kafka gives them.
+const (
+	// OffsetBeginning is the earliest offset still in the log.
+	OffsetBeginning int64 = -2
+	// OffsetEnd is the offset the next produced message will get.
+	OffsetEnd int64 = -1
+	// OffsetStored is the group's committed offset, falling back to the
+	// auto.offset.reset policy when the group has none.
+	OffsetStored int64 = -1000
+	// OffsetInvalid marks an offset that is not known (for example the
+	// offset of a message whose delivery failed).
+	OffsetInvalid int64 = -1001
+)
+
+// Header is one record header. Keys may repeat; order is kept.
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// Message is one Kafka record, produced or consumed.
+//
+// For produce, Topic, Key, Value, Headers and optionally Partition and
+// Timestamp are read; Partition and Offset are filled in when the message is
+// delivered. For consume, every field is filled in.
+type Message struct {
+	// Topic the message belongs to. Required for produce.
+	Topic string
+	// Partition of the message. When producing, PartitionAny (-1) lets the
+	// producer choose; a zero Partition means partition 0, so set
+	// PartitionAny explicitly or use a constructor that does.
+	Partition int32
+	// Offset of the message in its partition, set after delivery and on
+	// consumed messages; OffsetInvalid before.
+	Offset int64
+	// Key of the message. A nil key and an empty key are different: a nil
+	// key is a null key on the wire and is spread over partitions, an empty
+	// key is hashed like any other key.
+	Key []byte
+	// Value of the message. A nil value is a tombstone (null on the wire).
+	Value []byte
+	// Headers of the message, in order.
+	Headers []Header
+	// Timestamp of the message. Zero when producing means "now"; consumed
+	// messages carry the broker's or producer's timestamp.
+	Timestamp time.Time
+	// LeaderEpoch is the partition leader epoch of a consumed message, or -1.
+	LeaderEpoch int32
+	// Opaque is for the caller: it is carried unchanged to the delivery
+	// report and never sent to Kafka.
+	Opaque any
+}
+
+// TopicPartition names a partition and, depending on use, an offset in it.
+// When committing, Offset is the next offset to consume (the last processed
+// offset plus one), as in every Kafka client.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	// Metadata is optional commit metadata.
+	Metadata string
+	// LeaderEpoch is the leader epoch of Offset, or -1 when unknown.
+	LeaderEpoch int32
+}
+
+// GroupMetadata identifies a consumer group member for
+// SendOffsetsToTransaction, so that the transaction coordinator can fence
+// zombie members.
+type GroupMetadata struct {
+	GroupID         string
+	GenerationID    int32
+	MemberID        string
+	GroupInstanceID string
+}
+
+// TopicSpec describes a topic to create.
+type TopicSpec struct {
+	// Name of the topic.
+	Name string
+	// Partitions is the number of partitions; 0 or -1 uses the broker's
+	// num.partitions.
+	Partitions int32
+	// ReplicationFactor is the number of replicas; 0 or -1 uses the broker's
+	// default.replication.factor.
+	ReplicationFactor int16
+	// Configs are topic configs such as retention.ms or cleanup.policy.
+	Configs map[string]string
+}
+
+// TopicResult is the outcome for one topic of CreateTopics or DeleteTopics.
+type TopicResult struct {
+	Topic string
+	// Err is nil on success.
+	Err error
+}
+
+// PartitionInfo describes one partition of a topic.
+type PartitionInfo struct {
+	ID       int32
+	Leader   int32
+	Replicas []int32
+	ISR      []int32
+	// Offline replicas, if the broker reports them.
+	Offline []int32
+}
+
+// TopicDescription describes one topic.
+type TopicDescription struct {
+	Name       string
+	Internal   bool
+	Partitions []PartitionInfo
+	// Err is set when this topic could not be described (for example it
+	// does not exist); the other topics' descriptions are still valid.
+	Err error
+}
+
+// BrokerInfo describes one broker.
+type BrokerInfo struct {
+	ID   int32
+	Host string
+	Port int32
+	Rack string
+}
+
+// ClusterDescription describes the cluster.
+type ClusterDescription struct {
+	ClusterID    string
+	ControllerID int32
+	Brokers      []BrokerInfo
+}
+
+// GroupState is the state of a consumer group as the broker reports it:
+// "Stable", "Empty", "PreparingRebalance", "CompletingRebalance", "Dead",
+// or "Unknown".
+type GroupState string
+
+// Consumer group states.
+const (
+	GroupStateUnknown             GroupState = "Unknown"
+	GroupStateStable              GroupState = "Stable"
+	GroupStateEmpty               GroupState = "Empty"
+	GroupStatePreparingRebalance  GroupState = "PreparingRebalance"
+	GroupStateCompletingRebalance GroupState = "CompletingRebalance"
+	GroupStateDead                GroupState = "Dead"
+)
+
+// GroupListing is one entry of ListConsumerGroups.
+type GroupListing struct {
+	GroupID      string
+	State        GroupState
+	ProtocolType string
+}
+
+// MemberDescription describes one member of a consumer group.
+type MemberDescription struct {
+	MemberID        string
+	GroupInstanceID string
+	ClientID        string
+	Host            string
+	Assignment      []TopicPartition
+}
+
+// GroupDescription describes one consumer group.
+type GroupDescription struct {
+	GroupID     string
+	State       GroupState
+	Protocol    string // the assignor in use, e.g. "range"
+	Coordinator int32
+	Members     []MemberDescription
+	// Err is set when this group could not be described.
+	Err error
+}
+
+// Capabilities lists the optional features a backend provides. A call that
+// needs a capability the backend lacks returns an error with
+// CodeUnsupported.
+type Capabilities struct {
+	// Transactions: InitTransactions, BeginTransaction, CommitTransaction,
+	// AbortTransaction, SendOffsetsToTransaction.
+	Transactions bool
+	// Idempotence: enable.idempotence=true.
+	Idempotence bool
+	// ReadCommitted: isolation.level=read_committed that never returns
+	// aborted records.
+	ReadCommitted bool
+	// RebalanceCallbacks: a RebalanceListener passed to Subscribe.
+	RebalanceCallbacks bool
+	// CooperativeRebalance: partition.assignment.strategy=cooperative-sticky.
+	CooperativeRebalance bool
+	// PauseResume: Consumer.Pause and Consumer.Resume.
+	PauseResume bool
+	// ManualAssign: Consumer.Assign without a group subscription.
+	ManualAssign bool
+	// Seek: Consumer.Seek on an assigned partition.
+	Seek bool
+	// StaticMembership: group.instance.id.
+	StaticMembership bool
+}

@@ -1,0 +1,645 @@
+package kafkaclient
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kafkaclient/kafkaclient/backend"
+)
+
+// RebalanceListener is told when the consumer's partitions change. Its
+// methods run on the goroutine that calls Poll, PollBatch or ReadMessage,
+// inside that call (the Java and librdkafka model), or inside Close: user
+// code never races its own processing. The consumer passed in may be used
+// to commit, seek or pause.
+type RebalanceListener interface {
+	// OnAssigned: the partitions were added to the assignment. Messages of
+	// them are returned after it returns.
+	OnAssigned(ctx context.Context, c *Consumer, partitions []TopicPartition) error
+	// OnRevoked: the partitions are being taken away in an orderly
+	// rebalance (or by Close). Commit processed offsets here; the commit
+	// still succeeds.
+	OnRevoked(ctx context.Context, c *Consumer, partitions []TopicPartition) error
+	// OnLost: the partitions were lost (session timeout, fencing); another
+	// member may already own them, so do not commit.
+	OnLost(ctx context.Context, c *Consumer, partitions []TopicPartition) error
+}
+
+// RebalanceFuncs adapts functions to a RebalanceListener; nil fields do
+// nothing.
+type RebalanceFuncs struct {
+	Assigned func(ctx context.Context, c *Consumer, partitions []TopicPartition) error
+	Revoked  func(ctx context.Context, c *Consumer, partitions []TopicPartition) error
+	Lost     func(ctx context.Context, c *Consumer, partitions []TopicPartition) error
+}
+
+// OnAssigned implements RebalanceListener.
+func (f RebalanceFuncs) OnAssigned(ctx context.Context, c *Consumer, tps []TopicPartition) error {
+	if f.Assigned == nil {
+		return nil
+	}
+	return f.Assigned(ctx, c, tps)
+}
+
+// OnRevoked implements RebalanceListener.
+func (f RebalanceFuncs) OnRevoked(ctx context.Context, c *Consumer, tps []TopicPartition) error {
+	if f.Revoked == nil {
+		return nil
+	}
+	return f.Revoked(ctx, c, tps)
+}
+
+// OnLost implements RebalanceListener.
+func (f RebalanceFuncs) OnLost(ctx context.Context, c *Consumer, tps []TopicPartition) error {
+	if f.Lost == nil {
+		return nil
+	}
+	return f.Lost(ctx, c, tps)
+}
+
+type tpKey struct {
+	topic     string
+	partition int32
+}
+
+// rebalanceReq is a rebalance waiting for the polling goroutine.
+type rebalanceReq struct {
+	ctx   context.Context
+	kind  backend.RebalanceKind
+	tps   []TopicPartition
+	done  chan struct{}
+	err   error
+	taken atomic.Bool
+}
+
+// Consumer reads messages, usually as a member of a consumer group. Poll,
+// PollBatch and ReadMessage are meant for one goroutine; the other methods
+// may be called from any goroutine. Close it when done: Close commits (when
+// auto-commit is on), leaves the group and releases everything.
+type Consumer struct {
+	cfg  ConsumerConfig
+	b    backend.Backend
+	bc   backend.Consumer
+	errs errorMapper
+
+	closing atomic.Bool
+	closed  atomic.Bool
+
+	mu         sync.Mutex
+	listener   RebalanceListener
+	mode       int // 0 none, 1 subscribed, 2 manually assigned
+	assigned   map[tpKey]struct{}
+	positions  map[tpKey]int64 // next offset after the last message returned
+	pollCancel context.CancelFunc
+
+	rebal    chan *rebalanceReq
+	closeMu  sync.Mutex
+	closeErr error
+	done     chan struct{}
+}
+
+const (
+	modeNone = iota
+	modeSubscribed
+	modeAssigned
+)
+
+// NewConsumer opens a consumer. The config is validated and defaults are
+// applied; it is not modified. Call Subscribe or Assign to start consuming.
+func NewConsumer(cfg ConsumerConfig, opts ...Option) (*Consumer, error) {
+	o := applyOptions(opts)
+	prepared, err := prepareConsumer(cfg, o.backend.Capabilities(), o.backend.Name())
+	if err != nil {
+		return nil, withBackend(err, o.backend)
+	}
+	c := &Consumer{
+		cfg:       prepared,
+		b:         o.backend,
+		errs:      errorMapper{o.backend},
+		assigned:  map[tpKey]struct{}{},
+		positions: map[tpKey]int64{},
+		rebal:     make(chan *rebalanceReq, 16),
+		done:      make(chan struct{}),
+	}
+	bc, err := o.backend.NewConsumer(prepared, backend.ConsumerHooks{Rebalance: c.onRebalance, OnError: c.onClientError})
+	if err != nil {
+		return nil, c.errs.wrap("open consumer", "", -1, err)
+	}
+	c.bc = bc
+	return c, nil
+}
+
+// NewConsumerFromMap parses m (see ConfigMap) and opens a consumer.
+func NewConsumerFromMap(m ConfigMap, opts ...Option) (*Consumer, error) {
+	o := applyOptions(opts)
+	cfg, err := parseConsumerConfig(m, o.backend.Name())
+	if err != nil {
+		return nil, withBackend(err, o.backend)
+	}
+	return NewConsumer(cfg, WithBackend(o.backend))
+}
+
+// Config returns the consumer's effective config, defaults applied.
+func (c *Consumer) Config() ConsumerConfig { return c.cfg }
+
+// Backend returns the name of the backend the consumer runs on.
+func (c *Consumer) Backend() string { return c.b.Name() }
+
+// Capabilities returns what the consumer's backend supports.
+func (c *Consumer) Capabilities() Capabilities { return c.b.Capabilities() }
+
+// As sets target to the underlying client if its type matches.
+func (c *Consumer) As(target any) bool { return c.bc.As(target) }
+
+func (c *Consumer) onClientError(err error) {
+	if l := c.cfg.Logger; l != nil {
+		l.Warn("kafkaclient: consumer error", "err", c.errs.wrap("client", "", -1, err))
+	}
+}
+
+func (c *Consumer) fail(op string, code Code, format string, args ...any) *Error {
+	e := newError(op, code, format, args...)
+	e.Backend = c.b.Name()
+	return e
+}
+
+func (c *Consumer) unsupported(op, feature string) *Error {
+	return c.fail(op, CodeUnsupported, "%s is not supported by the %s backend", feature, c.b.Name())
+}
+
+func (c *Consumer) usable(op string) error {
+	if c.closing.Load() {
+		return c.fail(op, CodeClosed, "consumer is closed")
+	}
+	return nil
+}
+
+// Subscribe joins the consumer group (ConsumerConfig.GroupID) and consumes
+// the topics; subscribing again replaces the topic list. listener, which
+// may be nil, is told of partition changes; it needs a backend with
+// Capabilities.RebalanceCallbacks.
+func (c *Consumer) Subscribe(topics []string, listener RebalanceListener) error {
+	const op = "subscribe"
+	if err := c.usable(op); err != nil {
+		return err
+	}
+	if c.cfg.GroupID == "" {
+		return c.fail(op, CodeInvalidArg, "subscribe needs a consumer group: set group.id")
+	}
+	if len(topics) == 0 {
+		return c.fail(op, CodeInvalidArg, "no topics given")
+	}
+	for _, t := range topics {
+		if err := validTopic(t); err != nil {
+			err.Op = op
+			return err
+		}
+	}
+	if listener != nil && !c.b.Capabilities().RebalanceCallbacks {
+		return c.unsupported(op, "a rebalance listener")
+	}
+	c.mu.Lock()
+	if c.mode == modeAssigned {
+		c.mu.Unlock()
+		return c.fail(op, CodeState, "consumer has a manual assignment; Subscribe and Assign cannot be mixed")
+	}
+	c.listener = listener
+	c.mode = modeSubscribed
+	c.mu.Unlock()
+	return c.errs.wrap(op, "", -1, c.bc.Subscribe(slices.Clone(topics)))
+}
+
+// Assign consumes exactly these partitions without group management,
+// starting at each one's Offset (OffsetBeginning, OffsetEnd, OffsetStored or
+// an offset). Assigning again replaces the assignment. It needs a backend
+// with Capabilities.ManualAssign.
+func (c *Consumer) Assign(partitions ...TopicPartition) error {
+	const op = "assign"
+	if err := c.usable(op); err != nil {
+		return err
+	}
+	if !c.b.Capabilities().ManualAssign {
+		return c.unsupported(op, "manual partition assignment")
+	}
+	for _, tp := range partitions {
+		if err := validTopic(tp.Topic); err != nil {
+			err.Op = op
+			return err
+		}
+		if tp.Partition < 0 {
+			return c.fail(op, CodeInvalidArg, "partition %d of %q is invalid", tp.Partition, tp.Topic)
+		}
+		if tp.Offset < 0 && tp.Offset != OffsetBeginning && tp.Offset != OffsetEnd && tp.Offset != OffsetStored {
+			return c.fail(op, CodeInvalidArg, "offset %d of %q[%d] is invalid: use an offset >= 0, OffsetBeginning, OffsetEnd or OffsetStored", tp.Offset, tp.Topic, tp.Partition)
+		}
+	}
+	c.mu.Lock()
+	if c.mode == modeSubscribed {
+		c.mu.Unlock()
+		return c.fail(op, CodeState, "consumer is subscribed; Subscribe and Assign cannot be mixed")
+	}
+	c.mode = modeAssigned
+	c.assigned = make(map[tpKey]struct{}, len(partitions))
+	for _, tp := range partitions {
+		c.assigned[tpKey{tp.Topic, tp.Partition}] = struct{}{}
+	}
+	c.mu.Unlock()
+	return c.errs.wrap(op, "", -1, c.bc.Assign(slices.Clone(partitions)))
+}
+
+// Assignment returns the partitions currently assigned, sorted.
+func (c *Consumer) Assignment() []TopicPartition {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]TopicPartition, 0, len(c.assigned))
+	for k := range c.assigned {
+		out = append(out, TopicPartition{Topic: k.topic, Partition: k.partition, Offset: OffsetInvalid, LeaderEpoch: -1})
+	}
+	return sortedTopicPartitions(out)
+}
+
+// onRebalance is the backend's hook; see backend.ConsumerHooks.
+func (c *Consumer) onRebalance(ctx context.Context, kind backend.RebalanceKind, tps []TopicPartition, inPoll bool) error {
+	c.mu.Lock()
+	listener := c.listener
+	c.mu.Unlock()
+	if listener == nil || inPoll || c.closing.Load() {
+		return c.runRebalance(ctx, kind, tps)
+	}
+	r := &rebalanceReq{ctx: ctx, kind: kind, tps: tps, done: make(chan struct{})}
+	select {
+	case c.rebal <- r:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	c.interruptPoll()
+	select {
+	case <-r.done:
+		return r.err
+	case <-c.done:
+	case <-ctx.Done():
+	}
+	// The poller did not take it in time (or Close started): run it here.
+	if r.taken.CompareAndSwap(false, true) {
+		r.err = c.runRebalance(ctx, kind, tps)
+		close(r.done)
+		return r.err
+	}
+	<-r.done
+	return r.err
+}
+
+func (c *Consumer) interruptPoll() {
+	c.mu.Lock()
+	if c.pollCancel != nil {
+		c.pollCancel()
+	}
+	c.mu.Unlock()
+}
+
+// runRebalance updates the assignment and calls the listener, in the order
+// that keeps commits legal: added before OnAssigned, revoked after
+// OnRevoked, lost before OnLost.
+func (c *Consumer) runRebalance(ctx context.Context, kind backend.RebalanceKind, tps []TopicPartition) error {
+	c.mu.Lock()
+	listener := c.listener
+	if kind == backend.Assigned {
+		for _, tp := range tps {
+			c.assigned[tpKey{tp.Topic, tp.Partition}] = struct{}{}
+		}
+	}
+	if kind == backend.Lost {
+		c.unassignLocked(tps)
+	}
+	c.mu.Unlock()
+	var err error
+	if listener != nil {
+		sorted := sortedTopicPartitions(slices.Clone(tps))
+		switch kind {
+		case backend.Assigned:
+			err = listener.OnAssigned(ctx, c, sorted)
+		case backend.Revoked:
+			err = listener.OnRevoked(ctx, c, sorted)
+		case backend.Lost:
+			err = listener.OnLost(ctx, c, sorted)
+		}
+	}
+	if kind == backend.Revoked {
+		c.mu.Lock()
+		c.unassignLocked(tps)
+		c.mu.Unlock()
+	}
+	if err != nil && c.cfg.Logger != nil {
+		c.cfg.Logger.Warn("kafkaclient: rebalance listener failed", "kind", kind.String(), "err", err)
+	}
+	return err
+}
+
+func (c *Consumer) unassignLocked(tps []TopicPartition) {
+	for _, tp := range tps {
+		k := tpKey{tp.Topic, tp.Partition}
+		delete(c.assigned, k)
+		delete(c.positions, k)
+	}
+}
+
+// runPending runs rebalances queued for the polling goroutine.
+func (c *Consumer) runPending() {
+	for {
+		select {
+		case r := <-c.rebal:
+			if r.taken.CompareAndSwap(false, true) {
+				r.err = c.runRebalance(r.ctx, r.kind, r.tps)
+				close(r.done)
+			}
+		default:
+			return
+		}
+	}
+}
+
+// Poll returns the next message, waiting until one arrives or ctx is done;
+// then it returns an *Error with CodeTimedOut (deadline) or CodeCanceled.
+// Rebalance listeners run inside Poll.
+func (c *Consumer) Poll(ctx context.Context) (*Message, error) {
+	msgs, err := c.poll(ctx, 1)
+	if err != nil {
+		return nil, err
+	}
+	return msgs[0], nil
+}
+
+// ReadMessage is Poll with a timeout, the shape of confluent-kafka-go's
+// ReadMessage: an expired timeout is an *Error matching ErrTimedOut.
+func (c *Consumer) ReadMessage(timeout time.Duration) (*Message, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return c.Poll(ctx)
+}
+
+// PollBatch returns up to max messages: it collects until it has max or ctx
+// is done, and returns what it has. When ctx ends before any message came,
+// it returns an *Error with CodeTimedOut or CodeCanceled. Commit the last
+// message of a batch to commit the whole batch.
+func (c *Consumer) PollBatch(ctx context.Context, max int) ([]*Message, error) {
+	if max <= 0 {
+		return nil, c.fail("poll", CodeInvalidArg, "batch size %d is invalid: want at least 1", max)
+	}
+	var out []*Message
+	for len(out) < max {
+		msgs, err := c.poll(ctx, max-len(out))
+		if err != nil {
+			if len(out) > 0 && ctx.Err() != nil {
+				return out, nil
+			}
+			return out, err
+		}
+		if out == nil && len(msgs) == max {
+			return msgs, nil
+		}
+		out = append(out, msgs...)
+	}
+	return out, nil
+}
+
+func (c *Consumer) poll(ctx context.Context, max int) ([]*Message, error) {
+	for {
+		if err := c.usable("poll"); err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		mode := c.mode
+		c.mu.Unlock()
+		if mode == modeNone {
+			return nil, c.fail("poll", CodeState, "consumer has no subscription or assignment: call Subscribe or Assign first")
+		}
+		c.runPending()
+		if err := ctx.Err(); err != nil {
+			return nil, ctxError("poll", ctx)
+		}
+		pctx, cancel := context.WithCancel(ctx)
+		c.mu.Lock()
+		c.pollCancel = cancel
+		c.mu.Unlock()
+		if len(c.rebal) > 0 {
+			cancel()
+		}
+		msgs, err := c.bc.Poll(pctx, max)
+		c.mu.Lock()
+		c.pollCancel = nil
+		c.mu.Unlock()
+		cancel()
+		if err != nil || len(msgs) == 0 {
+			if ctx.Err() != nil {
+				return nil, ctxError("poll", ctx)
+			}
+			if pctx.Err() != nil || err == nil {
+				continue // interrupted for a rebalance, or spurious wake-up
+			}
+			if c.closing.Load() {
+				return nil, c.fail("poll", CodeClosed, "consumer is closed")
+			}
+			return nil, c.errs.wrap("poll", "", -1, err)
+		}
+		c.mu.Lock()
+		for _, m := range msgs {
+			c.positions[tpKey{m.Topic, m.Partition}] = m.Offset + 1
+		}
+		c.mu.Unlock()
+		return msgs, nil
+	}
+}
+
+// CommitMessages commits, for each partition of msgs, the offset after the
+// highest message: the messages are processed. It waits for the broker's
+// answer.
+func (c *Consumer) CommitMessages(ctx context.Context, msgs ...*Message) error {
+	highest := map[tpKey]int64{}
+	for _, m := range msgs {
+		if m == nil {
+			return c.fail("commit", CodeInvalidArg, "message is nil")
+		}
+		k := tpKey{m.Topic, m.Partition}
+		if o, ok := highest[k]; !ok || m.Offset+1 > o {
+			highest[k] = m.Offset + 1
+		}
+	}
+	offsets := make([]TopicPartition, 0, len(highest))
+	for k, o := range highest {
+		offsets = append(offsets, TopicPartition{Topic: k.topic, Partition: k.partition, Offset: o, LeaderEpoch: -1})
+	}
+	return c.CommitOffsets(ctx, sortedTopicPartitions(offsets)...)
+}
+
+// CommitOffsets commits the offsets (each the next offset to read) for the
+// group, waiting for the broker's answer. Every partition must be assigned
+// to this consumer: committing for a partition another member owns would
+// rewind or skip its progress, so it fails with CodeNotAssigned.
+func (c *Consumer) CommitOffsets(ctx context.Context, offsets ...TopicPartition) error {
+	const op = "commit"
+	if c.closed.Load() {
+		return c.fail(op, CodeClosed, "consumer is closed")
+	}
+	if c.cfg.GroupID == "" {
+		return c.fail(op, CodeInvalidArg, "committing needs a consumer group: set group.id")
+	}
+	if len(offsets) == 0 {
+		return nil
+	}
+	c.mu.Lock()
+	for _, o := range offsets {
+		if _, ok := c.assigned[tpKey{o.Topic, o.Partition}]; !ok {
+			c.mu.Unlock()
+			e := c.fail(op, CodeNotAssigned, "partition is not assigned to this consumer; commit only partitions returned by Assignment")
+			e.Topic, e.Partition = o.Topic, o.Partition
+			return e
+		}
+		if o.Offset < 0 {
+			c.mu.Unlock()
+			e := c.fail(op, CodeInvalidArg, "offset %d is invalid: commit the next offset to read (>= 0)", o.Offset)
+			e.Topic, e.Partition = o.Topic, o.Partition
+			return e
+		}
+	}
+	c.mu.Unlock()
+	if err := c.bc.Commit(ctx, slices.Clone(offsets)); err != nil {
+		if ctx.Err() != nil {
+			return ctxError(op, ctx)
+		}
+		return c.errs.wrap(op, "", -1, err)
+	}
+	return nil
+}
+
+// Commit commits the position after the last message returned by Poll for
+// every assigned partition, and returns what it committed. It is the
+// guide's c.Commit(), for example in OnRevoked.
+func (c *Consumer) Commit(ctx context.Context) ([]TopicPartition, error) {
+	c.mu.Lock()
+	offsets := make([]TopicPartition, 0, len(c.positions))
+	for k, o := range c.positions {
+		if _, ok := c.assigned[k]; ok {
+			offsets = append(offsets, TopicPartition{Topic: k.topic, Partition: k.partition, Offset: o, LeaderEpoch: -1})
+		}
+	}
+	c.mu.Unlock()
+	sortedTopicPartitions(offsets)
+	if err := c.CommitOffsets(ctx, offsets...); err != nil {
+		return nil, err
+	}
+	return offsets, nil
+}
+
+func (c *Consumer) checkAssigned(op string, tps []TopicPartition) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, tp := range tps {
+		if _, ok := c.assigned[tpKey{tp.Topic, tp.Partition}]; !ok {
+			e := c.fail(op, CodeNotAssigned, "partition is not assigned to this consumer")
+			e.Topic, e.Partition = tp.Topic, tp.Partition
+			return e
+		}
+	}
+	return nil
+}
+
+// Seek makes consumption of tp's partition continue at tp.Offset (an offset
+// >= 0, OffsetBeginning or OffsetEnd). The partition must be assigned.
+func (c *Consumer) Seek(ctx context.Context, tp TopicPartition) error {
+	const op = "seek"
+	if err := c.usable(op); err != nil {
+		return err
+	}
+	if !c.b.Capabilities().Seek {
+		return c.unsupported(op, "seek")
+	}
+	if tp.Offset < 0 && tp.Offset != OffsetBeginning && tp.Offset != OffsetEnd {
+		e := c.fail(op, CodeInvalidArg, "offset %d is invalid: use an offset >= 0, OffsetBeginning or OffsetEnd", tp.Offset)
+		e.Topic, e.Partition = tp.Topic, tp.Partition
+		return e
+	}
+	if err := c.checkAssigned(op, []TopicPartition{tp}); err != nil {
+		return err
+	}
+	if err := c.bc.Seek(ctx, tp); err != nil {
+		return c.errs.wrap(op, tp.Topic, tp.Partition, err)
+	}
+	c.mu.Lock()
+	delete(c.positions, tpKey{tp.Topic, tp.Partition})
+	c.mu.Unlock()
+	return nil
+}
+
+// Pause stops fetching the partitions until Resume; Poll returns no
+// messages of them meanwhile. The partitions must be assigned.
+func (c *Consumer) Pause(partitions ...TopicPartition) error {
+	return c.pauseResume("pause", partitions, c.bc.Pause)
+}
+
+// Resume starts fetching paused partitions again.
+func (c *Consumer) Resume(partitions ...TopicPartition) error {
+	return c.pauseResume("resume", partitions, c.bc.Resume)
+}
+
+func (c *Consumer) pauseResume(op string, tps []TopicPartition, fn func([]TopicPartition) error) error {
+	if err := c.usable(op); err != nil {
+		return err
+	}
+	if !c.b.Capabilities().PauseResume {
+		return c.unsupported(op, op)
+	}
+	if err := c.checkAssigned(op, tps); err != nil {
+		return err
+	}
+	return c.errs.wrap(op, "", -1, fn(slices.Clone(tps)))
+}
+
+// GroupMetadata returns this member's group identity, for
+// Producer.SendOffsetsToTransaction.
+func (c *Consumer) GroupMetadata() (GroupMetadata, error) {
+	if err := c.usable("group metadata"); err != nil {
+		return GroupMetadata{}, err
+	}
+	if c.cfg.GroupID == "" {
+		return GroupMetadata{}, c.fail("group metadata", CodeInvalidArg, "consumer has no group.id")
+	}
+	gm, err := c.bc.GroupMetadata()
+	return gm, c.errs.wrap("group metadata", "", -1, err)
+}
+
+// Close leaves the group and releases the consumer within ctx's deadline.
+// With auto-commit on, it first commits the offsets of messages returned by
+// Poll; OnRevoked runs for the assigned partitions, so a listener can
+// commit there. A Poll running concurrently returns CodeClosed. Calling
+// Close again returns the first call's result.
+func (c *Consumer) Close(ctx context.Context) error {
+	if !c.closing.CompareAndSwap(false, true) {
+		<-c.done
+		return c.closeErr
+	}
+	c.interruptPoll()
+	c.runPending()
+	err := c.bc.Close(ctx)
+	c.closed.Store(true)
+	close(c.done)
+	c.runPending()
+	if err != nil {
+		if ctx.Err() != nil {
+			err = ctxError("close", ctx)
+		} else {
+			err = c.errs.wrap("close", "", -1, err)
+		}
+	}
+	c.closeErr = err
+	return err
+}
+
+// String describes the consumer for logs.
+func (c *Consumer) String() string {
+	return fmt.Sprintf("kafkaclient.Consumer{backend: %s, group: %q}", c.b.Name(), c.cfg.GroupID)
+}
+

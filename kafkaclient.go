@@ -1,0 +1,128 @@
+// Package kafkaclient is one Kafka Producer, Consumer and Admin API over three
+// interchangeable client libraries.
+//
+// Code written against this package never names a Kafka client. The program
+// that links it picks one with a build tag, and every backend behaves the
+// same: the same key goes to the same partition, the same config keys are
+// accepted, the same error codes come back, and what a backend cannot do
+// fails with ErrUnsupported instead of doing something else.
+//
+// # Backends
+//
+//	build tag                 backend                                      cgo
+//	(none)                    franz: github.com/twmb/franz-go             no
+//	kafkaclient_segmentio     segmentio: github.com/segmentio/kafka-go    no
+//	kafkaclient_confluent     confluent: confluent-kafka-go/v2 (librdkafka) yes
+//
+// A backend can also be chosen per client with [WithBackend]; one binary may
+// hold all three.
+//
+// # Config
+//
+// Configs are typed structs ([ProducerConfig], [ConsumerConfig],
+// [AdminConfig]) whose zero values mean the documented defaults: acks=all,
+// idempotence where the backend has it, 5ms linger, no compression, murmur2
+// key partitioning like the Java client. A [ConfigMap] with the
+// librdkafka-style keys of confluent-kafka-go ("bootstrap.servers",
+// "linger.ms", "group.id", ...) parses into them; an unknown key is an error
+// that suggests the closest known one. Configs are never modified.
+//
+// # Errors
+//
+// Every error is an [*Error] carrying the operation, the topic and
+// partition, a stable [Code] (a Kafka protocol code or a client-side code),
+// the backend's name and the client's original error. Test codes with
+// errors.Is and the Err* sentinels, classify with [IsRetriable], [IsFatal],
+// [IsAbortable] and [IsTimeout]: the answer depends on the code alone, so it
+// is the same on every backend.
+//
+// # As
+//
+// Producer, Consumer and Admin have an As method that reaches the underlying
+// client, for what this API does not cover. Each backend package lists the
+// types it supports.
+package kafkaclient
+
+import (
+	"github.com/kafkaclient/kafkaclient/backend"
+)
+
+// Data types, defined in package backend and re-exported here.
+type (
+	Message            = backend.Message
+	Header             = backend.Header
+	TopicPartition     = backend.TopicPartition
+	GroupMetadata      = backend.GroupMetadata
+	TopicSpec          = backend.TopicSpec
+	TopicResult        = backend.TopicResult
+	TopicDescription   = backend.TopicDescription
+	PartitionInfo      = backend.PartitionInfo
+	BrokerInfo         = backend.BrokerInfo
+	ClusterDescription = backend.ClusterDescription
+	GroupState         = backend.GroupState
+	GroupListing       = backend.GroupListing
+	GroupDescription   = backend.GroupDescription
+	MemberDescription  = backend.MemberDescription
+	Capabilities       = backend.Capabilities
+	// Backend is what a client library adapter implements; see package
+	// backend.
+	Backend = backend.Backend
+)
+
+// Partition and offset constants; see package backend.
+const (
+	PartitionAny    = backend.PartitionAny
+	OffsetBeginning = backend.OffsetBeginning
+	OffsetEnd       = backend.OffsetEnd
+	OffsetStored    = backend.OffsetStored
+	OffsetInvalid   = backend.OffsetInvalid
+)
+
+// Consumer group states; see package backend.
+const (
+	GroupStateUnknown             = backend.GroupStateUnknown
+	GroupStateStable              = backend.GroupStateStable
+	GroupStateEmpty               = backend.GroupStateEmpty
+	GroupStatePreparingRebalance  = backend.GroupStatePreparingRebalance
+	GroupStateCompletingRebalance = backend.GroupStateCompletingRebalance
+	GroupStateDead                = backend.GroupStateDead
+)
+
+// Option changes how a client is opened.
+type Option func(*options)
+
+type options struct {
+	backend backend.Backend
+}
+
+// WithBackend opens the client on b instead of the backend the build tags
+// selected.
+func WithBackend(b Backend) Option {
+	return func(o *options) { o.backend = b }
+}
+
+func applyOptions(opts []Option) options {
+	var o options
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	if o.backend == nil {
+		o.backend = DefaultBackend()
+	}
+	return o
+}
+
+// DefaultBackend returns the backend selected by the build tags: franz
+// without a tag, segmentio with kafkaclient_segmentio, confluent with
+// kafkaclient_confluent.
+func DefaultBackend() Backend { return defaultBackend() }
+
+func defaultBackendName() string { return DefaultBackend().Name() }
+
+// NewMessage returns a message for topic with PartitionAny, so the producer
+// chooses the partition from the key.
+func NewMessage(topic string, key, value []byte) *Message {
+	return &Message{Topic: topic, Partition: PartitionAny, Offset: OffsetInvalid, Key: key, Value: value, LeaderEpoch: -1}
+}

@@ -1,0 +1,503 @@
+package kafkaclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kafkaclient/kafkaclient/backend"
+)
+
+// DeliveryFunc receives the outcome of one produced message: err is nil when
+// Kafka acknowledged the message, and msg then has Partition, Offset and
+// Timestamp set; otherwise err is an *Error. It runs on a client goroutine
+// (or, for a failure found before sending, on the caller's) and must not
+// block for long.
+type DeliveryFunc = backend.DeliveryFunc
+
+// Event is a value received from Producer.Events: a *DeliveryReport or a
+// client-level *Error.
+type Event interface {
+	isEvent()
+}
+
+// DeliveryReport is the outcome of a message produced with a nil
+// DeliveryFunc, received from Producer.Events.
+type DeliveryReport struct {
+	Message *Message
+	// Err is nil when the message was delivered, an *Error otherwise.
+	Err error
+}
+
+func (*DeliveryReport) isEvent() {}
+func (*Error) isEvent()          {}
+
+// ToChannel returns a DeliveryFunc that sends each report to ch, the shape
+// of confluent-kafka-go's per-message delivery channel. ch should be
+// buffered; the send blocks the client goroutine until it is received.
+func ToChannel(ch chan<- DeliveryReport) DeliveryFunc {
+	return func(m *Message, err error) { ch <- DeliveryReport{Message: m, Err: err} }
+}
+
+// eventsBuffer is the capacity of Producer.Events.
+const eventsBuffer = 4096
+
+// Producer sends messages to Kafka. It is safe for concurrent use. Close it
+// when done: Close flushes, and releases the connections and goroutines.
+type Producer struct {
+	cfg    ProducerConfig
+	b      backend.Backend
+	bp     backend.Producer
+	errs   errorMapper
+	events chan Event
+
+	// mu is held for reading by calls that use bp, and for writing by Close
+	// once closing is set, so that Close waits for them.
+	mu      sync.RWMutex
+	closing atomic.Bool
+	closed  chan struct{} // closed when Close has finished
+	abandon chan struct{} // closed when Close gives up waiting for Events readers
+	closeMu sync.Mutex
+	closeErr error
+
+	parts partitionCache
+}
+
+// NewProducer opens a producer. The config is validated and defaults are
+// applied; it is not modified. Options select the backend.
+func NewProducer(cfg ProducerConfig, opts ...Option) (*Producer, error) {
+	o := applyOptions(opts)
+	prepared, err := prepareProducer(cfg, o.backend.Capabilities(), o.backend.Name())
+	if err != nil {
+		return nil, withBackend(err, o.backend)
+	}
+	p := &Producer{
+		cfg:     prepared,
+		b:       o.backend,
+		errs:    errorMapper{o.backend},
+		events:  make(chan Event, eventsBuffer),
+		closed:  make(chan struct{}),
+		abandon: make(chan struct{}),
+	}
+	bp, err := o.backend.NewProducer(prepared, backend.ProducerHooks{OnError: p.onClientError})
+	if err != nil {
+		return nil, p.errs.wrap("open producer", "", -1, err)
+	}
+	p.bp = bp
+	p.parts.ttl = 30 * time.Second
+	return p, nil
+}
+
+// NewProducerFromMap parses m (see ConfigMap) and opens a producer.
+func NewProducerFromMap(m ConfigMap, opts ...Option) (*Producer, error) {
+	o := applyOptions(opts)
+	cfg, err := parseProducerConfig(m, o.backend.Name())
+	if err != nil {
+		return nil, withBackend(err, o.backend)
+	}
+	return NewProducer(cfg, WithBackend(o.backend))
+}
+
+func withBackend(err error, b backend.Backend) error {
+	var e *Error
+	if errors.As(err, &e) && e.Backend == "" {
+		c := *e
+		c.Backend = b.Name()
+		return &c
+	}
+	return err
+}
+
+// Config returns the producer's effective config, defaults applied.
+func (p *Producer) Config() ProducerConfig { return p.cfg }
+
+// Backend returns the name of the backend the producer runs on.
+func (p *Producer) Backend() string { return p.b.Name() }
+
+// Capabilities returns what the producer's backend supports.
+func (p *Producer) Capabilities() Capabilities { return p.b.Capabilities() }
+
+// As sets target to the underlying client if its type matches, e.g. a
+// **kgo.Client on franz. It reports whether it did.
+func (p *Producer) As(target any) bool { return p.bp.As(target) }
+
+// Events returns the channel that receives a *DeliveryReport for every
+// message produced with a nil DeliveryFunc, and client-level errors as
+// *Error (all brokers down, fatal errors). It is closed by Close. When it is
+// full, delivery of further reports waits: read it, or pass a DeliveryFunc.
+// Client-level errors are dropped (and logged) rather than wait.
+func (p *Producer) Events() <-chan Event { return p.events }
+
+func (p *Producer) onClientError(err error) {
+	e := p.errs.wrap("client", "", -1, err)
+	ev, _ := e.(*Error)
+	if ev == nil {
+		return
+	}
+	select {
+	case p.events <- ev:
+	default:
+		if l := p.cfg.Logger; l != nil {
+			l.Warn("kafkaclient: producer error dropped: Events is full", "err", ev)
+		}
+	}
+}
+
+func (p *Producer) reportToEvents(m *Message, err error) {
+	select {
+	case p.events <- &DeliveryReport{Message: m, Err: err}:
+	case <-p.abandon:
+	}
+}
+
+// Produce sends msg asynchronously. It returns once the message is
+// buffered; while the buffer is full it waits until ctx is done. When it
+// returns nil, onDelivery is called exactly once with the outcome; with a
+// nil onDelivery the outcome goes to Events as a *DeliveryReport.
+//
+// For a message with a key and Partition PartitionAny the partition is the
+// key's hash (see KeyPartition) over the topic's partitions; a nil key
+// spreads messages over partitions. Do not modify msg until its delivery is
+// reported: the producer fills in its Partition, Offset and Timestamp.
+//
+// Produce returns an *Error at once for a nil message, an invalid topic
+// name, a message larger than MaxMessageBytes (CodeMessageTooLarge), a
+// closed producer (CodeClosed), or a done ctx.
+func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery DeliveryFunc) error {
+	if err := p.check(msg); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		e := ctxError("produce", ctx)
+		e.Topic, e.Partition = msg.Topic, msg.Partition
+		return e
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closing.Load() {
+		return p.closedError("produce", msg.Topic)
+	}
+	report := p.reportToEvents
+	if onDelivery != nil {
+		report = onDelivery
+	}
+	if msg.Partition == PartitionAny && msg.Key != nil {
+		n, err := p.parts.count(ctx, p.bp, msg.Topic)
+		if err != nil {
+			werr := p.errs.wrap("produce", msg.Topic, -1, err)
+			if CodeOf(werr) == CodeUnknownTopicOrPartition {
+				// Delivery failed; report it the way the backend would.
+				msg.Offset = OffsetInvalid
+				report(msg, werr)
+				return nil
+			}
+			return werr
+		}
+		msg.Partition = KeyPartition(p.cfg.Partitioner, msg.Key, n)
+	}
+	err := p.bp.Produce(ctx, msg, func(m *Message, err error) {
+		if err != nil {
+			m.Offset = OffsetInvalid
+			err = p.errs.wrap("produce", m.Topic, m.Partition, err)
+		}
+		report(m, err)
+	})
+	return p.errs.wrap("produce", msg.Topic, msg.Partition, err)
+}
+
+func (p *Producer) closedError(op, topic string) error {
+	e := newError(op, CodeClosed, "producer is closed")
+	e.Topic = topic
+	e.Backend = p.b.Name()
+	return e
+}
+
+// check validates msg before it is buffered.
+func (p *Producer) check(msg *Message) error {
+	if msg == nil {
+		return newError("produce", CodeInvalidArg, "message is nil")
+	}
+	if err := validTopic(msg.Topic); err != nil {
+		err.Op = "produce"
+		return err
+	}
+	if msg.Partition < PartitionAny {
+		e := newError("produce", CodeInvalidArg, "partition %d is invalid: use a partition number or PartitionAny", msg.Partition)
+		e.Topic = msg.Topic
+		return e
+	}
+	size := len(msg.Key) + len(msg.Value)
+	for _, h := range msg.Headers {
+		size += len(h.Key) + len(h.Value)
+	}
+	if size > p.cfg.MaxMessageBytes {
+		e := newError("produce", CodeMessageTooLarge, "message of %d bytes is larger than message.max.bytes (%d)", size, p.cfg.MaxMessageBytes)
+		e.Topic, e.Partition = msg.Topic, msg.Partition
+		return e
+	}
+	return nil
+}
+
+// ProduceErrors is returned by ProduceSync when some messages failed. It is
+// index-aligned with the messages; errors.Is and errors.As see every
+// non-nil entry.
+type ProduceErrors []error
+
+// Error implements error.
+func (pe ProduceErrors) Error() string {
+	n, first := 0, error(nil)
+	for _, err := range pe {
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			n++
+		}
+	}
+	if n == 1 {
+		return first.Error()
+	}
+	return fmt.Sprintf("%d of %d messages failed; first: %v", n, len(pe), first)
+}
+
+// Unwrap returns the non-nil errors.
+func (pe ProduceErrors) Unwrap() []error {
+	out := make([]error, 0, len(pe))
+	for _, err := range pe {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	return out
+}
+
+// ProduceSync sends msgs and waits until each is delivered or failed, or ctx
+// is done. Delivered messages have Partition and Offset set. It returns nil
+// when all were delivered, otherwise ProduceErrors (index-aligned) or, if
+// ctx ended first, the context's error as an *Error; messages already
+// buffered may still be delivered after that.
+func (p *Producer) ProduceSync(ctx context.Context, msgs ...*Message) error {
+	errs := make(ProduceErrors, len(msgs))
+	var wg sync.WaitGroup
+	failed := false
+	for i, m := range msgs {
+		wg.Add(1)
+		err := p.Produce(ctx, m, func(_ *Message, err error) {
+			errs[i] = err
+			wg.Done()
+		})
+		if err != nil {
+			errs[i] = err
+			failed = true
+			wg.Done()
+		}
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctxError("produce", ctx)
+	}
+	if failed {
+		return errs
+	}
+	for _, err := range errs {
+		if err != nil {
+			return errs
+		}
+	}
+	return nil
+}
+
+// Flush waits until every buffered message has been delivered or failed, or
+// ctx is done (then it returns an *Error with CodeTimedOut or CodeCanceled).
+func (p *Producer) Flush(ctx context.Context) error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closing.Load() {
+		return p.closedError("flush", "")
+	}
+	if err := p.bp.Flush(ctx); err != nil {
+		if ctx.Err() != nil {
+			return ctxError("flush", ctx)
+		}
+		return p.errs.wrap("flush", "", -1, err)
+	}
+	return nil
+}
+
+// Close flushes buffered messages until ctx is done, fails the rest with
+// CodeClosed (their delivery is still reported), closes Events and releases
+// every resource. It returns by ctx's deadline. Calling Close again returns
+// the first call's result.
+func (p *Producer) Close(ctx context.Context) error {
+	if !p.closing.CompareAndSwap(false, true) {
+		<-p.closed
+		return p.closeErr
+	}
+	stop := context.AfterFunc(ctx, func() { close(p.abandon) })
+	err := p.bp.Close(ctx)
+	p.mu.Lock() // wait for calls in flight
+	p.mu.Unlock()
+	if !stop() {
+		// abandon was closed by ctx.
+	} else {
+		close(p.abandon)
+	}
+	close(p.events)
+	if err != nil {
+		if ctx.Err() != nil {
+			err = ctxError("close", ctx)
+		} else {
+			err = p.errs.wrap("close", "", -1, err)
+		}
+	}
+	p.closeErr = err
+	close(p.closed)
+	return err
+}
+
+// Transactions. These need a backend with Capabilities.Transactions and a
+// producer opened with a TransactionalID; otherwise they return an *Error
+// with CodeUnsupported or CodeState.
+
+func (p *Producer) txn(op string) (backend.TransactionalProducer, error) {
+	if p.closing.Load() {
+		return nil, p.closedError(op, "")
+	}
+	tp, ok := p.bp.(backend.TransactionalProducer)
+	if !ok || !p.b.Capabilities().Transactions {
+		e := newError(op, CodeUnsupported, "transactions are not supported by the %s backend", p.b.Name())
+		e.Backend = p.b.Name()
+		return nil, e
+	}
+	if p.cfg.TransactionalID == "" {
+		e := newError(op, CodeState, "producer has no transactional.id; set ProducerConfig.TransactionalID")
+		e.Backend = p.b.Name()
+		return nil, e
+	}
+	return tp, nil
+}
+
+// InitTransactions registers the transactional.id with the cluster, fencing
+// older producers with the same id. Call it once, before the first
+// BeginTransaction.
+func (p *Producer) InitTransactions(ctx context.Context) error {
+	tp, err := p.txn("init transactions")
+	if err != nil {
+		return err
+	}
+	return p.errs.wrap("init transactions", "", -1, tp.InitTransactions(ctx))
+}
+
+// BeginTransaction starts a transaction: messages produced until Commit or
+// Abort belong to it.
+func (p *Producer) BeginTransaction() error {
+	tp, err := p.txn("begin transaction")
+	if err != nil {
+		return err
+	}
+	return p.errs.wrap("begin transaction", "", -1, tp.BeginTransaction())
+}
+
+// SendOffsetsToTransaction adds consumer offsets to the current transaction,
+// so that they are committed if and only if the transaction commits. group
+// comes from Consumer.GroupMetadata.
+func (p *Producer) SendOffsetsToTransaction(ctx context.Context, offsets []TopicPartition, group GroupMetadata) error {
+	tp, err := p.txn("send offsets to transaction")
+	if err != nil {
+		return err
+	}
+	if group.GroupID == "" {
+		return newError("send offsets to transaction", CodeInvalidArg, "group metadata has no group id; pass Consumer.GroupMetadata()")
+	}
+	for _, o := range offsets {
+		if o.Offset < 0 {
+			e := newError("send offsets to transaction", CodeInvalidArg, "offset %d is invalid", o.Offset)
+			e.Topic, e.Partition = o.Topic, o.Partition
+			return e
+		}
+	}
+	return p.errs.wrap("send offsets to transaction", "", -1, tp.SendOffsetsToTransaction(ctx, offsets, group))
+}
+
+// CommitTransaction flushes and commits the current transaction.
+func (p *Producer) CommitTransaction(ctx context.Context) error {
+	tp, err := p.txn("commit transaction")
+	if err != nil {
+		return err
+	}
+	return p.errs.wrap("commit transaction", "", -1, tp.CommitTransaction(ctx))
+}
+
+// AbortTransaction aborts the current transaction: its messages are never
+// seen by read_committed consumers.
+func (p *Producer) AbortTransaction(ctx context.Context) error {
+	tp, err := p.txn("abort transaction")
+	if err != nil {
+		return err
+	}
+	return p.errs.wrap("abort transaction", "", -1, tp.AbortTransaction(ctx))
+}
+
+// partitionCache caches topic partition counts for key partitioning.
+type partitionCache struct {
+	ttl time.Duration
+	mu  sync.RWMutex
+	m   map[string]partitionCount
+}
+
+type partitionCount struct {
+	n       int32
+	fetched time.Time
+}
+
+func (c *partitionCache) count(ctx context.Context, bp backend.Producer, topic string) (int32, error) {
+	c.mu.RLock()
+	pc, ok := c.m[topic]
+	c.mu.RUnlock()
+	if ok && time.Since(pc.fetched) < c.ttl {
+		return pc.n, nil
+	}
+	n, err := bp.PartitionCount(ctx, topic)
+	if err != nil {
+		if ok {
+			return pc.n, nil // keep using the last known count
+		}
+		return 0, err
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = make(map[string]partitionCount)
+	}
+	c.m[topic] = partitionCount{n: n, fetched: time.Now()}
+	c.mu.Unlock()
+	return n, nil
+}
+
+// validTopic checks a topic name against Kafka's rules.
+func validTopic(topic string) *Error {
+	bad := func(why string) *Error {
+		e := newError("", CodeInvalidTopicException, "topic name %q is invalid: %s", topic, why)
+		e.Topic = topic
+		return e
+	}
+	switch {
+	case topic == "":
+		return newError("", CodeInvalidTopicException, "topic name is empty")
+	case topic == "." || topic == "..":
+		return bad(`"." and ".." are not allowed`)
+	case len(topic) > 249:
+		return bad(fmt.Sprintf("it has %d characters, the limit is 249", len(topic)))
+	}
+	for _, r := range topic {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return bad(fmt.Sprintf("character %q is not allowed; use ASCII letters, digits, '.', '_' and '-'", r))
+		}
+	}
+	return nil
+}

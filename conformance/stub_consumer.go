@@ -1,9 +1,7 @@
 package conformance
 
 var (
-	producerCases    []Case
 	consumerCases    []Case
 	adminCases       []Case
 	transactionCases []Case
-	configCases      []Case
 )

@@ -1,0 +1,6 @@
+package conformance
+
+var (
+	producerCases []Case
+	configCases   []Case
+)

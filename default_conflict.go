@@ -4,4 +4,4 @@ package kafkaclient
 
 // Both kafkaclient_segmentio and kafkaclient_confluent are set: pick one.
 // Build with exactly one backend tag (or none for franz).
-var _ = kafkaclient_build_tags_conflict__pick_one_backend_tag_not_both
+var _ = kafkaclient_build_tags_conflict__pick_one_backend_tag_not_both // compile error by design

@@ -1,0 +1,218 @@
+package kafkaclient_test
+
+import (
+	"errors"
+	"maps"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kafkaclient/kafkaclient"
+)
+
+func TestParseProducerConfigGuideKeys(t *testing.T) {
+	m := kafkaclient.ConfigMap{
+		"bootstrap.servers":                     "kafka-1:9092,kafka-2:9092,kafka-3:9092",
+		"client.id":                             "order-service-producer",
+		"acks":                                  "all",
+		"enable.idempotence":                    true,
+		"retries":                               2147483647,
+		"delivery.timeout.ms":                   120000,
+		"max.in.flight.requests.per.connection": 5,
+		"batch.size":                            65536,
+		"linger.ms":                             10,
+		"queue.buffering.max.messages":          100000,
+		"queue.buffering.max.kbytes":            1048576,
+		"compression.type":                      "lz4",
+	}
+	before := maps.Clone(m)
+	cfg, err := kafkaclient.ParseProducerConfig(m)
+	require.NoError(t, err)
+	assert.Equal(t, before, m, "the caller's map is not modified")
+	assert.Equal(t, []string{"kafka-1:9092", "kafka-2:9092", "kafka-3:9092"}, cfg.BootstrapServers)
+	assert.Equal(t, "order-service-producer", cfg.ClientID)
+	assert.Equal(t, kafkaclient.AcksAll, cfg.Acks)
+	assert.Equal(t, kafkaclient.ToggleOn, cfg.Idempotence)
+	assert.Equal(t, 0, cfg.Retries, "max int retries means the default: retry until the delivery timeout")
+	assert.Equal(t, 120*time.Second, cfg.DeliveryTimeout)
+	assert.Equal(t, 5, cfg.MaxInFlight)
+	assert.Equal(t, 65536, cfg.BatchSize)
+	assert.Equal(t, 10*time.Millisecond, cfg.Linger)
+	assert.Equal(t, 100000, cfg.MaxBufferedMessages)
+	assert.Equal(t, int64(1048576*1024), cfg.MaxBufferedBytes)
+	assert.Equal(t, kafkaclient.CompressionLZ4, cfg.Compression)
+}
+
+func TestParseConsumerConfigGuideKeys(t *testing.T) {
+	cfg, err := kafkaclient.ParseConsumerConfig(kafkaclient.ConfigMap{
+		"bootstrap.servers":             "kafka-1:9092",
+		"group.id":                      "order-processors",
+		"client.id":                     "order-processor-1",
+		"enable.auto.commit":            false,
+		"auto.offset.reset":             "earliest",
+		"session.timeout.ms":            45000,
+		"heartbeat.interval.ms":         15000,
+		"max.poll.interval.ms":          300000,
+		"fetch.min.bytes":               1,
+		"fetch.max.bytes":               52428800,
+		"max.partition.fetch.bytes":     1048576,
+		"partition.assignment.strategy": "cooperative-sticky",
+		"isolation.level":               "read_committed",
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "order-processors", cfg.GroupID)
+	assert.True(t, cfg.DisableAutoCommit)
+	assert.Equal(t, kafkaclient.OffsetResetEarliest, cfg.AutoOffsetReset)
+	assert.Equal(t, 45*time.Second, cfg.SessionTimeout)
+	assert.Equal(t, 15*time.Second, cfg.HeartbeatInterval)
+	assert.Equal(t, 300*time.Second, cfg.MaxPollInterval)
+	assert.Equal(t, 1, cfg.FetchMinBytes)
+	assert.Equal(t, 52428800, cfg.FetchMaxBytes)
+	assert.Equal(t, 1048576, cfg.MaxPartitionFetchBytes)
+	assert.Equal(t, []kafkaclient.Assignor{kafkaclient.AssignorCooperativeSticky}, cfg.Assignors)
+	assert.Equal(t, kafkaclient.ReadCommitted, cfg.IsolationLevel)
+}
+
+func TestConfigErrors(t *testing.T) {
+	base := func(kv ...any) kafkaclient.ConfigMap {
+		m := kafkaclient.ConfigMap{"bootstrap.servers": "127.0.0.1:9092"}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	}
+	cases := []struct {
+		name     string
+		m        kafkaclient.ConfigMap
+		consumer bool
+		code     kafkaclient.Code
+		contains []string
+	}{
+		{"unknown key suggests the closest", base("linger", 5), false, kafkaclient.CodeBadConfig, []string{`"linger"`, `did you mean "linger.ms"`}},
+		{"misspelled key", base("bootstrap.server", "x:1"), false, kafkaclient.CodeBadConfig, []string{`did you mean "bootstrap.servers"`}},
+		{"misspelled group id", base("groupid", "g"), true, kafkaclient.CodeBadConfig, []string{`did you mean "group.id"`}},
+		{"acks out of range", base("acks", 7), false, kafkaclient.CodeBadConfig, []string{`"acks"`, `"7"`}},
+		{"negative linger", base("linger.ms", -5), false, kafkaclient.CodeBadConfig, []string{`"linger.ms"`, `"-5"`}},
+		{"unknown compression", base("compression.type", "brotli"), false, kafkaclient.CodeBadConfig, []string{`"brotli"`, "zstd"}},
+		{"non-numeric batch size", base("batch.size", "big"), false, kafkaclient.CodeBadConfig, []string{`"batch.size"`, "integer"}},
+		{"bad boolean", base("enable.idempotence", "maybe"), false, kafkaclient.CodeBadConfig, []string{`"enable.idempotence"`}},
+		{"consumer key on a producer", base("group.id", "g"), false, kafkaclient.CodeBadConfig, []string{`"group.id"`, "consumer setting"}},
+		{"producer key on a consumer", base("acks", "all"), true, kafkaclient.CodeBadConfig, []string{`"acks"`, "producer setting"}},
+		{"bad offset reset", base("auto.offset.reset", "sometime"), true, kafkaclient.CodeBadConfig, []string{`"auto.offset.reset"`}},
+		{"bad assignor", base("partition.assignment.strategy", "magic"), true, kafkaclient.CodeBadConfig, []string{"partition.assignment.strategy"}},
+		{"bad isolation level", base("isolation.level", "serializable"), true, kafkaclient.CodeBadConfig, []string{"isolation.level"}},
+		{"fractional number", base("linger.ms", 1.5), false, kafkaclient.CodeBadConfig, []string{"whole number"}},
+		{"unsupported value type", base("linger.ms", []int{1}), false, kafkaclient.CodeBadConfig, []string{"type"}},
+		{"bad security protocol", base("security.protocol", "TLS"), false, kafkaclient.CodeBadConfig, []string{"security.protocol"}},
+		{"bad sasl mechanism", base("sasl.mechanism", "GSSAPI"), false, kafkaclient.CodeBadConfig, []string{"sasl.mechanism"}},
+		{"unknown backend option", base("franz.no.such", "1"), false, kafkaclient.CodeBadConfig, []string{"franz.no.such"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var err error
+			if c.consumer {
+				_, err = kafkaclient.NewConsumerFromMap(c.m)
+			} else {
+				_, err = kafkaclient.NewProducerFromMap(c.m)
+			}
+			require.Error(t, err)
+			var ke *kafkaclient.Error
+			require.ErrorAs(t, err, &ke)
+			assert.Equal(t, kafkaclient.CodeName(c.code), kafkaclient.CodeName(ke.Code), "%v", err)
+			for _, s := range c.contains {
+				assert.Contains(t, err.Error(), s)
+			}
+			assert.Contains(t, err.Error(), "kafkaclient: ")
+		})
+	}
+}
+
+func TestTypedConfigValidation(t *testing.T) {
+	servers := []string{"127.0.0.1:9092"}
+	cases := []struct {
+		name string
+		cfg  kafkaclient.ProducerConfig
+		code kafkaclient.Code
+	}{
+		{"no bootstrap servers", kafkaclient.ProducerConfig{}, kafkaclient.CodeBadConfig},
+		{"bootstrap server without port", kafkaclient.ProducerConfig{ClientConfig: kafkaclient.ClientConfig{BootstrapServers: []string{"kafka"}}}, kafkaclient.CodeBadConfig},
+		{"idempotence needs acks=all", kafkaclient.ProducerConfig{ClientConfig: kafkaclient.ClientConfig{BootstrapServers: servers}, Idempotence: kafkaclient.ToggleOn, Acks: kafkaclient.AcksLeader}, kafkaclient.CodeBadConfig},
+		{"transactions need idempotence", kafkaclient.ProducerConfig{ClientConfig: kafkaclient.ClientConfig{BootstrapServers: servers}, TransactionalID: "t", Idempotence: kafkaclient.ToggleOff}, kafkaclient.CodeBadConfig},
+		{"sasl needs a user", kafkaclient.ProducerConfig{ClientConfig: kafkaclient.ClientConfig{BootstrapServers: servers, Security: kafkaclient.Security{Protocol: kafkaclient.SASLPlaintext}}}, kafkaclient.CodeBadConfig},
+		{"ssl file without ssl", kafkaclient.ProducerConfig{ClientConfig: kafkaclient.ClientConfig{BootstrapServers: servers, Security: kafkaclient.Security{CAFile: "/ca.pem"}}}, kafkaclient.CodeBadConfig},
+		{"negative batch size", kafkaclient.ProducerConfig{ClientConfig: kafkaclient.ClientConfig{BootstrapServers: servers}, BatchSize: -1}, kafkaclient.CodeBadConfig},
+		{"invalid acks value", kafkaclient.ProducerConfig{ClientConfig: kafkaclient.ClientConfig{BootstrapServers: servers}, Acks: 7}, kafkaclient.CodeBadConfig},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := kafkaclient.NewProducer(c.cfg)
+			require.Error(t, err)
+			assert.True(t, errors.Is(err, kafkaclient.ErrBadConfig), "%v", err)
+		})
+	}
+}
+
+func TestConsumerConfigValidation(t *testing.T) {
+	servers := []string{"127.0.0.1:9092"}
+	_, err := kafkaclient.NewConsumer(kafkaclient.ConsumerConfig{
+		ClientConfig: kafkaclient.ClientConfig{BootstrapServers: servers},
+		Assignors:    []kafkaclient.Assignor{kafkaclient.AssignorRange, kafkaclient.AssignorCooperativeSticky},
+	})
+	require.ErrorIs(t, err, kafkaclient.ErrBadConfig, "eager and cooperative assignors cannot mix")
+	_, err = kafkaclient.NewConsumer(kafkaclient.ConsumerConfig{
+		ClientConfig:      kafkaclient.ClientConfig{BootstrapServers: servers},
+		SessionTimeout:    time.Second,
+		HeartbeatInterval: 2 * time.Second,
+	})
+	require.ErrorIs(t, err, kafkaclient.ErrBadConfig, "heartbeat must be below the session timeout")
+}
+
+func TestTypedConfigNotModified(t *testing.T) {
+	servers := []string{"127.0.0.1:9092"}
+	cfg := kafkaclient.ProducerConfig{ClientConfig: kafkaclient.ClientConfig{BootstrapServers: servers}}
+	p, err := kafkaclient.NewProducer(cfg)
+	require.NoError(t, err)
+	defer p.Close(t.Context()) //nolint:errcheck // nothing was produced
+	assert.Zero(t, cfg.Linger, "caller's struct keeps its zero values")
+	eff := p.Config()
+	assert.Equal(t, 5*time.Millisecond, eff.Linger)
+	assert.Equal(t, kafkaclient.ToggleOn, eff.Idempotence, "idempotence defaults on where the backend has it")
+	eff.BootstrapServers[0] = "changed:1"
+	assert.Equal(t, "127.0.0.1:9092", servers[0], "the effective config does not share the caller's slice")
+}
+
+func TestConfigKeysListed(t *testing.T) {
+	keys := kafkaclient.ConfigKeys()
+	for _, k := range []string{"bootstrap.servers", "client.id", "acks", "enable.idempotence", "retries", "delivery.timeout.ms",
+		"max.in.flight.requests.per.connection", "batch.size", "linger.ms", "queue.buffering.max.messages", "queue.buffering.max.kbytes",
+		"compression.type", "group.id", "auto.offset.reset", "enable.auto.commit", "session.timeout.ms", "heartbeat.interval.ms",
+		"max.poll.interval.ms", "fetch.min.bytes", "fetch.max.bytes", "max.partition.fetch.bytes", "partition.assignment.strategy",
+		"transactional.id", "isolation.level", "security.protocol", "sasl.mechanism", "sasl.username", "sasl.password",
+		"ssl.ca.location", "ssl.certificate.location", "ssl.key.location"} {
+		assert.Contains(t, keys, k)
+	}
+}
+
+func FuzzParseConfig(f *testing.F) {
+	f.Add("linger.ms", "5")
+	f.Add("acks", "all")
+	f.Add("compression.type", "zstd")
+	f.Add("bootstrap.servers", "a:1,b:2")
+	f.Add("partition.assignment.strategy", "range,roundrobin")
+	f.Fuzz(func(t *testing.T, key, value string) {
+		m := kafkaclient.ConfigMap{"bootstrap.servers": "127.0.0.1:9092", key: value}
+		_, perr := kafkaclient.ParseProducerConfig(m)
+		_, cerr := kafkaclient.ParseConsumerConfig(m)
+		for _, err := range []error{perr, cerr} {
+			if err == nil {
+				continue
+			}
+			var ke *kafkaclient.Error
+			if !errors.As(err, &ke) || ke.Code != kafkaclient.CodeBadConfig {
+				t.Fatalf("config error %v is not a BAD_CONFIG *Error", err)
+			}
+		}
+	})
+}

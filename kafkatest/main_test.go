@@ -1,0 +1,11 @@
+package kafkatest_test
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package if any test left a goroutine behind: every
+// client and embedded broker the tests open must be fully closed.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -11,10 +11,10 @@ import (
 func TestMurmur2MatchesJavaClient(t *testing.T) {
 	// Vectors from Kafka's UtilsTest.testMurmur2.
 	cases := map[string]int32{
-		"21":     -973932308,
-		"foobar": -790332482,
-		"a-little-bit-long-string":            -985981536,
-		"a-little-bit-longer-string":          -1486304829,
+		"21":                         -973932308,
+		"foobar":                     -790332482,
+		"a-little-bit-long-string":   -985981536,
+		"a-little-bit-longer-string": -1486304829,
 		"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8": -58897971,
 		"abc": 479470107,
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,11 +58,10 @@ type Producer struct {
 
 	// mu is held for reading by calls that use bp, and for writing by Close
 	// once closing is set, so that Close waits for them.
-	mu      sync.RWMutex
-	closing atomic.Bool
-	closed  chan struct{} // closed when Close has finished
-	abandon chan struct{} // closed when Close gives up waiting for Events readers
-	closeMu sync.Mutex
+	mu       sync.RWMutex
+	closing  atomic.Bool
+	closed   chan struct{} // closed when Close has finished
+	abandon  chan struct{} // closed when Close gives up waiting for Events readers
 	closeErr error
 
 	parts partitionCache
@@ -111,8 +112,14 @@ func withBackend(err error, b backend.Backend) error {
 	return err
 }
 
-// Config returns the producer's effective config, defaults applied.
-func (p *Producer) Config() ProducerConfig { return p.cfg }
+// Config returns the producer's effective config, defaults applied. It is a
+// copy: changing it does not change the producer.
+func (p *Producer) Config() ProducerConfig {
+	cfg := p.cfg
+	cfg.BootstrapServers = slices.Clone(cfg.BootstrapServers)
+	cfg.BackendOptions = maps.Clone(cfg.BackendOptions)
+	return cfg
+}
 
 // Backend returns the name of the backend the producer runs on.
 func (p *Producer) Backend() string { return p.b.Name() }
@@ -198,6 +205,9 @@ func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery Deliver
 		}
 		msg.Partition = KeyPartition(p.cfg.Partitioner, msg.Key, n)
 	}
+	// msg belongs to the backend once handed over: its delivery may fill
+	// in Partition concurrently, so the error below uses copies.
+	topic, partition := msg.Topic, msg.Partition
 	err := p.bp.Produce(ctx, msg, func(m *Message, err error) {
 		if err != nil {
 			m.Offset = OffsetInvalid
@@ -205,7 +215,7 @@ func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery Deliver
 		}
 		report(m, err)
 	})
-	return p.errs.wrap("produce", msg.Topic, msg.Partition, err)
+	return p.errs.wrap("produce", topic, partition, err)
 }
 
 func (p *Producer) closedError(op, topic string) error {
@@ -339,16 +349,17 @@ func (p *Producer) Close(ctx context.Context) error {
 		<-p.closed
 		return p.closeErr
 	}
-	stop := context.AfterFunc(ctx, func() { close(p.abandon) })
+	var abandonOnce sync.Once
+	abandon := func() { abandonOnce.Do(func() { close(p.abandon) }) }
+	stop := context.AfterFunc(ctx, abandon)
+	defer stop()
 	err := p.bp.Close(ctx)
-	p.mu.Lock() // wait for calls in flight
-	p.mu.Unlock()
-	if !stop() {
-		// abandon was closed by ctx.
-	} else {
-		close(p.abandon)
-	}
+	// Every delivery has been reported (the backend's contract); once the
+	// calls in flight have returned, nothing sends on events any more.
+	p.mu.Lock()
+	abandon()
 	close(p.events)
+	p.mu.Unlock()
 	if err != nil {
 		if ctx.Err() != nil {
 			err = ctxError("close", ctx)

@@ -154,9 +154,9 @@ type SASLMechanism string
 
 // SASL mechanisms.
 const (
-	SASLPlain        SASLMechanism = "PLAIN"
-	SASLScramSHA256  SASLMechanism = "SCRAM-SHA-256"
-	SASLScramSHA512  SASLMechanism = "SCRAM-SHA-512"
+	SASLPlain       SASLMechanism = "PLAIN"
+	SASLScramSHA256 SASLMechanism = "SCRAM-SHA-256"
+	SASLScramSHA512 SASLMechanism = "SCRAM-SHA-512"
 )
 
 // Security configures encryption and authentication. The zero value is

@@ -79,7 +79,7 @@ func Run(t *testing.T, h Harness) {
 				if t.Failed() {
 					return
 				}
-				if err := goleak.Find(ignore); err != nil {
+				if err := goleak.Find(append([]goleak.Option{ignore}, ignoreBroker...)...); err != nil {
 					t.Errorf("goroutines left after the case's clients closed: %v", err)
 				}
 			})
@@ -87,6 +87,16 @@ func Run(t *testing.T, h Harness) {
 			c.Run(t, &Env{Backend: h.Backend, Cluster: cluster, Caps: h.Backend.Capabilities()})
 		})
 	}
+}
+
+// ignoreBroker skips the embedded broker's own goroutines: it serves the
+// cluster's shared admin connection with a new goroutine per request, and
+// notices closed client connections asynchronously. Client goroutines are
+// still checked.
+var ignoreBroker = []goleak.Option{
+	goleak.IgnoreAnyFunction("github.com/twmb/franz-go/pkg/kfake.(*clientConn).read"),
+	goleak.IgnoreAnyFunction("github.com/twmb/franz-go/pkg/kfake.(*clientConn).read.func1"),
+	goleak.IgnoreAnyFunction("github.com/twmb/franz-go/pkg/kfake.(*clientConn).write"),
 }
 
 // Env is what a case works with.

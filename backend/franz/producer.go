@@ -41,7 +41,6 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 		kgo.MaxBufferedRecords(cfg.MaxBufferedMessages+1),
 		kgo.MaxBufferedBytes(int(cfg.MaxBufferedBytes)),
 		kgo.RecordDeliveryTimeout(cfg.DeliveryTimeout),
-		kgo.MaxProduceRequestsInflightPerBroker(cfg.MaxInFlight),
 		kgo.UnknownTopicRetries(2),
 		kgo.WithHooks(&brokerWatch{onError: p.clientError}),
 	)
@@ -54,7 +53,9 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 		opts = append(opts, kgo.RequiredAcks(kgo.NoAck()))
 	}
 	if cfg.Idempotence != backend.ToggleOn {
-		opts = append(opts, kgo.DisableIdempotentWrite())
+		// franz-go sizes in-flight requests itself when idempotent (at most
+		// 5, which the root enforces) and takes the setting only without.
+		opts = append(opts, kgo.DisableIdempotentWrite(), kgo.MaxProduceRequestsInflightPerBroker(cfg.MaxInFlight))
 	}
 	switch {
 	case cfg.Retries > 0:
@@ -115,6 +116,11 @@ func (p *producer) Produce(ctx context.Context, m *backend.Message, report backe
 		m.Partition = r.Partition
 		m.Offset = r.Offset
 		m.Timestamp = r.Timestamp
+		if err != nil && errors.Is(err, kgo.ErrAborting) && p.isClosed() {
+			// Failed by Close, which reports what it could not deliver
+			// as CodeClosed.
+			err = backend.WithCode(backend.CodeClosed, err)
+		}
 		report(m, err)
 	})
 	return nil
@@ -133,6 +139,15 @@ func (p *producer) PartitionCount(ctx context.Context, topic string) (int32, err
 		return 0, td.Err
 	}
 	return int32(len(td.Partitions)), nil
+}
+
+func (p *producer) isClosed() bool {
+	select {
+	case <-p.closed:
+		return true
+	default:
+		return false
+	}
 }
 
 func (p *producer) Flush(ctx context.Context) error { return p.cl.Flush(ctx) }

@@ -1,6 +1,0 @@
-package conformance
-
-var (
-	producerCases []Case
-	configCases   []Case
-)

@@ -97,7 +97,6 @@ type Consumer struct {
 	pollCancel context.CancelFunc
 
 	rebal    chan *rebalanceReq
-	closeMu  sync.Mutex
 	closeErr error
 	done     chan struct{}
 }
@@ -642,4 +641,3 @@ func (c *Consumer) Close(ctx context.Context) error {
 func (c *Consumer) String() string {
 	return fmt.Sprintf("kafkaclient.Consumer{backend: %s, group: %q}", c.b.Name(), c.cfg.GroupID)
 }
-

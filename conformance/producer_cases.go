@@ -326,6 +326,24 @@ var producerCases = []Case{
 		},
 	},
 	{
+		Name: "produce/old_timestamp",
+		Doc:  "A message carrying a timestamp from long ago (a replayed event) is delivered with that timestamp, not failed as timed out.",
+		Run: func(t *testing.T, e *Env) {
+			topic := e.Topic(t, 1)
+			p := e.Producer(t, nil)
+			old := time.Date(2001, 2, 3, 4, 5, 6, 7_000_000, time.UTC)
+			hourAgo := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+			m1 := kafkaclient.NewMessage(topic, []byte("k"), []byte("2001"))
+			m1.Timestamp = old
+			m2 := kafkaclient.NewMessage(topic, []byte("k"), []byte("hour"))
+			m2.Timestamp = hourAgo
+			Produce(t, p, m1, m2)
+			got := prodConsume(t, e, topic, 1, 2)
+			require.True(t, old.Equal(got[0].Timestamp), "got %v", got[0].Timestamp)
+			require.True(t, hourAgo.Equal(got[1].Timestamp), "got %v", got[1].Timestamp)
+		},
+	},
+	{
 		Name: "produce/compression_roundtrip",
 		Doc:  "Messages produced with each compression codec (gzip, snappy, lz4, zstd) are consumed unchanged.",
 		Run: func(t *testing.T, e *Env) {

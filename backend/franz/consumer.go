@@ -71,7 +71,10 @@ func (c *consumer) groupOpts(topics []string) []kgo.Opt {
 	if cfg.DisableAutoCommit {
 		opts = append(opts, kgo.DisableAutoCommit())
 	} else {
-		opts = append(opts, kgo.AutoCommitInterval(cfg.AutoCommitInterval))
+		// GreedyAutoCommit: commit every message Poll returned, as the
+		// contract (and the Java client) says; franz-go by default lags
+		// one poll behind.
+		opts = append(opts, kgo.AutoCommitInterval(cfg.AutoCommitInterval), kgo.GreedyAutoCommit())
 	}
 	if cfg.GroupInstanceID != "" {
 		opts = append(opts, kgo.InstanceID(cfg.GroupInstanceID))

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 type producer struct {
@@ -26,6 +27,14 @@ type producer struct {
 	sem    chan struct{}
 	closed chan struct{}
 	once   sync.Once
+
+	deadlines deadlineBuckets
+
+	// Transaction state, guarded by txnMu.
+	txnMu        sync.Mutex
+	inTxn        bool
+	offsetsInTxn bool
+	producedTxn  atomic.Bool
 }
 
 func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.ProducerHooks) (backend.Producer, error) {
@@ -34,13 +43,13 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 		return nil, err
 	}
 	p := &producer{cfg: cfg, hooks: hooks, sem: make(chan struct{}, cfg.MaxBufferedMessages), closed: make(chan struct{})}
+	p.deadlines.timeout = cfg.DeliveryTimeout
 	opts = append(opts,
 		kgo.RecordPartitioner(partitioner{}),
 		kgo.ProducerLinger(cfg.Linger),
 		kgo.ProducerBatchMaxBytes(int32(min(cfg.BatchSize, 1<<30))),
 		kgo.MaxBufferedRecords(cfg.MaxBufferedMessages+1),
 		kgo.MaxBufferedBytes(int(cfg.MaxBufferedBytes)),
-		kgo.RecordDeliveryTimeout(cfg.DeliveryTimeout),
 		kgo.UnknownTopicRetries(2),
 		kgo.WithHooks(&brokerWatch{onError: p.clientError}),
 	)
@@ -76,7 +85,8 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 		opts = append(opts, kgo.ProducerBatchCompression(kgo.ZstdCompression()))
 	}
 	if cfg.TransactionalID != "" {
-		opts = append(opts, kgo.TransactionalID(cfg.TransactionalID), kgo.TransactionTimeout(cfg.TransactionTimeout))
+		opts = append(opts, kgo.TransactionalID(cfg.TransactionalID), kgo.TransactionTimeout(cfg.TransactionTimeout),
+			kgo.MaxVersions(txnVersions()))
 	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -109,17 +119,27 @@ func (p *producer) Produce(ctx context.Context, m *backend.Message, report backe
 		Headers:   toHeaders(m.Headers),
 		Timestamp: m.Timestamp,
 	}
-	// The record's context must outlive this call: franz-go fails buffered
-	// records whose context is canceled.
-	p.cl.Produce(context.Background(), r, func(r *kgo.Record, err error) {
+	if p.cfg.TransactionalID != "" {
+		p.producedTxn.Store(true)
+	}
+	// The record's context bounds its delivery (delivery.timeout.ms) and
+	// must outlive this call: franz-go fails buffered records whose context
+	// ends. franz-go's own RecordDeliveryTimeout counts from the record's
+	// timestamp, which would fail at once a message carrying an old
+	// timestamp, so it is not used.
+	p.cl.Produce(p.deadlines.ctx(), r, func(r *kgo.Record, err error) {
 		<-p.sem
 		m.Partition = r.Partition
 		m.Offset = r.Offset
 		m.Timestamp = r.Timestamp
-		if err != nil && errors.Is(err, kgo.ErrAborting) && p.isClosed() {
+		switch {
+		case err == nil:
+		case errors.Is(err, kgo.ErrAborting) && p.isClosed():
 			// Failed by Close, which reports what it could not deliver
 			// as CodeClosed.
 			err = backend.WithCode(backend.CodeClosed, err)
+		case errors.Is(err, context.DeadlineExceeded):
+			err = backend.WithCode(backend.CodeMsgTimedOut, err)
 		}
 		report(m, err)
 	})
@@ -162,6 +182,7 @@ func (p *producer) Close(ctx context.Context) error {
 	if cerr := closeWithin(ctx, p.cl.Close); err == nil {
 		err = cerr
 	}
+	p.deadlines.release()
 	return err
 }
 
@@ -180,25 +201,89 @@ func (p *producer) InitTransactions(ctx context.Context) error {
 	return err
 }
 
-func (p *producer) BeginTransaction() error { return p.cl.BeginTransaction() }
-
-func (p *producer) CommitTransaction(ctx context.Context) error {
-	if err := p.cl.Flush(ctx); err != nil {
+func (p *producer) BeginTransaction() error {
+	p.txnMu.Lock()
+	defer p.txnMu.Unlock()
+	if p.inTxn {
+		return backend.Errorf(backend.CodeState, "a transaction is already open: commit or abort it first")
+	}
+	if err := p.cl.BeginTransaction(); err != nil {
 		return err
 	}
-	return p.cl.EndTransaction(ctx, kgo.TryCommit)
+	p.inTxn, p.offsetsInTxn = true, false
+	p.producedTxn.Store(false)
+	return nil
+}
+
+func (p *producer) CommitTransaction(ctx context.Context) error {
+	return p.endTransaction(ctx, kgo.TryCommit)
 }
 
 func (p *producer) AbortTransaction(ctx context.Context) error {
-	if err := p.cl.AbortBufferedRecords(ctx); err != nil {
+	return p.endTransaction(ctx, kgo.TryAbort)
+}
+
+func (p *producer) endTransaction(ctx context.Context, commit kgo.TransactionEndTry) error {
+	p.txnMu.Lock()
+	defer p.txnMu.Unlock()
+	if !p.inTxn {
+		return backend.Errorf(backend.CodeState, "no transaction is open: call BeginTransaction first")
+	}
+	if commit {
+		if err := p.cl.Flush(ctx); err != nil {
+			return err
+		}
+	} else if err := p.cl.AbortBufferedRecords(ctx); err != nil {
 		return err
 	}
-	return p.cl.EndTransaction(ctx, kgo.TryAbort)
+	// franz-go ends the transaction on the broker only if it produced to
+	// it; offsets sent by SendOffsetsToTransaction alone also opened it
+	// there, so end it with our own EndTxn. With the wire versions capped
+	// (txnVersions) EndTxn does not bump the producer epoch, so franz-go's
+	// view of the producer stays right.
+	offsetsOnly := p.offsetsInTxn && !p.producedTxn.Load()
+	if err := p.cl.EndTransaction(ctx, commit); err != nil {
+		return err
+	}
+	p.inTxn = false
+	if !offsetsOnly {
+		return nil
+	}
+	id, epoch, err := p.cl.ProducerID(ctx)
+	if err != nil {
+		return err
+	}
+	end := kmsg.NewPtrEndTxnRequest()
+	end.TransactionalID, end.ProducerID, end.ProducerEpoch, end.Commit = p.cfg.TransactionalID, id, epoch, bool(commit)
+	resp, err := end.RequestWith(ctx, p.cl)
+	if err != nil {
+		return err
+	}
+	return kerr.ErrorForCode(resp.ErrorCode)
+}
+
+// txnVersions caps the request versions of a transactional client below
+// KIP-890 part 2 (transaction.version 2), whose EndTxn bumps the producer
+// epoch: the backend sends EndTxn itself for offsets-only transactions, and
+// that must leave franz-go's producer epoch valid.
+func txnVersions() *kversion.Versions {
+	v := kversion.Stable()
+	v.SetMaxKeyVersion(kmsg.Produce.Int16(), 11)
+	v.SetMaxKeyVersion(kmsg.EndTxn.Int16(), 4)
+	v.SetMaxKeyVersion(kmsg.TxnOffsetCommit.Int16(), 4)
+	v.SetMaxKeyVersion(kmsg.AddPartitionsToTxn.Int16(), 4)
+	return v
 }
 
 // SendOffsetsToTransaction adds the group's offsets to the transaction with
 // AddOffsetsToTxn and TxnOffsetCommit, the requests the Java client sends.
 func (p *producer) SendOffsetsToTransaction(ctx context.Context, offsets []backend.TopicPartition, g backend.GroupMetadata) error {
+	p.txnMu.Lock()
+	defer p.txnMu.Unlock()
+	if !p.inTxn {
+		return backend.Errorf(backend.CodeState, "no transaction is open: call BeginTransaction first")
+	}
+	p.offsetsInTxn = true
 	id, epoch, err := p.cl.ProducerID(ctx)
 	if err != nil {
 		return err
@@ -309,5 +394,47 @@ func (w *brokerWatch) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, 
 	}
 	if err != nil && w.alerted.CompareAndSwap(false, true) {
 		w.onError(backend.WithCode(backend.CodeAllBrokersDown, errors.Join(errors.New("all brokers are down"), err)))
+	}
+}
+
+// deadlineBuckets hands out shared record contexts that end
+// delivery.timeout.ms after the record was produced, to within bucket: one
+// context (and timer) per bucket instead of one per message.
+type deadlineBuckets struct {
+	timeout time.Duration
+	cur     atomic.Pointer[deadlineBucket]
+	mu      sync.Mutex
+}
+
+type deadlineBucket struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	until  time.Time
+}
+
+const bucket = 100 * time.Millisecond
+
+func (d *deadlineBuckets) ctx() context.Context {
+	now := time.Now()
+	if b := d.cur.Load(); b != nil && now.Before(b.until) {
+		return b.ctx
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if b := d.cur.Load(); b != nil && now.Before(b.until) {
+		return b.ctx
+	}
+	// A bucket's timer is released when its deadline passes; records still
+	// hold the context until then, so only the last one is canceled, by
+	// release once the producer is closed.
+	ctx, cancel := context.WithDeadline(context.Background(), now.Add(d.timeout))
+	d.cur.Store(&deadlineBucket{ctx: ctx, cancel: cancel, until: now.Add(bucket)})
+	return ctx
+}
+
+// release cancels the current bucket; call it when no record is left.
+func (d *deadlineBuckets) release() {
+	if b := d.cur.Load(); b != nil {
+		b.cancel()
 	}
 }

@@ -1,0 +1,784 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kafkaclient/kafkaclient"
+)
+
+var consumerCases = []Case{
+	{
+		Name: "consume/commit_resume",
+		Doc:  "Messages committed with CommitMessages are not delivered again to the next member of the group, which gets exactly the rest.",
+		Run:  consumeCommitResume,
+	},
+	{
+		Name: "consume/group_split_partitions",
+		Doc:  "Two members of one group split the partitions of a 4-partition topic into non-empty disjoint sets covering all, and each receives only its own partitions' messages.",
+		Run:  consumeGroupSplit,
+	},
+	{
+		Name: "consume/rebalance_callbacks",
+		Doc:  "A rebalance listener's OnAssigned runs inside Poll on the polling goroutine with the partitions, and OnRevoked runs inside Close; without the capability Subscribe with a listener fails with ErrUnsupported.",
+		Run:  consumeRebalanceCallbacks,
+	},
+	{
+		Name: "consume/commit_on_revoke",
+		Doc:  "A commit made in OnRevoked during Close takes effect: the group's committed offset is the consumer's position and the next member starts there.",
+		Run:  consumeCommitOnRevoke,
+	},
+	{
+		Name: "consume/commit_unassigned",
+		Doc:  "Committing an offset for a partition not assigned to the consumer fails with ErrNotAssigned, and a negative offset with ErrInvalidArg.",
+		Run:  consumeCommitUnassigned,
+	},
+	{
+		Name: "consume/assign_seek",
+		Doc:  "A manually assigned partition is read from OffsetBeginning, Seek to an offset makes that offset the next message, Seek to OffsetEnd skips everything, and an invalid seek offset fails with ErrInvalidArg (or ErrUnsupported without the capabilities).",
+		Run:  consumeAssignSeek,
+	},
+	{
+		Name: "consume/pause_resume",
+		Doc:  "A paused partition delivers nothing while the others still do, and its messages arrive after Resume (or ErrUnsupported without the capability).",
+		Run:  consumePauseResume,
+	},
+	{
+		Name: "consume/offset_reset",
+		Doc:  "auto.offset.reset=earliest reads the messages already in the topic, latest only those produced after the assignment.",
+		Run:  consumeOffsetReset,
+	},
+	{
+		Name: "consume/poll_batch",
+		Doc:  "PollBatch returns exactly n messages when n are available, what arrived when its context ends otherwise, a timeout when none came, and ErrInvalidArg for n < 1.",
+		Run:  consumePollBatch,
+	},
+	{
+		Name: "consume/read_message_timeout",
+		Doc:  "ReadMessage on an empty topic returns, after about its timeout, an error matching ErrTimedOut for which IsTimeout holds.",
+		Run:  consumeReadMessageTimeout,
+	},
+	{
+		Name: "consume/close",
+		Doc:  "Close returns nil well within its deadline, and afterwards Poll and CommitOffsets fail with ErrClosed and Close again returns nil.",
+		Run:  consumeClose,
+	},
+	{
+		Name: "consume/close_interrupts_poll",
+		Doc:  "A Poll blocked on an empty topic returns ErrClosed promptly when another goroutine closes the consumer.",
+		Run:  consumeCloseInterruptsPoll,
+	},
+	{
+		Name: "consume/state_errors",
+		Doc:  "Poll before Subscribe or Assign fails with ErrState, Subscribe without group.id or without topics with ErrInvalidArg, and mixing Assign and Subscribe with ErrState.",
+		Run:  consumeStateErrors,
+	},
+	{
+		Name: "consume/auto_commit",
+		Doc:  "With auto-commit on, offsets of polled messages are committed periodically and on Close, so the next member of the group resumes after them.",
+		Run:  consumeAutoCommit,
+	},
+}
+
+// ccValues returns the messages' values as strings.
+func ccValues(msgs []*kafkaclient.Message) []string {
+	out := make([]string, len(msgs))
+	for i, m := range msgs {
+		out[i] = string(m.Value)
+	}
+	return out
+}
+
+// ccSeq returns prefix0, prefix1, ... prefix(n-1).
+func ccSeq(prefix string, from, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = prefix + strconv.Itoa(from+i)
+	}
+	return out
+}
+
+// ccProduceTo sends one message per value to an explicit partition.
+func ccProduceTo(t *testing.T, p *kafkaclient.Producer, topic string, partition int32, values ...string) {
+	t.Helper()
+	msgs := make([]*kafkaclient.Message, len(values))
+	for i, v := range values {
+		msgs[i] = kafkaclient.NewMessage(topic, nil, []byte(v))
+		msgs[i].Partition = partition
+	}
+	Produce(t, p, msgs...)
+}
+
+// ccNoAutoCommit disables auto-commit.
+func ccNoAutoCommit(cfg *kafkaclient.ConsumerConfig) { cfg.DisableAutoCommit = true }
+
+// ccGroupOffset returns the group's committed offset of topic[partition], or
+// -1 when there is none.
+func ccGroupOffset(t *testing.T, a *kafkaclient.Admin, group, topic string, partition int32) int64 {
+	t.Helper()
+	offsets, err := a.ListConsumerGroupOffsets(Ctx(t), group)
+	require.NoError(t, err)
+	for _, o := range offsets {
+		if o.Topic == topic && o.Partition == partition {
+			return o.Offset
+		}
+	}
+	return -1
+}
+
+// ccEventually polls cond every 50ms until it holds or d passed.
+func ccEventually(t *testing.T, d time.Duration, cond func() bool, msgAndArgs ...any) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			require.Fail(t, "condition not met in time", msgAndArgs...)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// ccGoroutineID returns the current goroutine's id, from its stack header.
+func ccGoroutineID() string {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	buf = bytes.TrimPrefix(buf, []byte("goroutine "))
+	if i := bytes.IndexByte(buf, ' '); i >= 0 {
+		buf = buf[:i]
+	}
+	return string(buf)
+}
+
+func consumeCommitResume(t *testing.T, e *Env) {
+	topic := e.Topic(t, 1)
+	group := e.Group(t)
+	p := e.Producer(t, nil)
+	ProduceValues(t, p, topic, ccSeq("v", 0, 10)...)
+
+	a := e.Consumer(t, group, ccNoAutoCommit)
+	require.NoError(t, a.Subscribe([]string{topic}, nil))
+	first := PollN(t, a, 5)
+	require.Equal(t, ccSeq("v", 0, 5), ccValues(first))
+	for i, m := range first {
+		require.Equal(t, topic, m.Topic)
+		require.Equal(t, int32(0), m.Partition)
+		require.Equal(t, int64(i), m.Offset)
+	}
+	require.NoError(t, a.CommitMessages(Ctx(t), first...))
+	require.NoError(t, a.Close(Ctx(t)))
+
+	b := e.Consumer(t, group, ccNoAutoCommit)
+	require.NoError(t, b.Subscribe([]string{topic}, nil))
+	rest := PollN(t, b, 5)
+	require.Equal(t, ccSeq("v", 5, 5), ccValues(rest), "the new member must start after the committed messages")
+	require.Equal(t, int64(5), rest[0].Offset)
+	PollNone(t, b, 500*time.Millisecond)
+}
+
+func consumeGroupSplit(t *testing.T, e *Env) {
+	const parts = 4
+	topic := e.Topic(t, parts)
+	group := e.Group(t)
+	p := e.Producer(t, nil)
+	a := e.Consumer(t, group, nil)
+	b := e.Consumer(t, group, nil)
+	require.NoError(t, a.Subscribe([]string{topic}, nil))
+	require.NoError(t, b.Subscribe([]string{topic}, nil))
+
+	split := func() bool {
+		as, bs := a.Assignment(), b.Assignment()
+		if len(as) == 0 || len(bs) == 0 || len(as)+len(bs) != parts {
+			return false
+		}
+		seen := map[int32]bool{}
+		for _, tp := range append(as, bs...) {
+			if tp.Topic != topic || seen[tp.Partition] {
+				return false
+			}
+			seen[tp.Partition] = true
+		}
+		return len(seen) == parts
+	}
+	// Poll both members (the group only settles while they poll) until the
+	// assignment is split and stays so for a moment.
+	ctx := Ctx(t)
+	stable := 0
+	for stable < 3 {
+		require.NoError(t, ctx.Err(), "members never split the partitions: A %v, B %v", a.Assignment(), b.Assignment())
+		for _, c := range []*kafkaclient.Consumer{a, b} {
+			pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+			_, err := c.Poll(pctx)
+			cancel()
+			if err != nil {
+				require.ErrorIs(t, err, kafkaclient.ErrTimedOut)
+			}
+		}
+		if split() {
+			stable++
+		} else {
+			stable = 0
+		}
+	}
+	as, bs := a.Assignment(), b.Assignment()
+	t.Logf("A has %v, B has %v", as, bs)
+	owner := map[int32]*kafkaclient.Consumer{}
+	for _, tp := range as {
+		owner[tp.Partition] = a
+	}
+	for _, tp := range bs {
+		owner[tp.Partition] = b
+	}
+
+	// Each member receives the messages of its own partitions only.
+	for part := range int32(parts) {
+		ccProduceTo(t, p, topic, part, fmt.Sprintf("p%d", part))
+	}
+	got := map[*kafkaclient.Consumer][]*kafkaclient.Message{}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, c := range []*kafkaclient.Consumer{a, b} {
+		n := len(c.Assignment())
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(t.Context(), Timeout)
+			defer cancel()
+			for range n {
+				m, err := c.Poll(ctx)
+				if !assert.NoError(t, err) {
+					return
+				}
+				mu.Lock()
+				got[c] = append(got[c], m)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	require.False(t, t.Failed())
+	for c, msgs := range got {
+		for _, m := range msgs {
+			require.Equal(t, topic, m.Topic)
+			require.Same(t, c, owner[m.Partition], "message of partition %d went to the member not assigned it", m.Partition)
+			require.Equal(t, fmt.Sprintf("p%d", m.Partition), string(m.Value))
+		}
+	}
+	require.Len(t, got[a], len(as))
+	require.Len(t, got[b], len(bs))
+}
+
+func consumeRebalanceCallbacks(t *testing.T, e *Env) {
+	topic := e.Topic(t, 2)
+	group := e.Group(t)
+	if !e.Caps.RebalanceCallbacks {
+		c := e.Consumer(t, group, nil)
+		RequireUnsupported(t, c.Subscribe([]string{topic}, kafkaclient.RebalanceFuncs{}))
+		return
+	}
+	p := e.Producer(t, nil)
+
+	var (
+		inPoll, inClose atomic.Bool
+		mu              sync.Mutex
+		assigned        []kafkaclient.TopicPartition
+		assignedInPoll  bool
+		assignedGID     string
+		assignedView    []kafkaclient.TopicPartition
+		revoked         []kafkaclient.TopicPartition
+		revokedInClose  bool
+		assignedCalls   atomic.Int32
+		revokedCalls    atomic.Int32
+	)
+	listener := kafkaclient.RebalanceFuncs{
+		Assigned: func(_ context.Context, c *kafkaclient.Consumer, tps []kafkaclient.TopicPartition) error {
+			mu.Lock()
+			defer mu.Unlock()
+			assignedCalls.Add(1)
+			assigned = append(assigned, tps...)
+			assignedInPoll = inPoll.Load()
+			assignedGID = ccGoroutineID()
+			assignedView = c.Assignment()
+			return nil
+		},
+		Revoked: func(_ context.Context, _ *kafkaclient.Consumer, tps []kafkaclient.TopicPartition) error {
+			mu.Lock()
+			defer mu.Unlock()
+			revokedCalls.Add(1)
+			revoked = append(revoked, tps...)
+			revokedInClose = inClose.Load()
+			return nil
+		},
+	}
+	c := e.Consumer(t, group, nil)
+	require.NoError(t, c.Subscribe([]string{topic}, listener))
+
+	// The group forms in the background, but the listener waits for Poll.
+	time.Sleep(time.Second)
+	require.Zero(t, assignedCalls.Load(), "OnAssigned ran outside Poll")
+
+	ccProduceTo(t, p, topic, 0, "a")
+	ccProduceTo(t, p, topic, 1, "b")
+	pollGID := ccGoroutineID()
+	inPoll.Store(true)
+	msgs := PollN(t, c, 2)
+	inPoll.Store(false)
+	require.ElementsMatch(t, []string{"a", "b"}, ccValues(msgs))
+
+	want := []kafkaclient.TopicPartition{
+		{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetInvalid, LeaderEpoch: -1},
+		{Topic: topic, Partition: 1, Offset: kafkaclient.OffsetInvalid, LeaderEpoch: -1},
+	}
+	mu.Lock()
+	require.Equal(t, int32(1), assignedCalls.Load())
+	require.Equal(t, want, ccPartitionsOnly(assigned))
+	require.True(t, assignedInPoll, "OnAssigned did not run inside Poll")
+	require.Equal(t, pollGID, assignedGID, "OnAssigned did not run on the polling goroutine")
+	require.Equal(t, want, assignedView, "Assignment inside OnAssigned must include the new partitions")
+	mu.Unlock()
+	require.Equal(t, want, c.Assignment())
+	require.Zero(t, revokedCalls.Load())
+
+	inClose.Store(true)
+	require.NoError(t, c.Close(Ctx(t)))
+	inClose.Store(false)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, int32(1), revokedCalls.Load(), "OnRevoked must run once on Close")
+	require.Equal(t, want, ccPartitionsOnly(revoked))
+	require.True(t, revokedInClose, "OnRevoked did not run inside Close")
+	require.Equal(t, int32(1), assignedCalls.Load())
+	require.Empty(t, c.Assignment())
+}
+
+// ccPartitionsOnly returns tps with Offset and LeaderEpoch normalised, sorted.
+func ccPartitionsOnly(tps []kafkaclient.TopicPartition) []kafkaclient.TopicPartition {
+	out := make([]kafkaclient.TopicPartition, len(tps))
+	for i, tp := range tps {
+		out[i] = kafkaclient.TopicPartition{Topic: tp.Topic, Partition: tp.Partition, Offset: kafkaclient.OffsetInvalid, LeaderEpoch: -1}
+	}
+	slices.SortFunc(out, func(x, y kafkaclient.TopicPartition) int {
+		if x.Topic != y.Topic {
+			if x.Topic < y.Topic {
+				return -1
+			}
+			return 1
+		}
+		return int(x.Partition - y.Partition)
+	})
+	return out
+}
+
+func consumeCommitOnRevoke(t *testing.T, e *Env) {
+	topic := e.Topic(t, 1)
+	group := e.Group(t)
+	if !e.Caps.RebalanceCallbacks {
+		c := e.Consumer(t, group, ccNoAutoCommit)
+		RequireUnsupported(t, c.Subscribe([]string{topic}, kafkaclient.RebalanceFuncs{Revoked: func(context.Context, *kafkaclient.Consumer, []kafkaclient.TopicPartition) error { return nil }}))
+		return
+	}
+	p := e.Producer(t, nil)
+	ProduceValues(t, p, topic, ccSeq("v", 0, 10)...)
+
+	var (
+		mu        sync.Mutex
+		committed []kafkaclient.TopicPartition
+		commitErr error
+		calls     int
+	)
+	a := e.Consumer(t, group, ccNoAutoCommit)
+	require.NoError(t, a.Subscribe([]string{topic}, kafkaclient.RebalanceFuncs{
+		Revoked: func(ctx context.Context, c *kafkaclient.Consumer, _ []kafkaclient.TopicPartition) error {
+			offsets, err := c.Commit(ctx)
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			committed, commitErr = offsets, err
+			return err
+		},
+	}))
+	msgs := PollN(t, a, 4)
+	require.Equal(t, ccSeq("v", 0, 4), ccValues(msgs))
+	require.NoError(t, a.Close(Ctx(t)))
+
+	mu.Lock()
+	require.Equal(t, 1, calls, "OnRevoked must run on Close")
+	require.NoError(t, commitErr, "commit inside OnRevoked")
+	require.Len(t, committed, 1)
+	require.Equal(t, topic, committed[0].Topic)
+	require.Equal(t, int32(0), committed[0].Partition)
+	require.Equal(t, int64(4), committed[0].Offset, "Commit commits the offset after the last polled message")
+	mu.Unlock()
+
+	adm := e.Admin(t)
+	require.Equal(t, int64(4), ccGroupOffset(t, adm, group, topic, 0))
+
+	b := e.Consumer(t, group, ccNoAutoCommit)
+	require.NoError(t, b.Subscribe([]string{topic}, nil))
+	next := PollN(t, b, 1)
+	require.Equal(t, int64(4), next[0].Offset)
+	require.Equal(t, "v4", string(next[0].Value))
+}
+
+func consumeCommitUnassigned(t *testing.T, e *Env) {
+	topic := e.Topic(t, 1)
+	other := e.Topic(t, 1)
+	group := e.Group(t)
+	p := e.Producer(t, nil)
+	ProduceValues(t, p, topic, "v0", "v1")
+
+	c := e.Consumer(t, group, ccNoAutoCommit)
+	ctx := Ctx(t)
+	// Before any assignment nothing may be committed.
+	err := c.CommitOffsets(ctx, kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 1, LeaderEpoch: -1})
+	require.ErrorIs(t, err, kafkaclient.ErrNotAssigned)
+
+	require.NoError(t, c.Subscribe([]string{topic}, nil))
+	PollN(t, c, 1)
+	for _, tp := range []kafkaclient.TopicPartition{
+		{Topic: topic, Partition: 3, Offset: 1, LeaderEpoch: -1},
+		{Topic: other, Partition: 0, Offset: 1, LeaderEpoch: -1},
+	} {
+		err := c.CommitOffsets(ctx, tp)
+		require.ErrorIs(t, err, kafkaclient.ErrNotAssigned, "commit of %s[%d]", tp.Topic, tp.Partition)
+		ke := RequireCode(t, err, kafkaclient.CodeNotAssigned)
+		require.Equal(t, tp.Topic, ke.Topic)
+		require.Equal(t, tp.Partition, ke.Partition)
+	}
+	// One unowned partition fails the whole commit: nothing is committed.
+	err = c.CommitOffsets(ctx,
+		kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 1, LeaderEpoch: -1},
+		kafkaclient.TopicPartition{Topic: other, Partition: 0, Offset: 1, LeaderEpoch: -1})
+	require.ErrorIs(t, err, kafkaclient.ErrNotAssigned)
+	adm := e.Admin(t)
+	require.Equal(t, int64(-1), ccGroupOffset(t, adm, group, topic, 0))
+	require.Equal(t, int64(-1), ccGroupOffset(t, adm, group, other, 0))
+
+	err = c.CommitOffsets(ctx, kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: -5, LeaderEpoch: -1})
+	require.ErrorIs(t, err, kafkaclient.ErrInvalidArg)
+
+	// The owned partition commits.
+	require.NoError(t, c.CommitOffsets(ctx, kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 1, LeaderEpoch: -1}))
+	require.Equal(t, int64(1), ccGroupOffset(t, adm, group, topic, 0))
+}
+
+func consumeAssignSeek(t *testing.T, e *Env) {
+	topic := e.Topic(t, 2)
+	if !e.Caps.ManualAssign {
+		c := e.Consumer(t, "", nil)
+		RequireUnsupported(t, c.Assign(kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}))
+		if !e.Caps.Seek {
+			RequireUnsupported(t, c.Seek(Ctx(t), kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 0}))
+		}
+		return
+	}
+	p := e.Producer(t, nil)
+	ccProduceTo(t, p, topic, 0, ccSeq("v", 0, 10)...)
+	ccProduceTo(t, p, topic, 1, "other")
+
+	c := e.Consumer(t, "", nil)
+	require.NoError(t, c.Assign(kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}))
+	require.Equal(t, []kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetInvalid, LeaderEpoch: -1}}, c.Assignment())
+	first := PollN(t, c, 3)
+	require.Equal(t, ccSeq("v", 0, 3), ccValues(first))
+	for i, m := range first {
+		require.Equal(t, int32(0), m.Partition, "only the assigned partition is read")
+		require.Equal(t, int64(i), m.Offset)
+	}
+
+	ctx := Ctx(t)
+	if !e.Caps.Seek {
+		RequireUnsupported(t, c.Seek(ctx, kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 5}))
+		return
+	}
+	require.NoError(t, c.Seek(ctx, kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 5, LeaderEpoch: -1}))
+	m, err := c.Poll(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(5), m.Offset, "the message after Seek(5)")
+	require.Equal(t, "v5", string(m.Value))
+
+	// Backwards works too.
+	require.NoError(t, c.Seek(ctx, kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning, LeaderEpoch: -1}))
+	m, err = c.Poll(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(0), m.Offset, "the message after Seek(OffsetBeginning)")
+
+	require.NoError(t, c.Seek(ctx, kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetEnd, LeaderEpoch: -1}))
+	PollNone(t, c, time.Second)
+	ccProduceTo(t, p, topic, 0, "after-end")
+	m, err = c.Poll(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(10), m.Offset)
+	require.Equal(t, "after-end", string(m.Value))
+
+	err = c.Seek(ctx, kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: -7, LeaderEpoch: -1})
+	require.ErrorIs(t, err, kafkaclient.ErrInvalidArg)
+	RequireCode(t, err, kafkaclient.CodeInvalidArg)
+	err = c.Seek(ctx, kafkaclient.TopicPartition{Topic: topic, Partition: 1, Offset: 0, LeaderEpoch: -1})
+	require.ErrorIs(t, err, kafkaclient.ErrNotAssigned, "seek on an unassigned partition")
+
+	// Re-assigning replaces the assignment.
+	require.NoError(t, c.Assign(kafkaclient.TopicPartition{Topic: topic, Partition: 1, Offset: kafkaclient.OffsetBeginning}))
+	m, err = c.Poll(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int32(1), m.Partition)
+	require.Equal(t, "other", string(m.Value))
+	require.Equal(t, []kafkaclient.TopicPartition{{Topic: topic, Partition: 1, Offset: kafkaclient.OffsetInvalid, LeaderEpoch: -1}}, c.Assignment())
+}
+
+func consumePauseResume(t *testing.T, e *Env) {
+	topic := e.Topic(t, 2)
+	group := e.Group(t)
+	p := e.Producer(t, nil)
+	c := e.Consumer(t, group, nil)
+	tp0 := kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetInvalid, LeaderEpoch: -1}
+	if !e.Caps.PauseResume {
+		RequireUnsupported(t, c.Pause(tp0))
+		RequireUnsupported(t, c.Resume(tp0))
+		return
+	}
+	require.NoError(t, c.Subscribe([]string{topic}, nil))
+	ccProduceTo(t, p, topic, 0, "a0")
+	ccProduceTo(t, p, topic, 1, "b0")
+	require.ElementsMatch(t, []string{"a0", "b0"}, ccValues(PollN(t, c, 2)))
+	require.Len(t, c.Assignment(), 2)
+
+	require.NoError(t, c.Pause(tp0))
+	ccProduceTo(t, p, topic, 0, "a1", "a2", "a3")
+	ccProduceTo(t, p, topic, 1, "b1", "b2", "b3")
+	got := PollN(t, c, 3)
+	require.Equal(t, []string{"b1", "b2", "b3"}, ccValues(got), "only the unpaused partition delivers")
+	PollNone(t, c, time.Second)
+
+	require.NoError(t, c.Resume(tp0))
+	got = PollN(t, c, 3)
+	require.Equal(t, []string{"a1", "a2", "a3"}, ccValues(got), "the resumed partition delivers what was produced while paused")
+	for _, m := range got {
+		require.Equal(t, int32(0), m.Partition)
+	}
+
+	err := c.Pause(kafkaclient.TopicPartition{Topic: topic, Partition: 7})
+	require.ErrorIs(t, err, kafkaclient.ErrNotAssigned, "pausing an unassigned partition")
+}
+
+func consumeOffsetReset(t *testing.T, e *Env) {
+	topic := e.Topic(t, 1)
+	p := e.Producer(t, nil)
+	ProduceValues(t, p, topic, ccSeq("old", 0, 5)...)
+
+	early := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) { cfg.AutoOffsetReset = kafkaclient.OffsetResetEarliest })
+	require.NoError(t, early.Subscribe([]string{topic}, nil))
+	require.Equal(t, ccSeq("old", 0, 5), ccValues(PollN(t, early, 5)))
+
+	late := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) { cfg.AutoOffsetReset = kafkaclient.OffsetResetLatest })
+	require.NoError(t, late.Subscribe([]string{topic}, nil))
+	// Produce markers until one arrives: the consumer is then assigned.
+	ctx := Ctx(t)
+	var seen []string
+	for i := 0; len(seen) == 0; i++ {
+		require.NoError(t, ctx.Err(), "no marker arrived at the latest-reset consumer")
+		ProduceValues(t, p, topic, fmt.Sprintf("marker%d", i))
+		pctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		for {
+			m, err := late.Poll(pctx)
+			if err != nil {
+				require.ErrorIs(t, err, kafkaclient.ErrTimedOut)
+				break
+			}
+			seen = append(seen, string(m.Value))
+		}
+		cancel()
+	}
+	for _, v := range seen {
+		require.NotContains(t, v, "old", "latest reset delivered a message produced before the assignment: %v", seen)
+	}
+	// Messages produced from now on all arrive.
+	ProduceValues(t, p, topic, "new0", "new1")
+	got := PollN(t, late, 2)
+	require.Equal(t, []string{"new0", "new1"}, ccValues(got))
+}
+
+func consumePollBatch(t *testing.T, e *Env) {
+	topic := e.Topic(t, 1)
+	group := e.Group(t)
+	p := e.Producer(t, nil)
+	ProduceValues(t, p, topic, ccSeq("v", 0, 10)...)
+	c := e.Consumer(t, group, nil)
+
+	err := func() error { _, err := c.PollBatch(Ctx(t), 0); return err }()
+	require.ErrorIs(t, err, kafkaclient.ErrInvalidArg)
+	_, err = c.PollBatch(Ctx(t), -1)
+	require.ErrorIs(t, err, kafkaclient.ErrInvalidArg)
+
+	require.NoError(t, c.Subscribe([]string{topic}, nil))
+	batch, err := c.PollBatch(Ctx(t), 4)
+	require.NoError(t, err)
+	require.Equal(t, ccSeq("v", 0, 4), ccValues(batch), "PollBatch(4) with 10 available returns 4")
+	batch, err = c.PollBatch(Ctx(t), 6)
+	require.NoError(t, err)
+	require.Equal(t, ccSeq("v", 4, 6), ccValues(batch))
+
+	ProduceValues(t, p, topic, "v10", "v11")
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	start := time.Now()
+	batch, err = c.PollBatch(ctx, 5)
+	require.NoError(t, err, "a batch cut short by its context returns what arrived")
+	require.Equal(t, []string{"v10", "v11"}, ccValues(batch))
+	require.Less(t, time.Since(start), 10*time.Second)
+
+	ctx2, cancel2 := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel2()
+	batch, err = c.PollBatch(ctx2, 5)
+	require.ErrorIs(t, err, kafkaclient.ErrTimedOut, "an empty batch is a timeout")
+	require.Empty(t, batch)
+}
+
+func consumeReadMessageTimeout(t *testing.T, e *Env) {
+	topic := e.Topic(t, 1)
+	c := e.Consumer(t, e.Group(t), nil)
+	require.NoError(t, c.Subscribe([]string{topic}, nil))
+	start := time.Now()
+	m, err := c.ReadMessage(time.Second)
+	took := time.Since(start)
+	require.Nil(t, m)
+	require.ErrorIs(t, err, kafkaclient.ErrTimedOut)
+	require.True(t, kafkaclient.IsTimeout(err), "IsTimeout(%v)", err)
+	RequireCode(t, err, kafkaclient.CodeTimedOut)
+	require.GreaterOrEqual(t, took, 900*time.Millisecond)
+	require.Less(t, took, 5*time.Second)
+}
+
+func consumeClose(t *testing.T, e *Env) {
+	topic := e.Topic(t, 1)
+	group := e.Group(t)
+	p := e.Producer(t, nil)
+	ProduceValues(t, p, topic, "v0", "v1")
+	c := e.Consumer(t, group, nil)
+	require.NoError(t, c.Subscribe([]string{topic}, nil))
+	PollN(t, c, 1)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	require.NoError(t, c.Close(ctx))
+	require.Less(t, time.Since(start), 5*time.Second)
+
+	_, err := c.Poll(Ctx(t))
+	require.ErrorIs(t, err, kafkaclient.ErrClosed)
+	RequireCode(t, err, kafkaclient.CodeClosed)
+	_, err = c.PollBatch(Ctx(t), 3)
+	require.ErrorIs(t, err, kafkaclient.ErrClosed)
+	err = c.CommitOffsets(Ctx(t), kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 1, LeaderEpoch: -1})
+	require.ErrorIs(t, err, kafkaclient.ErrClosed)
+	_, err = c.Commit(Ctx(t))
+	if err != nil {
+		require.ErrorIs(t, err, kafkaclient.ErrClosed)
+	}
+	require.ErrorIs(t, c.Subscribe([]string{topic}, nil), kafkaclient.ErrClosed)
+	require.NoError(t, c.Close(Ctx(t)), "Close again")
+
+	// A consumer that never subscribed closes too.
+	idle := e.Consumer(t, group, nil)
+	require.NoError(t, idle.Close(Ctx(t)))
+	_, err = idle.Poll(Ctx(t))
+	require.ErrorIs(t, err, kafkaclient.ErrClosed)
+}
+
+func consumeCloseInterruptsPoll(t *testing.T, e *Env) {
+	topic := e.Topic(t, 1)
+	c := e.Consumer(t, e.Group(t), nil)
+	require.NoError(t, c.Subscribe([]string{topic}, nil))
+	// Let the blocked Poll be well under way.
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Poll(Ctx(t))
+		errc <- err
+	}()
+	time.Sleep(500 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, c.Close(ctx))
+	select {
+	case err := <-errc:
+		require.ErrorIs(t, err, kafkaclient.ErrClosed)
+	case <-time.After(5 * time.Second):
+		require.Fail(t, "Poll did not return after Close")
+	}
+}
+
+func consumeStateErrors(t *testing.T, e *Env) {
+	topic := e.Topic(t, 1)
+	ctx := Ctx(t)
+
+	c := e.Consumer(t, e.Group(t), nil)
+	_, err := c.Poll(ctx)
+	require.ErrorIs(t, err, kafkaclient.ErrState, "Poll before Subscribe")
+	RequireCode(t, err, kafkaclient.CodeState)
+	_, err = c.PollBatch(ctx, 2)
+	require.ErrorIs(t, err, kafkaclient.ErrState)
+	_, err = c.ReadMessage(time.Second)
+	require.ErrorIs(t, err, kafkaclient.ErrState)
+	require.ErrorIs(t, c.Subscribe(nil, nil), kafkaclient.ErrInvalidArg, "Subscribe without topics")
+	require.ErrorIs(t, c.Subscribe([]string{"bad topic!"}, nil), kafkaclient.ErrInvalidTopic)
+
+	noGroup := e.Consumer(t, "", nil)
+	err = noGroup.Subscribe([]string{topic}, nil)
+	require.ErrorIs(t, err, kafkaclient.ErrInvalidArg, "Subscribe without group.id")
+	RequireCode(t, err, kafkaclient.CodeInvalidArg)
+	_, err = noGroup.Poll(ctx)
+	require.ErrorIs(t, err, kafkaclient.ErrState, "a failed Subscribe leaves no subscription")
+	_, err = noGroup.GroupMetadata()
+	require.ErrorIs(t, err, kafkaclient.ErrInvalidArg)
+
+	if e.Caps.ManualAssign {
+		require.NoError(t, noGroup.Assign(kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}))
+		require.ErrorIs(t, noGroup.Subscribe([]string{topic}, nil), kafkaclient.ErrInvalidArg, "still no group.id")
+
+		mixed := e.Consumer(t, e.Group(t), nil)
+		require.NoError(t, mixed.Assign(kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}))
+		require.ErrorIs(t, mixed.Subscribe([]string{topic}, nil), kafkaclient.ErrState, "Subscribe after Assign")
+		err = mixed.Assign(kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: -9})
+		require.ErrorIs(t, err, kafkaclient.ErrInvalidArg)
+		err = mixed.Assign(kafkaclient.TopicPartition{Topic: topic, Partition: -2, Offset: 0})
+		require.ErrorIs(t, err, kafkaclient.ErrInvalidArg)
+
+		sub := e.Consumer(t, e.Group(t), nil)
+		require.NoError(t, sub.Subscribe([]string{topic}, nil))
+		err = sub.Assign(kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning})
+		require.ErrorIs(t, err, kafkaclient.ErrState, "Assign after Subscribe")
+	}
+}
+
+func consumeAutoCommit(t *testing.T, e *Env) {
+	topic := e.Topic(t, 1)
+	group := e.Group(t)
+	p := e.Producer(t, nil)
+	ProduceValues(t, p, topic, ccSeq("v", 0, 10)...)
+	adm := e.Admin(t)
+
+	a := e.Consumer(t, group, func(cfg *kafkaclient.ConsumerConfig) { cfg.AutoCommitInterval = 100 * time.Millisecond })
+	require.NoError(t, a.Subscribe([]string{topic}, nil))
+	require.Equal(t, ccSeq("v", 0, 5), ccValues(PollN(t, a, 5)))
+	// Periodic commit: the position shows up without any call.
+	ccEventually(t, 10*time.Second, func() bool { return ccGroupOffset(t, adm, group, topic, 0) == 5 },
+		"auto-commit did not commit offset 5")
+
+	require.Equal(t, ccSeq("v", 5, 2), ccValues(PollN(t, a, 2)))
+	require.NoError(t, a.Close(Ctx(t)))
+	require.Equal(t, int64(7), ccGroupOffset(t, adm, group, topic, 0), "Close commits what Poll returned")
+
+	b := e.Consumer(t, group, nil)
+	require.NoError(t, b.Subscribe([]string{topic}, nil))
+	rest := PollN(t, b, 3)
+	require.Equal(t, ccSeq("v", 7, 3), ccValues(rest))
+	PollNone(t, b, 500*time.Millisecond)
+}

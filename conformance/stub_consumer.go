@@ -1,7 +1,0 @@
-package conformance
-
-var (
-	consumerCases    []Case
-	adminCases       []Case
-	transactionCases []Case
-)

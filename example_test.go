@@ -10,9 +10,9 @@ import (
 	"github.com/kafkaclient/kafkaclient/kafkatest"
 )
 
-// startCluster starts the embedded broker for an example.
+// startCluster starts an embedded broker for an example, which owns it.
 func startCluster() (*kafkatest.Cluster, func()) {
-	c, err := kafkatest.Start()
+	c, err := kafkatest.Start(kafkatest.Embedded())
 	if err != nil {
 		panic(err)
 	}

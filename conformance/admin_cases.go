@@ -15,6 +15,11 @@ import (
 
 var adminCases = []Case{
 	{
+		Name: "admin/replicated_topic",
+		Doc:  "A topic created with replication factor 3 describes, for every partition, a leader among 3 replicas, all 3 in sync.",
+		Run:  adminReplicatedTopic,
+	},
+	{
 		Name: "admin/topic_lifecycle",
 		Doc:  "CreateTopics creates a topic with its partitions, replication and configs as DescribeTopics and DescribeTopicConfigs show, creating it again fails with ErrTopicAlreadyExists, and after DeleteTopics it is unknown.",
 		Run:  adminTopicLifecycle,
@@ -288,4 +293,40 @@ func adminClosed(t *testing.T, e *Env) {
 	require.ErrorIs(t, err, kafkaclient.ErrClosed)
 	_, err = a.ListConsumerGroups(ctx)
 	require.ErrorIs(t, err, kafkaclient.ErrClosed)
+}
+
+func adminReplicatedTopic(t *testing.T, e *Env) {
+	ctx := Ctx(t)
+	a := e.Admin(t)
+	cluster, err := a.DescribeCluster(ctx)
+	require.NoError(t, err)
+	if len(cluster.Brokers) < 3 {
+		t.Skipf("the cluster has %d broker(s); replication factor 3 needs 3: this case runs on the embedded cluster and on scripts/kafka up --nodes 3", len(cluster.Brokers))
+	}
+	name := kafkatest.UniqueName(t, "topic")
+	res, err := a.CreateTopics(ctx, kafkaclient.TopicSpec{Name: name, Partitions: 3, ReplicationFactor: 3})
+	require.NoError(t, err)
+	require.NoError(t, res[0].Err)
+	t.Cleanup(func() { a.DeleteTopics(context.Background(), name) }) //nolint:errcheck // clean-up
+	brokers := map[int32]bool{}
+	for _, b := range cluster.Brokers {
+		brokers[b.ID] = true
+	}
+	ccEventually(t, 15*time.Second, func() bool {
+		ds, err := a.DescribeTopics(ctx, name)
+		if err != nil || len(ds) != 1 || ds[0].Err != nil || len(ds[0].Partitions) != 3 {
+			return false
+		}
+		for _, p := range ds[0].Partitions {
+			if len(p.Replicas) != 3 || len(p.ISR) != 3 || !slices.Contains(p.Replicas, p.Leader) {
+				return false
+			}
+			for _, r := range p.Replicas {
+				if !brokers[r] {
+					return false
+				}
+			}
+		}
+		return true
+	}, "topic %s never described 3 partitions with 3 replicas and 3 in-sync replicas", name)
 }

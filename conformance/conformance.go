@@ -32,7 +32,8 @@ type Harness struct {
 	// Backend is the backend under test.
 	Backend kafkaclient.Backend
 	// Cluster, if set, returns the cluster to run against; by default
-	// kafkatest.NewCluster(t).
+	// kafkatest.NewCluster(t, kafkatest.Brokers(3)): three embedded brokers,
+	// or the cluster named by KAFKA_BOOTSTRAP_SERVERS.
 	Cluster func(t *testing.T) *kafkatest.Cluster
 	// Filter, if set, selects cases by name (for debugging a backend).
 	Filter func(name string) bool
@@ -66,7 +67,7 @@ func Run(t *testing.T, h Harness) {
 	if h.Cluster != nil {
 		cluster = h.Cluster(t)
 	} else {
-		cluster = kafkatest.NewCluster(t)
+		cluster = kafkatest.NewCluster(t, kafkatest.Brokers(3))
 	}
 	for _, c := range Cases() {
 		if h.Filter != nil && !h.Filter(c.Name) {

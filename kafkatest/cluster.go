@@ -39,8 +39,9 @@ type Cluster struct {
 }
 
 type clusterConfig struct {
-	brokers int
-	opts    []kfake.Opt
+	brokers  int
+	opts     []kfake.Opt
+	embedded bool
 }
 
 // ClusterOption configures NewCluster.
@@ -55,6 +56,11 @@ func Brokers(n int) ClusterOption { return func(c *clusterConfig) { c.brokers = 
 func FakeOptions(opts ...kfake.Opt) ClusterOption {
 	return func(c *clusterConfig) { c.opts = append(c.opts, opts...) }
 }
+
+// Embedded always starts the embedded broker, even when
+// KAFKA_BOOTSTRAP_SERVERS is set: for tests and examples that own their
+// cluster's whole state (fixed topic and group names).
+func Embedded() ClusterOption { return func(c *clusterConfig) { c.embedded = true } }
 
 // NewCluster returns a running cluster and stops it (if embedded) when the
 // test ends. It fails the test if the cluster cannot start or be reached.
@@ -75,7 +81,7 @@ func Start(opts ...ClusterOption) (*Cluster, error) {
 		o(&cfg)
 	}
 	c := &Cluster{}
-	if env := strings.TrimSpace(os.Getenv(EnvBootstrapServers)); env != "" {
+	if env := strings.TrimSpace(os.Getenv(EnvBootstrapServers)); env != "" && !cfg.embedded {
 		for _, a := range strings.Split(env, ",") {
 			if a = strings.TrimSpace(a); a != "" {
 				c.addrs = append(c.addrs, a)

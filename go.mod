@@ -12,7 +12,9 @@ require (
 )
 
 require (
+	github.com/confluentinc/confluent-kafka-go/v2 v2.15.1 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/pierrec/lz4/v4 v4.1.33 // indirect
+	github.com/segmentio/kafka-go v0.4.51 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 )

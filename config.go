@@ -606,10 +606,9 @@ func editDistance(a, b string) int {
 
 // ParseProducerConfig parses librdkafka-style keys into a ProducerConfig.
 // Unknown keys, consumer-only keys and bad values are errors with
-// CodeBadConfig naming the key. Keys for a backend are kept in
-// BackendOptions only for the default backend; use [Backend.ParseProducerConfig]
-// style selection with [NewProducerFromMap] and [WithBackend] to target
-// another.
+// CodeBadConfig naming the key. Backend-prefixed keys are kept in
+// BackendOptions for the default backend only; to target another backend,
+// pass the map to [NewProducerFromMap] with [WithBackend].
 func ParseProducerConfig(m ConfigMap) (ProducerConfig, error) {
 	return parseProducerConfig(m, defaultBackendName())
 }

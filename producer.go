@@ -154,8 +154,15 @@ func (p *Producer) onClientError(err error) {
 }
 
 func (p *Producer) reportToEvents(m *Message, err error) {
+	ev := &DeliveryReport{Message: m, Err: err}
 	select {
-	case p.events <- &DeliveryReport{Message: m, Err: err}:
+	case p.events <- ev: // room in Events: never dropped
+		return
+	default:
+	}
+	// Events is full: wait for a reader, unless Close gave up waiting.
+	select {
+	case p.events <- ev:
 	case <-p.abandon:
 	}
 }

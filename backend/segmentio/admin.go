@@ -1,0 +1,390 @@
+package segmentio
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"slices"
+	"sort"
+
+	"github.com/kafkaclient/kafkaclient/backend"
+	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol/describegroups"
+)
+
+type admin struct {
+	tr *transport
+	cl *kafka.Client
+}
+
+func (segmentioBackend) NewAdmin(cfg backend.AdminConfig) (backend.Admin, error) {
+	s, err := newSettings(cfg.ClientConfig)
+	if err != nil {
+		return nil, err
+	}
+	tr := newTransport(s)
+	return &admin{tr: tr, cl: tr.client()}, nil
+}
+
+func (a *admin) CreateTopics(ctx context.Context, specs []backend.TopicSpec) ([]backend.TopicResult, error) {
+	req := &kafka.CreateTopicsRequest{}
+	for _, s := range specs {
+		tc := kafka.TopicConfig{Topic: s.Name, NumPartitions: int(s.Partitions), ReplicationFactor: int(s.ReplicationFactor)}
+		if tc.NumPartitions <= 0 {
+			tc.NumPartitions = -1
+		}
+		if tc.ReplicationFactor <= 0 {
+			tc.ReplicationFactor = -1
+		}
+		keys := make([]string, 0, len(s.Configs))
+		for k := range s.Configs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			tc.ConfigEntries = append(tc.ConfigEntries, kafka.ConfigEntry{ConfigName: k, ConfigValue: s.Configs[k]})
+		}
+		req.Topics = append(req.Topics, tc)
+	}
+	resp, err := a.cl.CreateTopics(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]backend.TopicResult, len(specs))
+	for i, s := range specs {
+		out[i] = backend.TopicResult{Topic: s.Name, Err: resp.Errors[s.Name]}
+	}
+	return out, nil
+}
+
+func (a *admin) DeleteTopics(ctx context.Context, topics []string) ([]backend.TopicResult, error) {
+	resp, err := a.cl.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: topics})
+	if err != nil {
+		return nil, err
+	}
+	a.tr.Refresh()
+	out := make([]backend.TopicResult, len(topics))
+	for i, t := range topics {
+		out[i] = backend.TopicResult{Topic: t, Err: resp.Errors[t]}
+	}
+	return out, nil
+}
+
+func (a *admin) CreatePartitions(ctx context.Context, topic string, total int32) error {
+	resp, err := a.cl.CreatePartitions(ctx, &kafka.CreatePartitionsRequest{
+		Topics: []kafka.TopicPartitionsConfig{{Name: topic, Count: total}},
+	})
+	if err != nil {
+		return err
+	}
+	if err := resp.Errors[topic]; err != nil {
+		return err
+	}
+	a.tr.Refresh()
+	return nil
+}
+
+// DescribeTopics reads current metadata, not the transport's cache, so a
+// topic just created or deleted is described as it is.
+func (a *admin) DescribeTopics(ctx context.Context, topics []string) ([]backend.TopicDescription, error) {
+	md, err := a.tr.freshMetadata(ctx, topics)
+	if err != nil {
+		return nil, err
+	}
+	byName := make(map[string]int, len(md.Topics))
+	for i, t := range md.Topics {
+		byName[t.Name] = i
+	}
+	names := topics
+	if len(names) == 0 {
+		for _, t := range md.Topics {
+			if !t.IsInternal {
+				names = append(names, t.Name)
+			}
+		}
+		slices.Sort(names)
+	}
+	out := make([]backend.TopicDescription, len(names))
+	for i, name := range names {
+		out[i].Name = name
+		j, ok := byName[name]
+		if !ok {
+			out[i].Err = kafka.UnknownTopicOrPartition
+			continue
+		}
+		t := md.Topics[j]
+		if t.ErrorCode != 0 {
+			out[i].Err = kafka.Error(t.ErrorCode)
+			continue
+		}
+		out[i].Internal = t.IsInternal
+		for _, p := range t.Partitions {
+			out[i].Partitions = append(out[i].Partitions, backend.PartitionInfo{
+				ID: p.PartitionIndex, Leader: p.LeaderID,
+				Replicas: slices.Clone(p.ReplicaNodes), ISR: slices.Clone(p.IsrNodes), Offline: slices.Clone(p.OfflineReplicas),
+			})
+		}
+		slices.SortFunc(out[i].Partitions, func(x, y backend.PartitionInfo) int { return int(x.ID - y.ID) })
+	}
+	return out, nil
+}
+
+func (a *admin) DescribeTopicConfigs(ctx context.Context, topic string) (map[string]string, error) {
+	resp, err := a.cl.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{
+		Resources: []kafka.DescribeConfigRequestResource{{ResourceType: kafka.ResourceTypeTopic, ResourceName: topic}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range resp.Resources {
+		if r.ResourceName != topic {
+			continue
+		}
+		if r.Error != nil {
+			return nil, r.Error
+		}
+		out := make(map[string]string, len(r.ConfigEntries))
+		for _, e := range r.ConfigEntries {
+			out[e.ConfigName] = e.ConfigValue
+		}
+		return out, nil
+	}
+	return nil, kafka.UnknownTopicOrPartition
+}
+
+func (a *admin) DescribeCluster(ctx context.Context) (backend.ClusterDescription, error) {
+	md, err := a.tr.freshMetadata(ctx, []string{})
+	if err != nil {
+		return backend.ClusterDescription{}, err
+	}
+	d := backend.ClusterDescription{ClusterID: md.ClusterID, ControllerID: md.ControllerID}
+	for _, b := range md.Brokers {
+		d.Brokers = append(d.Brokers, backend.BrokerInfo{ID: b.NodeID, Host: b.Host, Port: b.Port, Rack: b.Rack})
+	}
+	slices.SortFunc(d.Brokers, func(x, y backend.BrokerInfo) int { return int(x.ID - y.ID) })
+	return d, nil
+}
+
+func groupState(s string) backend.GroupState {
+	switch s {
+	case "Stable", "STABLE":
+		return backend.GroupStateStable
+	case "Empty", "EMPTY":
+		return backend.GroupStateEmpty
+	case "PreparingRebalance", "ASSIGNING", "RECONCILING":
+		return backend.GroupStatePreparingRebalance
+	case "CompletingRebalance":
+		return backend.GroupStateCompletingRebalance
+	case "Dead", "DEAD":
+		return backend.GroupStateDead
+	}
+	return backend.GroupStateUnknown
+}
+
+// ListConsumerGroups lists groups with ListGroups, which has no state in
+// kafka-go's version of the request, and describes them for their state.
+func (a *admin) ListConsumerGroups(ctx context.Context) ([]backend.GroupListing, error) {
+	resp, err := a.cl.ListGroups(ctx, &kafka.ListGroupsRequest{})
+	if err != nil {
+		return nil, err
+	}
+	if resp.Error != nil {
+		return nil, resp.Error
+	}
+	out := make([]backend.GroupListing, 0, len(resp.Groups))
+	ids := make([]string, 0, len(resp.Groups))
+	for _, g := range resp.Groups {
+		out = append(out, backend.GroupListing{GroupID: g.GroupID, State: backend.GroupStateUnknown, ProtocolType: g.ProtocolType})
+		ids = append(ids, g.GroupID)
+	}
+	if len(ids) > 0 {
+		ds, err := a.describe(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for i := range out {
+			if g, ok := ds[out[i].GroupID]; ok && g.ErrorCode == 0 {
+				out[i].State = groupState(g.GroupState)
+			}
+		}
+	}
+	slices.SortFunc(out, func(x, y backend.GroupListing) int {
+		switch {
+		case x.GroupID < y.GroupID:
+			return -1
+		case x.GroupID > y.GroupID:
+			return 1
+		}
+		return 0
+	})
+	return out, nil
+}
+
+// describe sends DescribeGroups (each group to its coordinator) and returns
+// the raw answers by group.
+func (a *admin) describe(ctx context.Context, groups []string) (map[string]describegroups.ResponseGroup, error) {
+	r, err := a.tr.RoundTrip(ctx, a.tr.s.addr, &describegroups.Request{Groups: groups})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]describegroups.ResponseGroup{}
+	for _, g := range r.(*describegroups.Response).Groups {
+		out[g.GroupID] = g
+	}
+	return out, nil
+}
+
+func (a *admin) DescribeConsumerGroups(ctx context.Context, groups []string) ([]backend.GroupDescription, error) {
+	ds, err := a.describe(ctx, groups)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]backend.GroupDescription, len(groups))
+	for i, id := range groups {
+		out[i].GroupID = id
+		out[i].Coordinator = -1
+		g, ok := ds[id]
+		if !ok {
+			out[i].Err = kafka.GroupIdNotFound
+			continue
+		}
+		if g.ErrorCode != 0 {
+			out[i].Err = kafka.Error(g.ErrorCode)
+			continue
+		}
+		if g.GroupState == "Dead" {
+			out[i].Err = kafka.GroupIdNotFound
+			out[i].State = backend.GroupStateDead
+			continue
+		}
+		out[i].State = groupState(g.GroupState)
+		out[i].Protocol = g.ProtocolData
+		if fc, err := a.cl.FindCoordinator(ctx, &kafka.FindCoordinatorRequest{Key: id, KeyType: kafka.CoordinatorKeyTypeConsumer}); err == nil && fc.Error == nil && fc.Coordinator != nil {
+			out[i].Coordinator = int32(fc.Coordinator.NodeID)
+		}
+		for _, m := range g.Members {
+			md := backend.MemberDescription{MemberID: m.MemberID, GroupInstanceID: m.GroupInstanceID, ClientID: m.ClientID, Host: m.ClientHost}
+			if g.ProtocolType == "consumer" || g.ProtocolType == "" {
+				md.Assignment = decodeAssignment(m.MemberAssignment)
+			}
+			out[i].Members = append(out[i].Members, md)
+		}
+	}
+	return out, nil
+}
+
+// decodeAssignment reads a consumer protocol assignment: version, then
+// topics with their partitions. It returns nil for bytes it cannot read.
+func decodeAssignment(b []byte) []backend.TopicPartition {
+	r := reader{b: b}
+	r.int16() // version
+	n := r.int32()
+	var out []backend.TopicPartition
+	for i := int32(0); i < n && r.ok(); i++ {
+		topic := r.str()
+		np := r.int32()
+		for j := int32(0); j < np && r.ok(); j++ {
+			out = append(out, backend.TopicPartition{Topic: topic, Partition: r.int32(), Offset: backend.OffsetInvalid, LeaderEpoch: -1})
+		}
+	}
+	if !r.ok() {
+		return nil
+	}
+	return out
+}
+
+type reader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *reader) ok() bool { return !r.bad }
+
+func (r *reader) take(n int) []byte {
+	if r.bad || n < 0 || len(r.b) < n {
+		r.bad = true
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *reader) int16() int16 {
+	b := r.take(2)
+	if b == nil {
+		return 0
+	}
+	return int16(binary.BigEndian.Uint16(b))
+}
+
+func (r *reader) int32() int32 {
+	b := r.take(4)
+	if b == nil {
+		return 0
+	}
+	return int32(binary.BigEndian.Uint32(b))
+}
+
+func (r *reader) str() string {
+	return string(r.take(int(r.int16())))
+}
+
+func (a *admin) ListConsumerGroupOffsets(ctx context.Context, group string) ([]backend.TopicPartition, error) {
+	// Topics nil asks for every partition with a committed offset.
+	resp, err := a.cl.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group})
+	if err != nil {
+		return nil, err
+	}
+	if resp.Error != nil {
+		return nil, resp.Error
+	}
+	var out []backend.TopicPartition
+	for topic, ps := range resp.Topics {
+		for _, p := range ps {
+			if p.Error != nil {
+				return nil, p.Error
+			}
+			if p.CommittedOffset < 0 {
+				continue
+			}
+			out = append(out, backend.TopicPartition{Topic: topic, Partition: int32(p.Partition), Offset: p.CommittedOffset, Metadata: p.Metadata, LeaderEpoch: -1})
+		}
+	}
+	slices.SortFunc(out, func(x, y backend.TopicPartition) int {
+		switch {
+		case x.Topic < y.Topic:
+			return -1
+		case x.Topic > y.Topic:
+			return 1
+		}
+		return int(x.Partition - y.Partition)
+	})
+	return out, nil
+}
+
+func (a *admin) DeleteConsumerGroups(ctx context.Context, groups []string) error {
+	resp, err := a.cl.DeleteGroups(ctx, &kafka.DeleteGroupsRequest{GroupIDs: groups})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, g := range groups {
+		if err := resp.Errors[g]; err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (a *admin) Close(ctx context.Context) error {
+	return waitWithin(ctx, a.tr.Close)
+}
+
+func (a *admin) As(target any) bool {
+	if t, ok := target.(**kafka.Client); ok {
+		*t = a.cl
+		return true
+	}
+	return false
+}

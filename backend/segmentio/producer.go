@@ -1,0 +1,556 @@
+package segmentio
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kafkaclient/kafkaclient/backend"
+	"github.com/segmentio/kafka-go"
+)
+
+// record is one message handed to Produce, carried through kafka-go in
+// kafka.Message.WriterData so that its report can be called exactly once.
+type record struct {
+	m         *backend.Message
+	report    backend.DeliveryFunc
+	partition int32 // the partition asked for, or PartitionAny
+	size      int64
+	ts        time.Time
+	deadline  time.Time
+	done      atomic.Bool
+}
+
+type producer struct {
+	cfg   backend.ProducerConfig
+	hooks backend.ProducerHooks
+	s     *settings
+	tr    *transport
+
+	// wmu guards w: Flush replaces the writer, as closing a kafka.Writer is
+	// its only way to send lingering batches at once.
+	wmu sync.RWMutex
+	w   *kafka.Writer
+	mkw func() *kafka.Writer
+
+	gate gate
+
+	mu      sync.Mutex
+	pending map[*record]struct{} // every record not yet reported
+	retry   []*record            // records waiting for the cluster to be reachable
+	closed  bool
+	kick    chan struct{}
+	stop    chan struct{}
+	stopped chan struct{}
+
+	closeOnce sync.Once
+	alerted   atomic.Bool
+	rr        atomic.Uint32
+}
+
+// batchCount caps the messages in one kafka-go batch; the byte size and
+// linger are what really bound batches. kafka-go allocates this many slots
+// per batch.
+const batchCount = 1000
+
+// Retry backoff of kafka-go's writer.
+const (
+	backoffMin = 100 * time.Millisecond
+	backoffMax = time.Second
+)
+
+func (segmentioBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.ProducerHooks) (backend.Producer, error) {
+	s, err := newSettings(cfg.ClientConfig)
+	if err != nil {
+		return nil, err
+	}
+	// The root already refuses enable.idempotence=true and transactional.id
+	// from Capabilities; check again so that the backend never runs with
+	// them when called directly.
+	if cfg.Idempotence == backend.ToggleOn {
+		return nil, backend.Unsupported(Name, "enable.idempotence=true")
+	}
+	if cfg.TransactionalID != "" {
+		return nil, backend.Unsupported(Name, "transactional.id")
+	}
+	p := &producer{
+		cfg:     cfg,
+		hooks:   hooks,
+		s:       s,
+		tr:      newTransport(s),
+		pending: map[*record]struct{}{},
+		kick:    make(chan struct{}, 1),
+		stop:    make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
+	p.gate.init(cfg.MaxBufferedMessages, cfg.MaxBufferedBytes)
+	compression, err := compressionOf(cfg.Compression)
+	if err != nil {
+		return nil, err
+	}
+	p.mkw = func() *kafka.Writer {
+		w := &kafka.Writer{
+			Addr:      s.addr,
+			Transport: p.tr,
+			// kafka-go's default balancer is round-robin and ignores keys: the
+			// root has computed the partition of keyed messages, so use it.
+			Balancer: balancer{p},
+			// kafka-go writes asynchronously and reports each batch here; every
+			// message carries its record in WriterData.
+			Async:      true,
+			Completion: p.completion,
+			// kafka-go's default is acks=none.
+			RequiredAcks: requiredAcks(cfg.Acks),
+			// kafka-go's default linger is 1s; 0 would mean that default, so
+			// "send at once" is the smallest positive duration.
+			BatchTimeout: max(cfg.Linger, time.Nanosecond),
+			BatchSize:    batchCount,
+			BatchBytes:   int64(max(cfg.BatchSize, cfg.MaxMessageBytes+batchOverhead)),
+			WriteTimeout: s.timeout,
+			ReadTimeout:  s.timeout,
+			// kafka-go has no delivery timeout: retry for about as long.
+			MaxAttempts:     maxAttempts(cfg),
+			WriteBackoffMin: backoffMin,
+			WriteBackoffMax: backoffMax,
+		}
+		w.Logger, w.ErrorLogger = s.loggers()
+		w.Compression = compression
+		return w
+	}
+	p.w = p.mkw()
+	go p.retryLoop()
+	return p, nil
+}
+
+func compressionOf(c backend.Compression) (kafka.Compression, error) {
+	switch c {
+	case backend.CompressionNone:
+		return 0, nil
+	case backend.CompressionGzip:
+		return kafka.Gzip, nil
+	case backend.CompressionSnappy:
+		return kafka.Snappy, nil
+	case backend.CompressionLZ4:
+		return kafka.Lz4, nil
+	case backend.CompressionZstd:
+		return kafka.Zstd, nil
+	}
+	return 0, backend.Errorf(backend.CodeUnsupported, "compression.type %v is not supported by the segmentio backend", c)
+}
+
+// batchOverhead is the room kafka-go counts per message beyond key, value
+// and headers.
+const batchOverhead = 1024
+
+func requiredAcks(a backend.Acks) kafka.RequiredAcks {
+	switch a {
+	case backend.AcksLeader:
+		return kafka.RequireOne
+	case backend.AcksNone:
+		return kafka.RequireNone
+	}
+	return kafka.RequireAll
+}
+
+// maxAttempts maps retries (and, when unset, delivery.timeout.ms) to
+// kafka-go's attempts per batch.
+func maxAttempts(cfg backend.ProducerConfig) int {
+	switch {
+	case cfg.Retries < 0:
+		return 1
+	case cfg.Retries > 0:
+		return min(cfg.Retries, 1<<20) + 1
+	}
+	return max(int(cfg.DeliveryTimeout/backoffMax), 1)
+}
+
+// balancer honours the partition the root chose and spreads messages with
+// PartitionAny (nil keys) round-robin.
+type balancer struct{ p *producer }
+
+func (b balancer) Balance(msg kafka.Message, partitions ...int) int {
+	if r, ok := msg.WriterData.(*record); ok && r.partition >= 0 {
+		return int(r.partition)
+	}
+	if len(partitions) == 0 {
+		return 0
+	}
+	return partitions[int(b.p.rr.Add(1)-1)%len(partitions)]
+}
+
+func (p *producer) Produce(ctx context.Context, m *backend.Message, report backend.DeliveryFunc) error {
+	if p.isClosed() {
+		return backend.Errorf(backend.CodeClosed, "producer is closed")
+	}
+	size := int64(len(m.Key) + len(m.Value))
+	for _, h := range m.Headers {
+		size += int64(len(h.Key) + len(h.Value))
+	}
+	if err := p.gate.acquire(ctx, size, p.stop); err != nil {
+		return err
+	}
+	now := time.Now()
+	r := &record{m: m, report: report, partition: m.Partition, size: size, ts: m.Timestamp, deadline: now.Add(p.cfg.DeliveryTimeout)}
+	if r.ts.IsZero() {
+		r.ts = now
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		p.gate.release(size)
+		return backend.Errorf(backend.CodeClosed, "producer is closed")
+	}
+	p.pending[r] = struct{}{}
+	if len(p.retry) > 0 {
+		// Keep the order behind the records already waiting.
+		p.retry = append(p.retry, r)
+		p.mu.Unlock()
+		return nil
+	}
+	p.mu.Unlock()
+	p.write(ctx, r)
+	return nil
+}
+
+// write hands r to the writer, or queues it for retry when the cluster
+// cannot be reached, or fails it.
+func (p *producer) write(ctx context.Context, r *record) {
+	err := p.writeMessage(ctx, r)
+	if err == nil {
+		p.alerted.Store(false)
+		return
+	}
+	// A record accepted by Produce does not fail because Produce's own
+	// context ended while the writer looked up the topic: retry it.
+	if (retriable(err) || ctx.Err() != nil) && time.Now().Before(r.deadline) && !p.isClosed() {
+		if isNetworkError(err) && p.alerted.CompareAndSwap(false, true) && p.hooks.OnError != nil {
+			p.hooks.OnError(backend.WithCode(backend.CodeAllBrokersDown, err))
+		}
+		p.mu.Lock()
+		p.retry = append(p.retry, r)
+		p.mu.Unlock()
+		select {
+		case p.kick <- struct{}{}:
+		default:
+		}
+		return
+	}
+	if retriable(err) && !p.isClosed() {
+		err = backend.WithCode(backend.CodeMsgTimedOut, err)
+	}
+	p.finish(r, nil, err)
+}
+
+// retriable reports whether WriteMessages failed for a reason that may go
+// away: the cluster is unreachable, or a partition has no leader yet.
+func retriable(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var ke kafka.Error
+	if errors.As(err, &ke) {
+		return ke.Temporary() && ke != kafka.UnknownTopicOrPartition
+	}
+	return isNetworkError(err) || codeOf(err) == backend.Code(kafka.LeaderNotAvailable)
+}
+
+// retryLoop resends queued records, in order, until they are accepted,
+// time out, or the producer closes.
+func (p *producer) retryLoop() {
+	defer close(p.stopped)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-p.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	delay := backoffMin
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-p.kick:
+		case <-time.After(delay):
+		}
+		p.mu.Lock()
+		batch := p.retry
+		p.retry = nil
+		p.mu.Unlock()
+		if len(batch) == 0 {
+			delay = backoffMin
+			continue
+		}
+		for i, r := range batch {
+			if time.Now().After(r.deadline) {
+				p.finish(r, nil, backend.Errorf(backend.CodeMsgTimedOut, "message not delivered within delivery.timeout.ms (%v): the cluster is unreachable", p.cfg.DeliveryTimeout))
+				continue
+			}
+			err := p.writeMessage(ctx, r)
+			if err == nil {
+				p.alerted.Store(false)
+				continue
+			}
+			if retriable(err) || ctx.Err() != nil {
+				// Requeue this and the rest, ahead of newer records.
+				p.mu.Lock()
+				p.retry = append(append([]*record{}, batch[i:]...), p.retry...)
+				p.mu.Unlock()
+				delay = min(delay*2, backoffMax)
+				break
+			}
+			p.finish(r, nil, err)
+		}
+	}
+}
+
+// writeMessage hands r to the current writer. A writer closed by a
+// concurrent Flush cannot be in use here: Flush swaps it under wmu.
+func (p *producer) writeMessage(ctx context.Context, r *record) error {
+	p.wmu.RLock()
+	defer p.wmu.RUnlock()
+	return p.w.WriteMessages(ctx, p.toKafka(r))
+}
+
+// swapWriter puts a new writer in place and returns the old one, which the
+// caller closes to send its lingering batches.
+func (p *producer) swapWriter(reopen bool) *kafka.Writer {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	old := p.w
+	if reopen {
+		p.w = p.mkw()
+	}
+	return old
+}
+
+func (p *producer) toKafka(r *record) kafka.Message {
+	return kafka.Message{
+		Topic:      r.m.Topic,
+		Key:        r.m.Key,
+		Value:      r.m.Value,
+		Headers:    toHeaders(r.m.Headers),
+		Time:       r.ts,
+		WriterData: r,
+	}
+}
+
+// completion is kafka-go's report of one batch. WriteErrors is not seen
+// through by errors.Is, so each message gets the batch's own error.
+func (p *producer) completion(msgs []kafka.Message, err error) {
+	for i := range msgs {
+		r, ok := msgs[i].WriterData.(*record)
+		if !ok {
+			continue
+		}
+		e := err
+		var we kafka.WriteErrors
+		if errors.As(err, &we) && i < len(we) {
+			e = we[i]
+		}
+		p.finish(r, &msgs[i], e)
+	}
+}
+
+// finish reports r once: later calls do nothing.
+func (p *producer) finish(r *record, km *kafka.Message, err error) {
+	if !r.done.CompareAndSwap(false, true) {
+		return
+	}
+	p.mu.Lock()
+	delete(p.pending, r)
+	p.mu.Unlock()
+	m := r.m
+	if err == nil {
+		m.Timestamp = r.ts
+		if km != nil {
+			m.Partition = int32(km.Partition)
+			m.Offset = km.Offset
+			if p.cfg.Acks == backend.AcksNone {
+				m.Offset = backend.OffsetInvalid
+			}
+		}
+	} else {
+		m.Offset = backend.OffsetInvalid
+		if km != nil {
+			m.Partition = int32(km.Partition)
+		}
+	}
+	r.report(m, err)
+	p.gate.release(r.size)
+}
+
+func (p *producer) PartitionCount(ctx context.Context, topic string) (int32, error) {
+	md, err := p.tr.freshMetadata(ctx, []string{topic})
+	if err != nil {
+		return 0, err
+	}
+	for _, t := range md.Topics {
+		if t.Name == topic {
+			if t.ErrorCode != 0 {
+				return 0, kafka.Error(t.ErrorCode)
+			}
+			return int32(len(t.Partitions)), nil
+		}
+	}
+	return 0, kafka.UnknownTopicOrPartition
+}
+
+func (p *producer) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
+// Flush sends lingering batches at once by closing the writer (kafka-go's
+// only way to do so) after a fresh one took its place, then waits for every
+// report.
+func (p *producer) Flush(ctx context.Context) error {
+	if p.gate.empty() {
+		return nil
+	}
+	old := p.swapWriter(true)
+	done := make(chan struct{})
+	go func() { defer close(done); old.Close() }() //nolint:errcheck // always nil
+	if err := p.gate.waitEmpty(ctx); err != nil {
+		return err
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *producer) Close(ctx context.Context) error {
+	first := false
+	p.closeOnce.Do(func() {
+		first = true
+		p.mu.Lock()
+		p.closed = true
+		p.mu.Unlock()
+	})
+	if !first {
+		return nil
+	}
+	// Closing the writer sends what lingers; a new one is not needed.
+	w := p.swapWriter(false)
+	wdone := make(chan struct{})
+	go func() { defer close(wdone); w.Close() }() //nolint:errcheck // always nil
+	err := p.gate.waitEmpty(ctx)
+	close(p.stop)
+	<-p.stopped
+	// Fail what is left: each record is reported once, a later completion
+	// by kafka-go is ignored.
+	p.mu.Lock()
+	left := make([]*record, 0, len(p.pending))
+	for r := range p.pending {
+		left = append(left, r)
+	}
+	p.retry = nil
+	p.mu.Unlock()
+	for _, r := range left {
+		p.finish(r, nil, backend.Errorf(backend.CodeClosed, "producer closed before the message was delivered"))
+	}
+	// kafka-go's Close waits for its retries: do not wait past ctx.
+	select {
+	case <-wdone:
+	case <-ctx.Done():
+		if err == nil {
+			err = ctx.Err()
+		}
+	}
+	p.tr.Close()
+	return err
+}
+
+func (p *producer) As(target any) bool {
+	switch t := target.(type) {
+	case **kafka.Writer:
+		p.wmu.RLock()
+		*t = p.w
+		p.wmu.RUnlock()
+		return true
+	case **kafka.Client:
+		*t = p.tr.client()
+		return true
+	}
+	return false
+}
+
+// gate bounds the records and bytes waiting for delivery, and lets Flush
+// wait for none to be left.
+type gate struct {
+	mu       sync.Mutex
+	n        int
+	bytes    int64
+	maxN     int
+	maxBytes int64
+	changed  chan struct{}
+}
+
+func (g *gate) init(maxN int, maxBytes int64) {
+	g.maxN, g.maxBytes = maxN, maxBytes
+	g.changed = make(chan struct{})
+}
+
+// acquire waits for room for one record of size bytes (a record larger than
+// the byte limit gets in alone).
+func (g *gate) acquire(ctx context.Context, size int64, stop <-chan struct{}) error {
+	for {
+		g.mu.Lock()
+		if g.n < g.maxN && (g.bytes+size <= g.maxBytes || g.n == 0) {
+			g.n++
+			g.bytes += size
+			g.mu.Unlock()
+			return nil
+		}
+		ch := g.changed
+		g.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-stop:
+			return backend.Errorf(backend.CodeClosed, "producer is closed")
+		case <-ch:
+		}
+	}
+}
+
+func (g *gate) release(size int64) {
+	g.mu.Lock()
+	g.n--
+	g.bytes -= size
+	close(g.changed)
+	g.changed = make(chan struct{})
+	g.mu.Unlock()
+}
+
+func (g *gate) empty() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.n == 0
+}
+
+// waitEmpty waits until no record is buffered, or ctx is done.
+func (g *gate) waitEmpty(ctx context.Context) error {
+	for {
+		g.mu.Lock()
+		if g.n == 0 {
+			g.mu.Unlock()
+			return nil
+		}
+		ch := g.changed
+		g.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}

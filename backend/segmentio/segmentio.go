@@ -1,0 +1,444 @@
+// Package segmentio is the kafkaclient backend over
+// github.com/segmentio/kafka-go, pure Go.
+//
+// Most code should use package kafkaclient and never import this package.
+// Build with the kafkaclient_segmentio tag to make it the default backend, or
+// import it to pick it explicitly for one client:
+//
+//	p, err := kafkaclient.NewProducer(cfg, kafkaclient.WithBackend(segmentio.New()))
+//
+// # Capabilities
+//
+// Rebalance callbacks, pause/resume, manual assignment and seek. The consumer
+// runs kafka-go's group membership (kafka.ConsumerGroup) and its own fetch
+// loop per partition over kafka.Client, so these are exact: partitions are
+// assigned when a generation starts and revoked when it ends. kafka-go does
+// not tell why a generation ended, so partitions are always reported as
+// Revoked, never Lost: a commit made in OnRevoked after the session expired
+// fails with the broker's error.
+//
+// Not available: transactions, idempotence, read_committed (kafka-go returns
+// records of aborted transactions), cooperative-sticky, the sticky assignor
+// and static membership. Asking for them fails with CodeUnsupported.
+//
+// # Settings
+//
+// acks, linger.ms, batch.size, retries, delivery.timeout.ms, compression and
+// the buffer limits map onto kafka.Writer; the defaults are the library's
+// (acks=all, 5ms linger), not kafka-go's. kafka-go writes one batch at a time
+// per partition, which satisfies any max.in.flight.requests.per.connection.
+// A batch.size smaller than message.max.bytes is raised to it, as kafka-go
+// refuses a message larger than its batch limit. Commit metadata is kept.
+// SASL uses kafka-go's sasl/plain and sasl/scram.
+// The backend takes no backend options.
+//
+// # As
+//
+// Producer supports As with **kafka.Writer and **kafka.Client. Flush closes
+// the writer to send its lingering batches and puts a new one in its place,
+// so get the writer again after a Flush. Consumer
+// supports **kafka.Client, and **kafka.ConsumerGroup once Subscribe has
+// been called. Admin supports **kafka.Client.
+package segmentio
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/kafkaclient/kafkaclient/backend"
+	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol"
+	meta "github.com/segmentio/kafka-go/protocol/metadata"
+	"github.com/segmentio/kafka-go/sasl"
+	"github.com/segmentio/kafka-go/sasl/plain"
+	"github.com/segmentio/kafka-go/sasl/scram"
+)
+
+// Name is the backend's name.
+const Name = "segmentio"
+
+type segmentioBackend struct{}
+
+// New returns the segmentio backend.
+func New() backend.Backend { return segmentioBackend{} }
+
+func (segmentioBackend) Name() string { return Name }
+
+func (segmentioBackend) Capabilities() backend.Capabilities {
+	return backend.Capabilities{
+		RebalanceCallbacks: true,
+		PauseResume:        true,
+		ManualAssign:       true,
+		Seek:               true,
+	}
+}
+
+// Code maps kafka-go errors to codes.
+func (segmentioBackend) Code(err error) backend.Code {
+	return codeOf(err)
+}
+
+func codeOf(err error) backend.Code {
+	if err == nil {
+		return backend.CodeNone
+	}
+	var we kafka.WriteErrors
+	if errors.As(err, &we) {
+		// WriteErrors does not unwrap: use the first failure.
+		for _, e := range we {
+			if e != nil {
+				return codeOf(e)
+			}
+		}
+	}
+	var tooLarge kafka.MessageTooLargeError
+	if errors.As(err, &tooLarge) {
+		return backend.Code(kafka.MessageSizeTooLarge)
+	}
+	var ke kafka.Error
+	if errors.As(err, &ke) {
+		return backend.Code(ke)
+	}
+	switch {
+	case errors.Is(err, protocol.ErrNoTopic), errors.Is(err, protocol.ErrNoPartition):
+		return backend.Code(kafka.UnknownTopicOrPartition)
+	case errors.Is(err, protocol.ErrNoLeader):
+		return backend.Code(kafka.LeaderNotAvailable)
+	case errors.Is(err, kafka.ErrGroupClosed), errors.Is(err, io.ErrClosedPipe), errors.Is(err, net.ErrClosed):
+		return backend.CodeClosed
+	case errors.Is(err, context.DeadlineExceeded):
+		return backend.CodeTimedOut
+	case errors.Is(err, context.Canceled):
+		return backend.CodeCanceled
+	}
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var recErr tls.RecordHeaderError
+	if errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) || errors.As(err, &recErr) {
+		return backend.CodeSSL
+	}
+	if isNetworkError(err) {
+		return backend.CodeTransport
+	}
+	return backend.CodeFailed
+}
+
+// isNetworkError reports whether err is a failure to reach or talk to a
+// broker.
+func isNetworkError(err error) bool {
+	var netErr net.Error
+	var opErr *net.OpError
+	return errors.As(err, &opErr) || errors.As(err, &netErr) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// settings are the connection settings shared by every client of one
+// producer, consumer or admin.
+type settings struct {
+	addr     net.Addr
+	servers  []string
+	clientID string
+	tls      *tls.Config
+	sasl     sasl.Mechanism
+	timeout  time.Duration
+	logger   *slog.Logger
+}
+
+func newSettings(c backend.ClientConfig) (*settings, error) {
+	if len(c.BackendOptions) > 0 {
+		keys := make([]string, 0, len(c.BackendOptions))
+		for k := range c.BackendOptions {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		return nil, backend.Errorf(backend.CodeBadConfig, "backend option %q is unknown: the segmentio backend takes no backend options", Name+"."+keys[0])
+	}
+	servers := make([]string, len(c.BootstrapServers))
+	for i, s := range c.BootstrapServers {
+		servers[i] = strings.TrimSpace(s)
+	}
+	s := &settings{addr: kafka.TCP(servers...), servers: servers, clientID: c.ClientID, timeout: c.RequestTimeout, logger: c.Logger}
+	sec := c.Security
+	if sec.Protocol.UsesTLS() {
+		tc, err := tlsConfig(sec)
+		if err != nil {
+			return nil, err
+		}
+		s.tls = tc
+	}
+	if sec.Protocol.UsesSASL() {
+		switch sec.Mechanism {
+		case backend.SASLPlain:
+			s.sasl = plain.Mechanism{Username: sec.Username, Password: sec.Password}
+		case backend.SASLScramSHA256, backend.SASLScramSHA512:
+			algo := scram.SHA256
+			if sec.Mechanism == backend.SASLScramSHA512 {
+				algo = scram.SHA512
+			}
+			m, err := scram.Mechanism(algo, sec.Username, sec.Password)
+			if err != nil {
+				return nil, backend.WithCode(backend.CodeBadConfig, fmt.Errorf("sasl.mechanism %s: %w", sec.Mechanism, err))
+			}
+			s.sasl = m
+		default:
+			return nil, backend.Errorf(backend.CodeUnsupported, "sasl.mechanism %s is not supported by the segmentio backend", sec.Mechanism)
+		}
+	}
+	return s, nil
+}
+
+func tlsConfig(s backend.Security) (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if s.CAFile != "" {
+		pem, err := os.ReadFile(s.CAFile)
+		if err != nil {
+			return nil, backend.WithCode(backend.CodeBadConfig, fmt.Errorf("ssl.ca.location: %w", err))
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, backend.Errorf(backend.CodeBadConfig, "ssl.ca.location %q holds no PEM certificate", s.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	if s.CertFile != "" {
+		if s.KeyPassword != "" {
+			return nil, backend.Errorf(backend.CodeUnsupported, "ssl.key.password (an encrypted ssl.key.location) is not supported by the segmentio backend: decrypt the key file")
+		}
+		cert, err := tls.LoadX509KeyPair(s.CertFile, s.KeyFile)
+		if err != nil {
+			return nil, backend.WithCode(backend.CodeBadConfig, fmt.Errorf("ssl.certificate.location/ssl.key.location: %w", err))
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	if s.SkipHostnameVerification {
+		// Verify the chain but not the name.
+		tc.InsecureSkipVerify = true
+		roots := tc.RootCAs
+		tc.VerifyConnection = func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 {
+				return errors.New("broker sent no certificate")
+			}
+			inter := x509.NewCertPool()
+			for _, c := range cs.PeerCertificates[1:] {
+				inter.AddCert(c)
+			}
+			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter})
+			return err
+		}
+	}
+	return tc, nil
+}
+
+// dialer returns the kafka.Dialer for group membership connections, with the
+// same TLS and SASL as the transports.
+func (s *settings) dialer() *kafka.Dialer {
+	return &kafka.Dialer{
+		ClientID:      s.clientID,
+		Timeout:       s.timeout,
+		DualStack:     true,
+		TLS:           s.tls,
+		SASLMechanism: s.sasl,
+	}
+}
+
+// metadataTTL bounds the age of the cluster layout a transport routes by.
+// kafka-go's default is 6s; topics created or deleted meanwhile are also
+// caught by the refresh on an unknown topic (see transport).
+const metadataTTL = 2 * time.Second
+
+func (s *settings) newKafkaTransport() *kafka.Transport {
+	return &kafka.Transport{
+		Dial:        (&net.Dialer{Timeout: s.timeout}).DialContext,
+		DialTimeout: min(s.timeout, 10*time.Second),
+		MetadataTTL: metadataTTL,
+		ClientID:    s.clientID,
+		TLS:         s.tls,
+		SASL:        s.sasl,
+	}
+}
+
+func (s *settings) printf(level slog.Level) kafka.LoggerFunc {
+	return func(format string, args ...any) {
+		s.logger.Log(context.Background(), level, fmt.Sprintf(format, args...), "backend", Name)
+	}
+}
+
+// loggers returns kafka-go loggers that write to the configured slog.Logger,
+// or nils when there is none.
+func (s *settings) loggers() (info, errs kafka.Logger) {
+	if s.logger == nil {
+		return nil, nil
+	}
+	return s.printf(slog.LevelDebug), s.printf(slog.LevelWarn)
+}
+
+// transport is a kafka.RoundTripper over kafka.Transport that never routes
+// by a stale cluster layout for long. kafka.Transport serves metadata from a
+// cache refreshed every few seconds, so a topic created a moment ago looks
+// unknown and a deleted one still exists. When a request fails because its
+// topic or partition is missing from the cached layout, or a metadata answer
+// says a topic is unknown, transport swaps in a fresh kafka.Transport (whose
+// first metadata is current) and tries once more. Refresh forces the same
+// for callers that need current metadata.
+type transport struct {
+	s *settings
+
+	mu      sync.Mutex
+	cur     *kafka.Transport
+	all     []*kafka.Transport
+	swapped time.Time
+	closed  bool
+}
+
+// minSwapInterval limits how often an unknown topic replaces the transport.
+const minSwapInterval = 200 * time.Millisecond
+
+func newTransport(s *settings) *transport {
+	t := &transport{s: s, cur: s.newKafkaTransport()}
+	t.all = append(t.all, t.cur)
+	return t
+}
+
+func (t *transport) current() *kafka.Transport {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.cur
+}
+
+// RoundTrip implements kafka.RoundTripper.
+func (t *transport) RoundTrip(ctx context.Context, addr net.Addr, req kafka.Request) (kafka.Response, error) {
+	cur := t.current()
+	resp, err := cur.RoundTrip(ctx, addr, req)
+	if !staleLayout(req, resp, err) || ctx.Err() != nil {
+		return resp, err
+	}
+	next := t.swap(cur, false)
+	if next == nil {
+		return resp, err
+	}
+	return next.RoundTrip(ctx, addr, req)
+}
+
+// Refresh replaces the transport with one that reads current metadata.
+func (t *transport) Refresh() {
+	t.swap(t.current(), true)
+}
+
+// swap replaces old by a new kafka.Transport unless another caller already
+// did, or (unless force) one was made less than minSwapInterval ago; it
+// returns the transport to retry on, or nil.
+func (t *transport) swap(old *kafka.Transport, force bool) *kafka.Transport {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return nil
+	}
+	if t.cur != old {
+		cur := t.cur
+		t.mu.Unlock()
+		return cur
+	}
+	if !force && time.Since(t.swapped) < minSwapInterval {
+		t.mu.Unlock()
+		return nil
+	}
+	nt := t.s.newKafkaTransport()
+	t.cur, t.swapped = nt, time.Now()
+	t.all = append(t.all, nt)
+	t.mu.Unlock()
+	// Requests still running on old keep its connections until they end.
+	old.CloseIdleConnections()
+	return nt
+}
+
+// Close closes every connection of every transport made.
+func (t *transport) Close() {
+	t.mu.Lock()
+	t.closed = true
+	all := t.all
+	t.all = nil
+	t.mu.Unlock()
+	for _, kt := range all {
+		kt.CloseIdleConnections()
+	}
+}
+
+// staleLayout reports whether a request failed, or a metadata request
+// answered "unknown topic", possibly because of the cached layout.
+func staleLayout(req kafka.Request, resp kafka.Response, err error) bool {
+	if err != nil {
+		return errors.Is(err, protocol.ErrNoTopic) || errors.Is(err, protocol.ErrNoPartition) || errors.Is(err, protocol.ErrNoLeader)
+	}
+	if _, ok := req.(*meta.Request); !ok {
+		return false
+	}
+	r, ok := resp.(*meta.Response)
+	if !ok {
+		return false
+	}
+	for _, tp := range r.Topics {
+		if tp.ErrorCode == int16(kafka.UnknownTopicOrPartition) || tp.ErrorCode == int16(kafka.LeaderNotAvailable) {
+			return true
+		}
+		for _, p := range tp.Partitions {
+			if p.LeaderID < 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// freshMetadata returns current metadata for topics (all topics when
+// empty), not the transport's cached copy.
+func (t *transport) freshMetadata(ctx context.Context, topics []string) (*meta.Response, error) {
+	t.Refresh()
+	r, err := t.current().RoundTrip(ctx, t.s.addr, &meta.Request{TopicNames: topics})
+	if err != nil {
+		return nil, err
+	}
+	return r.(*meta.Response), nil
+}
+
+// client returns a kafka.Client over t.
+func (t *transport) client() *kafka.Client {
+	return &kafka.Client{Addr: t.s.addr, Transport: t}
+}
+
+// toHeaders converts headers for kafka-go.
+func toHeaders(hs []backend.Header) []kafka.Header {
+	if len(hs) == 0 {
+		return nil
+	}
+	out := make([]kafka.Header, len(hs))
+	for i, h := range hs {
+		out[i] = kafka.Header{Key: h.Key, Value: h.Value}
+	}
+	return out
+}
+
+// waitWithin runs fn (which cannot be interrupted) and waits for it or ctx.
+func waitWithin(ctx context.Context, fn func()) error {
+	done := make(chan struct{})
+	go func() { defer close(done); fn() }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

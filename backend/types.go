@@ -80,6 +80,11 @@ type GroupMetadata struct {
 	GenerationID    int32
 	MemberID        string
 	GroupInstanceID string
+	// Handle is the backend's own form of this metadata, when its client
+	// has one (confluent-kafka-go's *kafka.ConsumerGroupMetadata). A
+	// producer of the same backend uses it as is; other producers use the
+	// fields above.
+	Handle any
 }
 
 // TopicSpec describes a topic to create.

@@ -1,0 +1,381 @@
+//go:build cgo
+
+package confluent
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/kafkaclient/kafkaclient/backend"
+)
+
+type admin struct {
+	ka   *kafka.AdminClient
+	cfg  backend.AdminConfig
+	logs *logForwarder
+
+	// life guards ka against use after it is destroyed.
+	life      sync.RWMutex
+	destroyed bool
+}
+
+func (confluentBackend) NewAdmin(cfg backend.AdminConfig) (backend.Admin, error) {
+	logs := newLogForwarder(cfg.Logger)
+	cm := clientConfig(cfg.ClientConfig, logs.ch)
+	applyOptions(cm, cfg.ClientConfig)
+	ka, err := kafka.NewAdminClient(&cm)
+	if err != nil {
+		logs.close()
+		return nil, openErr(err)
+	}
+	return &admin{ka: ka, cfg: cfg, logs: logs}, nil
+}
+
+// use runs fn while ka is alive.
+func (a *admin) use(fn func() error) error {
+	if !a.life.TryRLock() {
+		return backend.Errorf(backend.CodeClosed, "admin is closed")
+	}
+	defer a.life.RUnlock()
+	if a.destroyed {
+		return backend.Errorf(backend.CodeClosed, "admin is closed")
+	}
+	return fn()
+}
+
+func (a *admin) CreateTopics(ctx context.Context, specs []backend.TopicSpec) ([]backend.TopicResult, error) {
+	ks := make([]kafka.TopicSpecification, len(specs))
+	for i, s := range specs {
+		ks[i] = kafka.TopicSpecification{Topic: s.Name, NumPartitions: -1, ReplicationFactor: -1, Config: s.Configs}
+		if s.Partitions > 0 {
+			ks[i].NumPartitions = int(s.Partitions)
+		}
+		if s.ReplicationFactor > 0 {
+			ks[i].ReplicationFactor = int(s.ReplicationFactor)
+		}
+	}
+	var res []kafka.TopicResult
+	err := a.use(func() (err error) {
+		res, err = a.ka.CreateTopics(ctx, ks)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return topicResults(specNames(specs), res), nil
+}
+
+func specNames(specs []backend.TopicSpec) []string {
+	out := make([]string, len(specs))
+	for i, s := range specs {
+		out[i] = s.Name
+	}
+	return out
+}
+
+// topicResults orders results as names.
+func topicResults(names []string, res []kafka.TopicResult) []backend.TopicResult {
+	byName := make(map[string]kafka.TopicResult, len(res))
+	for _, r := range res {
+		byName[r.Topic] = r
+	}
+	out := make([]backend.TopicResult, len(names))
+	for i, n := range names {
+		out[i] = backend.TopicResult{Topic: n}
+		if r, ok := byName[n]; ok {
+			out[i].Err = errOrNil(r.Error)
+		}
+	}
+	return out
+}
+
+func (a *admin) DeleteTopics(ctx context.Context, topics []string) ([]backend.TopicResult, error) {
+	var res []kafka.TopicResult
+	err := a.use(func() (err error) {
+		res, err = a.ka.DeleteTopics(ctx, topics)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return topicResults(topics, res), nil
+}
+
+func (a *admin) CreatePartitions(ctx context.Context, topic string, total int32) error {
+	return a.use(func() error {
+		res, err := a.ka.CreatePartitions(ctx, []kafka.PartitionsSpecification{{Topic: topic, IncreaseTo: int(total)}})
+		if err != nil {
+			return err
+		}
+		for _, r := range res {
+			if isErr(r.Error) {
+				return r.Error
+			}
+		}
+		return nil
+	})
+}
+
+func (a *admin) DescribeTopics(ctx context.Context, topics []string) ([]backend.TopicDescription, error) {
+	var out []backend.TopicDescription
+	err := a.use(func() error {
+		names := topics
+		all := len(names) == 0
+		if all {
+			md, err := a.ka.GetMetadata(nil, true, timeoutMs(ctx, a.cfg.RequestTimeout))
+			if err != nil {
+				return err
+			}
+			for name := range md.Topics {
+				names = append(names, name)
+			}
+			slices.Sort(names)
+			if len(names) == 0 {
+				return nil
+			}
+		}
+		res, err := a.ka.DescribeTopics(ctx, kafka.NewTopicCollectionOfTopicNames(names))
+		if err != nil {
+			return err
+		}
+		byName := make(map[string]kafka.TopicDescription, len(res.TopicDescriptions))
+		for _, td := range res.TopicDescriptions {
+			byName[td.Name] = td
+		}
+		for _, name := range names {
+			td, ok := byName[name]
+			if all && (!ok || td.IsInternal || isErr(td.Error)) {
+				continue
+			}
+			d := backend.TopicDescription{Name: name}
+			switch {
+			case !ok:
+				d.Err = backend.Errorf(backend.CodeUnknownTopicOrPartition, "topic %q does not exist", name)
+			case isErr(td.Error):
+				d.Err = td.Error
+			default:
+				d.Internal = td.IsInternal
+				for _, p := range td.Partitions {
+					pi := backend.PartitionInfo{ID: int32(p.Partition), Leader: -1, Replicas: nodeIDs(p.Replicas), ISR: nodeIDs(p.Isr)}
+					if p.Leader != nil {
+						pi.Leader = int32(p.Leader.ID)
+					}
+					d.Partitions = append(d.Partitions, pi)
+				}
+				slices.SortFunc(d.Partitions, func(x, y backend.PartitionInfo) int { return cmp.Compare(x.ID, y.ID) })
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func nodeIDs(ns []kafka.Node) []int32 {
+	out := make([]int32, len(ns))
+	for i, n := range ns {
+		out[i] = int32(n.ID)
+	}
+	return out
+}
+
+func (a *admin) DescribeTopicConfigs(ctx context.Context, topic string) (map[string]string, error) {
+	var out map[string]string
+	err := a.use(func() error {
+		res, err := a.ka.DescribeConfigs(ctx, []kafka.ConfigResource{{Type: kafka.ResourceTopic, Name: topic}})
+		if err != nil {
+			return err
+		}
+		if len(res) != 1 {
+			return backend.Errorf(backend.CodeFailed, "DescribeConfigs returned %d results for one topic", len(res))
+		}
+		if isErr(res[0].Error) {
+			return res[0].Error
+		}
+		out = make(map[string]string, len(res[0].Config))
+		for k, e := range res[0].Config {
+			out[k] = e.Value
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (a *admin) DescribeCluster(ctx context.Context) (backend.ClusterDescription, error) {
+	var d backend.ClusterDescription
+	err := a.use(func() error {
+		res, err := a.ka.DescribeCluster(ctx)
+		if err != nil {
+			return err
+		}
+		d.ControllerID = -1
+		if res.ClusterID != nil {
+			d.ClusterID = *res.ClusterID
+		}
+		if res.Controller != nil {
+			d.ControllerID = int32(res.Controller.ID)
+		}
+		for _, n := range res.Nodes {
+			b := backend.BrokerInfo{ID: int32(n.ID), Host: n.Host, Port: int32(n.Port)}
+			if n.Rack != nil {
+				b.Rack = *n.Rack
+			}
+			d.Brokers = append(d.Brokers, b)
+		}
+		slices.SortFunc(d.Brokers, func(x, y backend.BrokerInfo) int { return cmp.Compare(x.ID, y.ID) })
+		return nil
+	})
+	return d, err
+}
+
+func groupState(s kafka.ConsumerGroupState) backend.GroupState {
+	switch s {
+	case kafka.ConsumerGroupStateStable:
+		return backend.GroupStateStable
+	case kafka.ConsumerGroupStateEmpty:
+		return backend.GroupStateEmpty
+	case kafka.ConsumerGroupStatePreparingRebalance:
+		return backend.GroupStatePreparingRebalance
+	case kafka.ConsumerGroupStateCompletingRebalance:
+		return backend.GroupStateCompletingRebalance
+	case kafka.ConsumerGroupStateDead:
+		return backend.GroupStateDead
+	}
+	return backend.GroupStateUnknown
+}
+
+func (a *admin) ListConsumerGroups(ctx context.Context) ([]backend.GroupListing, error) {
+	var out []backend.GroupListing
+	err := a.use(func() error {
+		res, err := a.ka.ListConsumerGroups(ctx)
+		if err != nil {
+			return err
+		}
+		if len(res.Valid) == 0 && len(res.Errors) > 0 {
+			return res.Errors[0]
+		}
+		out = make([]backend.GroupListing, 0, len(res.Valid))
+		for _, g := range res.Valid {
+			l := backend.GroupListing{GroupID: g.GroupID, State: groupState(g.State), ProtocolType: "consumer"}
+			if g.IsSimpleConsumerGroup {
+				l.ProtocolType = ""
+			}
+			out = append(out, l)
+		}
+		slices.SortFunc(out, func(x, y backend.GroupListing) int { return cmp.Compare(x.GroupID, y.GroupID) })
+		return nil
+	})
+	return out, err
+}
+
+func (a *admin) DescribeConsumerGroups(ctx context.Context, groups []string) ([]backend.GroupDescription, error) {
+	var out []backend.GroupDescription
+	err := a.use(func() error {
+		res, err := a.ka.DescribeConsumerGroups(ctx, groups)
+		if err != nil {
+			return err
+		}
+		byID := make(map[string]kafka.ConsumerGroupDescription, len(res.ConsumerGroupDescriptions))
+		for _, d := range res.ConsumerGroupDescriptions {
+			byID[d.GroupID] = d
+		}
+		out = make([]backend.GroupDescription, len(groups))
+		for i, g := range groups {
+			out[i].GroupID = g
+			d, ok := byID[g]
+			switch {
+			case !ok:
+				out[i].Err = backend.Errorf(backend.CodeGroupIDNotFound, "group %q does not exist", g)
+				continue
+			case isErr(d.Error):
+				out[i].Err = d.Error
+				continue
+			case d.State == kafka.ConsumerGroupStateDead:
+				out[i].Err = backend.Errorf(backend.CodeGroupIDNotFound, "group %q does not exist", g)
+			}
+			out[i].State = groupState(d.State)
+			out[i].Protocol = d.PartitionAssignor
+			out[i].Coordinator = int32(d.Coordinator.ID)
+			for _, m := range d.Members {
+				md := backend.MemberDescription{MemberID: m.ConsumerID, GroupInstanceID: m.GroupInstanceID, ClientID: m.ClientID, Host: m.Host}
+				for _, tp := range m.Assignment.TopicPartitions {
+					t := fromKafkaTP(tp)
+					t.Offset = backend.OffsetInvalid
+					md.Assignment = append(md.Assignment, t)
+				}
+				out[i].Members = append(out[i].Members, md)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (a *admin) ListConsumerGroupOffsets(ctx context.Context, group string) ([]backend.TopicPartition, error) {
+	var out []backend.TopicPartition
+	err := a.use(func() error {
+		res, err := a.ka.ListConsumerGroupOffsets(ctx, []kafka.ConsumerGroupTopicPartitions{{Group: group}})
+		if err != nil {
+			return err
+		}
+		for _, g := range res.ConsumerGroupsTopicPartitions {
+			if g.Group != group {
+				continue
+			}
+			for _, tp := range g.Partitions {
+				if tp.Error != nil {
+					return tp.Error
+				}
+				if tp.Offset < 0 {
+					continue // no committed offset
+				}
+				out = append(out, fromKafkaTP(tp))
+			}
+		}
+		slices.SortFunc(out, func(x, y backend.TopicPartition) int {
+			return cmp.Or(cmp.Compare(x.Topic, y.Topic), cmp.Compare(x.Partition, y.Partition))
+		})
+		return nil
+	})
+	return out, err
+}
+
+func (a *admin) DeleteConsumerGroups(ctx context.Context, groups []string) error {
+	return a.use(func() error {
+		res, err := a.ka.DeleteConsumerGroups(ctx, groups)
+		if err != nil {
+			return err
+		}
+		for _, r := range res.ConsumerGroupResults {
+			if isErr(r.Error) {
+				return r.Error
+			}
+		}
+		return nil
+	})
+}
+
+func (a *admin) Close(ctx context.Context) error {
+	return runWithin(ctx, func() error {
+		a.life.Lock()
+		defer a.life.Unlock()
+		if !a.destroyed {
+			a.destroyed = true
+			a.ka.Close()
+			a.logs.close()
+		}
+		return nil
+	})
+}
+
+func (a *admin) As(target any) bool {
+	if t, ok := target.(**kafka.AdminClient); ok {
+		*t = a.ka
+		return true
+	}
+	return false
+}

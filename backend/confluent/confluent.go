@@ -1,0 +1,361 @@
+//go:build cgo
+
+// Package confluent is the kafkaclient backend over
+// github.com/confluentinc/confluent-kafka-go/v2, which wraps librdkafka
+// through cgo. It needs a C toolchain (CGO_ENABLED=1); the module bundles a
+// static librdkafka for glibc and musl Linux (build with -tags musl on
+// Alpine), macOS and Windows.
+//
+// Most code should use package kafkaclient and never import this package.
+// Build with the kafkaclient_confluent tag to make it the default backend,
+// or pick it explicitly for one client:
+//
+//	p, err := kafkaclient.NewProducer(cfg, kafkaclient.WithBackend(confluent.New()))
+//
+// # Capabilities
+//
+// Everything: transactions, idempotence, read_committed, rebalance
+// callbacks, cooperative-sticky, pause/resume, manual assignment, seek,
+// static membership.
+//
+// # Behaviour
+//
+// Keyed messages arrive with the partition the root package computed;
+// messages with a nil key are spread by librdkafka's murmur2_random
+// partitioner. Librdkafka's logs go to ClientConfig.Logger (never to
+// stderr), and its client telemetry push is off. ClientConfig.BackendOptions
+// are librdkafka properties, set last, so they override what the backend
+// derives from the config; a property librdkafka does not know is
+// CodeBadConfig.
+//
+// A transactional producer's delivery timeout is capped at its transaction
+// timeout, and its socket timeout at the transaction timeout plus 100ms, as
+// librdkafka requires.
+//
+// Librdkafka needs a group.id even for a consumer that only uses Assign: a
+// consumer opened without GroupID gets a private one, which is never used
+// to commit.
+//
+// # As
+//
+// Producer supports As with **kafka.Producer, Consumer with
+// **kafka.Consumer, and Admin with **kafka.AdminClient (package kafka being
+// github.com/confluentinc/confluent-kafka-go/v2/kafka).
+package confluent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/kafkaclient/kafkaclient/backend"
+)
+
+// Name is the backend's name.
+const Name = "confluent"
+
+type confluentBackend struct{}
+
+// New returns the confluent backend.
+func New() backend.Backend { return confluentBackend{} }
+
+func (confluentBackend) Name() string { return Name }
+
+func (confluentBackend) Capabilities() backend.Capabilities {
+	return backend.Capabilities{
+		Transactions:         true,
+		Idempotence:          true,
+		ReadCommitted:        true,
+		RebalanceCallbacks:   true,
+		CooperativeRebalance: true,
+		PauseResume:          true,
+		ManualAssign:         true,
+		Seek:                 true,
+		StaticMembership:     true,
+	}
+}
+
+// Code maps librdkafka errors to codes. Kafka protocol codes are passed
+// through; librdkafka's local (negative) codes mostly share their numbers
+// with the client-side codes.
+func (confluentBackend) Code(err error) backend.Code {
+	var ke kafka.Error
+	if !errors.As(err, &ke) {
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
+			return backend.CodeTimedOut
+		case errors.Is(err, context.Canceled):
+			return backend.CodeCanceled
+		}
+		return backend.CodeFailed
+	}
+	return codeOf(ke.Code())
+}
+
+func codeOf(c kafka.ErrorCode) backend.Code {
+	if c >= -1 {
+		return backend.Code(c)
+	}
+	switch c {
+	case kafka.ErrDestroy:
+		return backend.CodeClosed
+	case kafka.ErrUnknownTopic, kafka.ErrUnknownPartition:
+		return backend.CodeUnknownTopicOrPartition
+	case kafka.ErrNotImplemented, kafka.ErrUnsupportedFeature, kafka.ErrUnknownProtocol:
+		return backend.CodeUnsupported
+	case kafka.ErrTransport, kafka.ErrResolve, kafka.ErrNodeUpdate, kafka.ErrDestroyBroker:
+		return backend.CodeTransport
+	case kafka.ErrAllBrokersDown:
+		return backend.CodeAllBrokersDown
+	case kafka.ErrAuthentication:
+		return backend.CodeAuthentication
+	case kafka.ErrSsl:
+		return backend.CodeSSL
+	case kafka.ErrTimedOut, kafka.ErrTimedOutQueue:
+		return backend.CodeTimedOut
+	case kafka.ErrMsgTimedOut:
+		return backend.CodeMsgTimedOut
+	case kafka.ErrQueueFull:
+		return backend.CodeQueueFull
+	case kafka.ErrInvalidArg, kafka.ErrInvalidType, kafka.ErrBadMsg:
+		return backend.CodeInvalidArg
+	case kafka.ErrState, kafka.ErrNotConfigured, kafka.ErrPrevInProgress, kafka.ErrExistingSubscription,
+		kafka.ErrPurgeQueue, kafka.ErrPurgeInflight:
+		return backend.CodeState
+	case kafka.ErrFatal:
+		return backend.CodeFatal
+	case kafka.ErrFenced:
+		return backend.CodeFenced
+	case kafka.ErrPartitionEOF:
+		return backend.CodePartitionEOF
+	case kafka.ErrIsrInsuff:
+		return backend.CodeNotEnoughReplicas
+	case kafka.ErrAutoOffsetReset:
+		return backend.CodeOffsetOutOfRange
+	case kafka.ErrWaitCoord:
+		return backend.CodeCoordinatorNotAvailable
+	case kafka.ErrAssignPartitions, kafka.ErrRevokePartitions:
+		return backend.CodeRebalanceInProgress
+	}
+	return backend.CodeFailed
+}
+
+// isErr reports whether e carries an error (kafka.Error values with
+// ErrNoError mean success).
+func isErr(e kafka.Error) bool { return e.Code() != kafka.ErrNoError }
+
+// errOrNil returns e as an error, or nil when it carries no error.
+func errOrNil(e kafka.Error) error {
+	if isErr(e) {
+		return e
+	}
+	return nil
+}
+
+// clientConfig builds the librdkafka properties shared by every client.
+// Logs go to logs instead of stderr.
+func clientConfig(c backend.ClientConfig, logs chan kafka.LogEvent) kafka.ConfigMap {
+	cm := kafka.ConfigMap{
+		"bootstrap.servers":      strings.Join(c.BootstrapServers, ","),
+		"client.id":              c.ClientID,
+		"socket.timeout.ms":      ms(clamp(c.RequestTimeout, 10*time.Millisecond, 300*time.Second)),
+		"enable.metrics.push":    false,
+		"go.logs.channel.enable": true,
+		"go.logs.channel":        logs,
+		"log_level":              logLevel(c.Logger),
+	}
+	s := c.Security
+	if s.Protocol != "" {
+		cm["security.protocol"] = strings.ToLower(string(s.Protocol))
+	}
+	if s.Protocol.UsesSASL() {
+		mech := s.Mechanism
+		if mech == "" {
+			mech = backend.SASLPlain
+		}
+		cm["sasl.mechanisms"] = string(mech)
+		cm["sasl.username"] = s.Username
+		cm["sasl.password"] = s.Password
+	}
+	if s.Protocol.UsesTLS() {
+		if s.CAFile != "" {
+			cm["ssl.ca.location"] = s.CAFile
+		}
+		if s.CertFile != "" {
+			cm["ssl.certificate.location"] = s.CertFile
+		}
+		if s.KeyFile != "" {
+			cm["ssl.key.location"] = s.KeyFile
+		}
+		if s.KeyPassword != "" {
+			cm["ssl.key.password"] = s.KeyPassword
+		}
+		if s.SkipHostnameVerification {
+			cm["ssl.endpoint.identification.algorithm"] = "none"
+		} else {
+			cm["ssl.endpoint.identification.algorithm"] = "https"
+		}
+	}
+	return cm
+}
+
+// applyOptions sets the user's librdkafka properties, last.
+func applyOptions(cm kafka.ConfigMap, c backend.ClientConfig) {
+	for k, v := range c.BackendOptions {
+		cm[k] = v
+	}
+}
+
+// openErr turns an error of kafka.NewProducer/NewConsumer/NewAdminClient
+// into a config error: librdkafka refuses unknown or invalid properties
+// there.
+func openErr(err error) error {
+	return backend.WithCode(backend.CodeBadConfig, fmt.Errorf("librdkafka refused the configuration: %w", err))
+}
+
+func ms(d time.Duration) int { return int(d / time.Millisecond) }
+
+func clamp(d, lo, hi time.Duration) time.Duration { return max(lo, min(d, hi)) }
+
+// timeoutMs returns the time left until ctx's deadline in milliseconds,
+// capped at def, and at least 1.
+func timeoutMs(ctx context.Context, def time.Duration) int {
+	d := def
+	if dl, ok := ctx.Deadline(); ok {
+		d = min(d, time.Until(dl))
+	}
+	return max(1, ms(d))
+}
+
+// logLevel is librdkafka's log_level (syslog levels) for l.
+func logLevel(l *slog.Logger) int {
+	switch {
+	case l == nil:
+		return 0
+	case l.Enabled(context.Background(), slog.LevelDebug):
+		return 7
+	case l.Enabled(context.Background(), slog.LevelInfo):
+		return 6
+	case l.Enabled(context.Background(), slog.LevelWarn):
+		return 4
+	}
+	return 3
+}
+
+// logForwarder sends librdkafka's log events to a slog.Logger (nil:
+// discard) until stopped.
+type logForwarder struct {
+	ch   chan kafka.LogEvent
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+func newLogForwarder(l *slog.Logger) *logForwarder {
+	f := &logForwarder{ch: make(chan kafka.LogEvent, 256), stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(f.done)
+		for {
+			select {
+			case ev := <-f.ch:
+				logEvent(l, ev)
+			case <-f.stop:
+				for {
+					select {
+					case ev := <-f.ch:
+						logEvent(l, ev)
+					default:
+						return
+					}
+				}
+			}
+		}
+	}()
+	return f
+}
+
+// close stops the forwarder once the client no longer sends to it.
+func (f *logForwarder) close() {
+	f.once.Do(func() { close(f.stop) })
+	<-f.done
+}
+
+func logEvent(l *slog.Logger, ev kafka.LogEvent) {
+	if l == nil {
+		return
+	}
+	var lvl slog.Level
+	switch {
+	case ev.Level <= 3:
+		lvl = slog.LevelError
+	case ev.Level == 4:
+		lvl = slog.LevelWarn
+	case ev.Level <= 6:
+		lvl = slog.LevelInfo
+	default:
+		lvl = slog.LevelDebug
+	}
+	l.Log(context.Background(), lvl, ev.Message, "client", ev.Name, "tag", ev.Tag)
+}
+
+// toKafkaTP converts partitions for librdkafka. Offsets share their special
+// values (OffsetBeginning, OffsetEnd, OffsetStored, OffsetInvalid).
+func toKafkaTP(tps []backend.TopicPartition) []kafka.TopicPartition {
+	out := make([]kafka.TopicPartition, len(tps))
+	for i, tp := range tps {
+		topic := tp.Topic
+		out[i] = kafka.TopicPartition{Topic: &topic, Partition: tp.Partition, Offset: kafka.Offset(tp.Offset)}
+		if tp.Metadata != "" {
+			md := tp.Metadata
+			out[i].Metadata = &md
+		}
+		if tp.LeaderEpoch >= 0 {
+			le := tp.LeaderEpoch
+			out[i].LeaderEpoch = &le
+		}
+	}
+	return out
+}
+
+func fromKafkaTP(tp kafka.TopicPartition) backend.TopicPartition {
+	out := backend.TopicPartition{Partition: tp.Partition, Offset: int64(tp.Offset), LeaderEpoch: -1}
+	if tp.Topic != nil {
+		out.Topic = *tp.Topic
+	}
+	if tp.Metadata != nil {
+		out.Metadata = *tp.Metadata
+	}
+	if tp.LeaderEpoch != nil {
+		out.LeaderEpoch = *tp.LeaderEpoch
+	}
+	return out
+}
+
+// firstTPError returns the first per-partition error of tps.
+func firstTPError(tps []kafka.TopicPartition) error {
+	for _, tp := range tps {
+		if tp.Error != nil {
+			return tp.Error
+		}
+	}
+	return nil
+}
+
+// runWithin runs fn, which cannot be interrupted, in a goroutine and waits
+// for it or ctx.
+func runWithin(ctx context.Context, fn func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,419 @@
+//go:build cgo
+
+package confluent
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/kafkaclient/kafkaclient/backend"
+)
+
+// pollSlice bounds one kafka.Consumer.Poll call, so that Poll notices its
+// context and Close gets the consumer promptly.
+const pollSlice = 100 * time.Millisecond
+
+type consumer struct {
+	kc    *kafka.Consumer
+	cfg   backend.ConsumerConfig
+	hooks backend.ConsumerHooks
+	logs  *logForwarder
+
+	// pollMu is held by Poll and by Close: librdkafka runs rebalance
+	// callbacks inside them, on the holder's goroutine.
+	pollMu sync.Mutex
+	// cbCtx, when set (by Close), is the context handed to rebalance
+	// hooks; guarded by pollMu.
+	cbCtx context.Context
+	// assigned counts the partitions librdkafka assigned through the
+	// rebalance callback; guarded by pollMu.
+	assigned int
+
+	// life guards kc against use after it is destroyed: calls hold it for
+	// reading (with TryRLock, so that they fail once Close waits for
+	// them), Close for writing while it destroys kc.
+	life      sync.RWMutex
+	destroyed bool
+	// inRebalance is set while a rebalance callback runs: the callback's
+	// own calls (a listener's commit) skip life, which Close may hold.
+	inRebalance atomic.Bool
+
+	mu         sync.Mutex
+	subscribed bool
+	started    bool
+
+	closing   atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+}
+
+func (confluentBackend) NewConsumer(cfg backend.ConsumerConfig, hooks backend.ConsumerHooks) (backend.Consumer, error) {
+	logs := newLogForwarder(cfg.Logger)
+	cm := clientConfig(cfg.ClientConfig, logs.ch)
+	for k, v := range consumerProps(cfg) {
+		cm[k] = v
+	}
+	applyOptions(cm, cfg.ClientConfig)
+	kc, err := kafka.NewConsumer(&cm)
+	if err != nil {
+		logs.close()
+		return nil, openErr(err)
+	}
+	return &consumer{kc: kc, cfg: cfg, hooks: hooks, logs: logs}, nil
+}
+
+// consumerProps maps the consumer settings to librdkafka properties.
+func consumerProps(cfg backend.ConsumerConfig) kafka.ConfigMap {
+	reset := "latest"
+	switch cfg.AutoOffsetReset {
+	case backend.OffsetResetEarliest:
+		reset = "earliest"
+	case backend.OffsetResetNone:
+		reset = "error"
+	}
+	isolation := "read_uncommitted"
+	if cfg.IsolationLevel == backend.ReadCommitted {
+		isolation = "read_committed"
+	}
+	group := cfg.GroupID
+	autoCommit := !cfg.DisableAutoCommit
+	if group == "" {
+		// librdkafka wants a group.id even without a subscription; this
+		// one is never committed to.
+		var b [8]byte
+		rand.Read(b[:]) //nolint:errcheck // crypto/rand.Read does not fail
+		group = "kafkaclient-private-" + hex.EncodeToString(b[:])
+		autoCommit = false
+	}
+	assignors := make([]string, len(cfg.Assignors))
+	for i, a := range cfg.Assignors {
+		assignors[i] = string(a)
+	}
+	cm := kafka.ConfigMap{
+		"group.id":                  group,
+		"auto.offset.reset":         reset,
+		"enable.auto.commit":        autoCommit,
+		"auto.commit.interval.ms":   ms(cfg.AutoCommitInterval),
+		"enable.auto.offset.store":  true, // a message returned by Poll counts as consumed
+		"session.timeout.ms":        ms(cfg.SessionTimeout),
+		"heartbeat.interval.ms":     ms(cfg.HeartbeatInterval),
+		"max.poll.interval.ms":      ms(cfg.MaxPollInterval),
+		"fetch.min.bytes":           cfg.FetchMinBytes,
+		"fetch.max.bytes":           cfg.FetchMaxBytes,
+		"max.partition.fetch.bytes": cfg.MaxPartitionFetchBytes,
+		"fetch.wait.max.ms":         ms(cfg.FetchMaxWait),
+		// librdkafka requires fetch.max.bytes >= message.max.bytes.
+		"message.max.bytes":        min(max(cfg.FetchMaxBytes, 1000), 1000000),
+		"isolation.level":          isolation,
+		"enable.partition.eof":     false,
+		"allow.auto.create.topics": false,
+	}
+	if len(assignors) > 0 {
+		cm["partition.assignment.strategy"] = strings.Join(assignors, ",")
+	}
+	if cfg.GroupInstanceID != "" {
+		cm["group.instance.id"] = cfg.GroupInstanceID
+	}
+	return cm
+}
+
+func (c *consumer) closedErr() error {
+	return backend.Errorf(backend.CodeClosed, "consumer is closed")
+}
+
+// use runs fn while kc is alive.
+func (c *consumer) use(fn func() error) error {
+	if c.inRebalance.Load() {
+		// Inside a rebalance callback kc is alive, and Close may hold
+		// life for writing.
+		return fn()
+	}
+	if !c.life.TryRLock() {
+		return c.closedErr()
+	}
+	defer c.life.RUnlock()
+	if c.destroyed {
+		return c.closedErr()
+	}
+	return fn()
+}
+
+func (c *consumer) Subscribe(topics []string) error {
+	err := c.use(func() error { return c.kc.SubscribeTopics(topics, c.rebalance) })
+	if err == nil {
+		c.mu.Lock()
+		c.subscribed, c.started = true, true
+		c.mu.Unlock()
+	}
+	return err
+}
+
+func (c *consumer) Assign(tps []backend.TopicPartition) error {
+	err := c.use(func() error { return c.kc.Assign(toKafkaTP(tps)) })
+	if err == nil {
+		c.mu.Lock()
+		c.started = true
+		c.mu.Unlock()
+	}
+	return err
+}
+
+// rebalance is the librdkafka rebalance callback. It runs inside
+// kafka.Consumer.Poll or Close, on the goroutine holding pollMu.
+func (c *consumer) rebalance(kc *kafka.Consumer, ev kafka.Event) error {
+	c.inRebalance.Store(true)
+	defer c.inRebalance.Store(false)
+	ctx := c.cbCtx
+	if ctx == nil {
+		// Inside Poll: the listener may take up to the rebalance timeout.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.Background(), c.cfg.MaxPollInterval)
+		defer cancel()
+	}
+	cooperative := kc.GetRebalanceProtocol() == "COOPERATIVE"
+	var err error
+	switch e := ev.(type) {
+	case kafka.AssignedPartitions:
+		c.hooks.Rebalance(ctx, backend.Assigned, fromKafkaTPs(e.Partitions), true) //nolint:errcheck // the root logs the listener's error
+		if cooperative {
+			err = kc.IncrementalAssign(e.Partitions)
+		} else {
+			err = kc.Assign(e.Partitions)
+		}
+		if err == nil {
+			c.assigned += len(e.Partitions)
+		}
+	case kafka.RevokedPartitions:
+		kind := backend.Revoked
+		if kc.AssignmentLost() {
+			kind = backend.Lost
+		}
+		c.hooks.Rebalance(ctx, kind, fromKafkaTPs(e.Partitions), true) //nolint:errcheck // the root logs the listener's error
+		if cooperative {
+			err = kc.IncrementalUnassign(e.Partitions)
+			c.assigned = max(0, c.assigned-len(e.Partitions))
+		} else {
+			err = kc.Unassign()
+			c.assigned = 0
+		}
+	}
+	if err != nil && c.hooks.OnError != nil {
+		c.hooks.OnError(err)
+	}
+	return nil
+}
+
+func fromKafkaTPs(tps []kafka.TopicPartition) []backend.TopicPartition {
+	out := make([]backend.TopicPartition, len(tps))
+	for i, tp := range tps {
+		out[i] = fromKafkaTP(tp)
+		out[i].Offset = backend.OffsetInvalid
+	}
+	return out
+}
+
+// Poll waits for a first message in slices of pollSlice, then takes what
+// else is ready at once, up to max.
+func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error) {
+	c.pollMu.Lock()
+	defer c.pollMu.Unlock()
+	if c.closing.Load() {
+		return nil, c.closedErr()
+	}
+	c.mu.Lock()
+	started := c.started
+	c.mu.Unlock()
+	if !started {
+		return nil, backend.Errorf(backend.CodeState, "not subscribed or assigned")
+	}
+	var out []*backend.Message
+	for len(out) < max {
+		wait := 0
+		if len(out) == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if c.closing.Load() {
+				return nil, c.closedErr()
+			}
+			wait = timeoutMs(ctx, pollSlice)
+		}
+		ev := c.kc.Poll(wait)
+		switch e := ev.(type) {
+		case nil:
+			if len(out) > 0 {
+				return out, nil
+			}
+		case *kafka.Message:
+			if e.TopicPartition.Error != nil {
+				if len(out) > 0 {
+					return out, nil
+				}
+				return nil, e.TopicPartition.Error
+			}
+			out = append(out, toMessage(e))
+		case kafka.Error:
+			if e.IsFatal() || e.Code() == kafka.ErrAutoOffsetReset {
+				if len(out) > 0 {
+					return out, nil
+				}
+				return nil, e
+			}
+			if c.hooks.OnError != nil {
+				c.hooks.OnError(e)
+			}
+		}
+	}
+	return out, nil
+}
+
+func toMessage(km *kafka.Message) *backend.Message {
+	m := &backend.Message{
+		Partition:   km.TopicPartition.Partition,
+		Offset:      int64(km.TopicPartition.Offset),
+		Key:         km.Key,
+		Value:       km.Value,
+		Timestamp:   km.Timestamp,
+		LeaderEpoch: -1,
+	}
+	if km.TopicPartition.Topic != nil {
+		m.Topic = *km.TopicPartition.Topic
+	}
+	if km.LeaderEpoch != nil {
+		m.LeaderEpoch = *km.LeaderEpoch
+	}
+	if len(km.Headers) > 0 {
+		m.Headers = make([]backend.Header, len(km.Headers))
+		for i, h := range km.Headers {
+			m.Headers[i] = backend.Header{Key: h.Key, Value: h.Value}
+		}
+	}
+	return m
+}
+
+// Commit commits the offsets. librdkafka's commit waits without a timeout,
+// so it runs on a goroutine and Commit returns when ctx ends.
+func (c *consumer) Commit(ctx context.Context, offsets []backend.TopicPartition) error {
+	if c.cfg.GroupID == "" {
+		return backend.Errorf(backend.CodeInvalidArg, "committing needs a consumer group: set group.id")
+	}
+	tps := toKafkaTP(offsets)
+	run := func() error {
+		res, err := c.kc.CommitOffsets(tps)
+		if err != nil {
+			return err
+		}
+		return firstTPError(res)
+	}
+	if c.inRebalance.Load() {
+		// kc stays alive while the callback runs.
+		return runWithin(ctx, run)
+	}
+	if !c.life.TryRLock() {
+		return c.closedErr()
+	}
+	if c.destroyed {
+		c.life.RUnlock()
+		return c.closedErr()
+	}
+	// The read lock is held until the commit returns, even after ctx
+	// ended, so that Close does not destroy kc under it.
+	return runWithin(ctx, func() error {
+		defer c.life.RUnlock()
+		return run()
+	})
+}
+
+func (c *consumer) Seek(_ context.Context, tp backend.TopicPartition) error {
+	return c.use(func() error {
+		res, err := c.kc.SeekPartitions(toKafkaTP([]backend.TopicPartition{tp}))
+		if err != nil {
+			return err
+		}
+		return firstTPError(res)
+	})
+}
+
+func (c *consumer) Pause(tps []backend.TopicPartition) error {
+	return c.use(func() error { return c.kc.Pause(toKafkaTP(tps)) })
+}
+
+func (c *consumer) Resume(tps []backend.TopicPartition) error {
+	return c.use(func() error { return c.kc.Resume(toKafkaTP(tps)) })
+}
+
+func (c *consumer) GroupMetadata() (backend.GroupMetadata, error) {
+	gm := backend.GroupMetadata{GroupID: c.cfg.GroupID, GenerationID: -1, GroupInstanceID: c.cfg.GroupInstanceID}
+	c.mu.Lock()
+	subscribed := c.subscribed
+	c.mu.Unlock()
+	if !subscribed || c.cfg.GroupID == "" {
+		return gm, nil
+	}
+	err := c.use(func() error {
+		md, err := c.kc.GetConsumerGroupMetadata()
+		if err != nil {
+			return err
+		}
+		gm = fromConsumerGroupMetadata(md, c.cfg.GroupID, c.cfg.GroupInstanceID)
+		gm.Handle = md
+		return nil
+	})
+	return gm, err
+}
+
+// Close leaves the group within ctx: it unsubscribes and polls until the
+// revocation has run (the listener may commit there; with auto-commit
+// librdkafka commits the consumed offsets), then closes librdkafka's
+// consumer, which waits for those commits and sends LeaveGroup.
+func (c *consumer) Close(ctx context.Context) error {
+	c.closing.Store(true)
+	return runWithin(ctx, func() error {
+		c.closeOnce.Do(func() { c.closeErr = c.close(ctx) })
+		return c.closeErr
+	})
+}
+
+func (c *consumer) close(ctx context.Context) error {
+	c.pollMu.Lock()
+	defer c.pollMu.Unlock()
+	c.cbCtx = ctx
+	c.mu.Lock()
+	subscribed := c.subscribed
+	c.mu.Unlock()
+	if subscribed {
+		if err := c.kc.Unsubscribe(); err == nil {
+			// The revocation is delivered by Poll.
+			deadline := time.Now().Add(c.cfg.SessionTimeout)
+			for c.assigned > 0 && ctx.Err() == nil && time.Now().Before(deadline) {
+				c.kc.Poll(timeoutMs(ctx, pollSlice))
+			}
+		}
+	}
+	c.life.Lock()
+	defer c.life.Unlock()
+	c.destroyed = true
+	err := c.kc.Close()
+	c.logs.close()
+	var ke kafka.Error
+	if errors.As(err, &ke) && ke.Code() == kafka.ErrState {
+		err = nil // already closing
+	}
+	return err
+}
+
+func (c *consumer) As(target any) bool {
+	if t, ok := target.(**kafka.Consumer); ok {
+		*t = c.kc
+		return true
+	}
+	return false
+}

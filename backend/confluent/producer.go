@@ -1,0 +1,405 @@
+//go:build cgo
+
+package confluent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/kafkaclient/kafkaclient/backend"
+)
+
+// flushSlice is how long one kafka.Producer.Flush call may wait. That call
+// runs rd_kafka_flush on a goroutine of its own that can outlive it by up to
+// this long, so Close waits at least this long after the last one before
+// destroying the client.
+const flushSlice = 50 * time.Millisecond
+
+type producer struct {
+	kp    *kafka.Producer
+	cfg   backend.ProducerConfig
+	hooks backend.ProducerHooks
+	logs  *logForwarder
+
+	// outstanding counts messages accepted by Produce and not yet
+	// reported.
+	outstanding atomic.Int64
+	// progress is signalled (without blocking) after each report.
+	progress chan struct{}
+	// drained is closed when the goroutine serving kp.Events() has
+	// seen it closed.
+	drained chan struct{}
+
+	closing   chan struct{}
+	closeOnce sync.Once
+	// purging is set once Close gives up flushing: reports of purged
+	// messages then carry CodeClosed.
+	purging atomic.Bool
+
+	// life guards kp against use after it is destroyed: calls hold it for
+	// reading, Close for writing while it destroys kp.
+	life      sync.RWMutex
+	destroyed bool
+
+	lastFlush atomic.Int64 // unix nanos when the last kp.Flush returned
+}
+
+// delivery is what a message carries through librdkafka (as its Opaque)
+// to its delivery report.
+type delivery struct {
+	m      *backend.Message
+	report backend.DeliveryFunc
+	ts     time.Time
+}
+
+func (confluentBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.ProducerHooks) (backend.Producer, error) {
+	logs := newLogForwarder(cfg.Logger)
+	cm := clientConfig(cfg.ClientConfig, logs.ch)
+	for k, v := range producerProps(cfg) {
+		cm[k] = v
+	}
+	applyOptions(cm, cfg.ClientConfig)
+	kp, err := kafka.NewProducer(&cm)
+	if err != nil {
+		logs.close()
+		return nil, openErr(err)
+	}
+	p := &producer{
+		kp:       kp,
+		cfg:      cfg,
+		hooks:    hooks,
+		logs:     logs,
+		progress: make(chan struct{}, 1),
+		drained:  make(chan struct{}),
+		closing:  make(chan struct{}),
+	}
+	go p.serveEvents()
+	return p, nil
+}
+
+// producerProps maps the producer settings to librdkafka properties.
+func producerProps(cfg backend.ProducerConfig) kafka.ConfigMap {
+	acks := "all"
+	switch cfg.Acks {
+	case backend.AcksLeader:
+		acks = "1"
+	case backend.AcksNone:
+		acks = "0"
+	}
+	cm := kafka.ConfigMap{
+		"acks":               acks,
+		"enable.idempotence": cfg.Idempotence == backend.ToggleOn,
+		// Keyed messages arrive with the partition the root computed;
+		// librdkafka's default (consistent_random) would put nil keys
+		// all on one partition, murmur2_random spreads them.
+		"partitioner":                           "murmur2_random",
+		"linger.ms":                             strconv.FormatFloat(float64(cfg.Linger)/float64(time.Millisecond), 'f', -1, 64),
+		"batch.size":                            min(max(cfg.BatchSize, 1), 2147483647),
+		"message.max.bytes":                     min(max(cfg.MaxMessageBytes+4096, 1000), 1000000000),
+		"delivery.timeout.ms":                   ms(cfg.DeliveryTimeout),
+		"request.timeout.ms":                    ms(clamp(cfg.RequestTimeout, time.Millisecond, 900*time.Second)),
+		"max.in.flight.requests.per.connection": cfg.MaxInFlight,
+		"queue.buffering.max.messages":          cfg.MaxBufferedMessages,
+		"queue.buffering.max.kbytes":            int(min(max(cfg.MaxBufferedBytes/1024, 1), 2147483647)),
+		"compression.type":                      cfg.Compression.String(),
+		// Producing to a missing topic must fail fast, not after the
+		// default 30s, and must not create it.
+		"topic.metadata.propagation.max.ms": 1000,
+		"allow.auto.create.topics":          false,
+		// Reports need no copy of key and value: the backend keeps the
+		// message.
+		"go.delivery.report.fields": "none",
+		"go.events.channel.size":    10000,
+		"go.produce.channel.size":   1,
+	}
+	switch {
+	case cfg.Retries > 0:
+		cm["retries"] = cfg.Retries
+	case cfg.Retries < 0:
+		cm["retries"] = 0
+	}
+	if cfg.TransactionalID != "" {
+		cm["transactional.id"] = cfg.TransactionalID
+		cm["transaction.timeout.ms"] = ms(cfg.TransactionTimeout)
+		// librdkafka requires socket.timeout.ms <= transaction.timeout.ms +
+		// 100 and delivery.timeout.ms <= transaction.timeout.ms: a message
+		// cannot outlive its transaction.
+		cm["delivery.timeout.ms"] = ms(min(cfg.DeliveryTimeout, cfg.TransactionTimeout))
+		cm["socket.timeout.ms"] = ms(clamp(min(cfg.RequestTimeout, cfg.TransactionTimeout+100*time.Millisecond), 10*time.Millisecond, 300*time.Second))
+	}
+	return cm
+}
+
+// serveEvents runs each delivery report and forwards client errors, until
+// kp.Events() is closed by kp.Close.
+func (p *producer) serveEvents() {
+	defer close(p.drained)
+	for ev := range p.kp.Events() {
+		switch e := ev.(type) {
+		case *kafka.Message:
+			d, ok := e.Opaque.(*delivery)
+			if !ok {
+				continue
+			}
+			m := d.m
+			m.Partition = e.TopicPartition.Partition
+			m.Timestamp = d.ts
+			err := e.TopicPartition.Error
+			if err != nil {
+				m.Offset = backend.OffsetInvalid
+				var ke kafka.Error
+				if p.purging.Load() && errors.As(err, &ke) && (ke.Code() == kafka.ErrPurgeQueue || ke.Code() == kafka.ErrPurgeInflight) {
+					err = backend.WithCode(backend.CodeClosed, fmt.Errorf("producer closed before the message was delivered: %w", err))
+				}
+			} else {
+				m.Offset = int64(e.TopicPartition.Offset)
+			}
+			d.report(m, err)
+			p.outstanding.Add(-1)
+			select {
+			case p.progress <- struct{}{}:
+			default:
+			}
+		case kafka.Error:
+			if p.hooks.OnError != nil {
+				p.hooks.OnError(e)
+			}
+		}
+	}
+}
+
+func (p *producer) closedErr() error {
+	return backend.Errorf(backend.CodeClosed, "producer is closed")
+}
+
+func (p *producer) Produce(ctx context.Context, m *backend.Message, report backend.DeliveryFunc) error {
+	d := &delivery{m: m, report: report, ts: m.Timestamp}
+	if d.ts.IsZero() {
+		d.ts = time.Now()
+	}
+	km := &kafka.Message{
+		TopicPartition: kafka.TopicPartition{Topic: &m.Topic, Partition: m.Partition},
+		Key:            m.Key,
+		Value:          m.Value,
+		Timestamp:      d.ts,
+		Opaque:         d,
+	}
+	if len(m.Headers) > 0 {
+		km.Headers = make([]kafka.Header, len(m.Headers))
+		for i, h := range m.Headers {
+			km.Headers[i] = kafka.Header{Key: h.Key, Value: h.Value}
+		}
+	}
+	var wait *time.Timer
+	for {
+		err := p.tryProduce(km)
+		if err == nil {
+			return nil
+		}
+		var ke kafka.Error
+		if !errors.As(err, &ke) || ke.Code() != kafka.ErrQueueFull {
+			return err
+		}
+		// The buffer is full: wait for reports to make room.
+		if wait == nil {
+			wait = time.NewTimer(time.Millisecond)
+			defer wait.Stop()
+		} else {
+			wait.Reset(time.Millisecond)
+		}
+		select {
+		case <-p.progress:
+		case <-wait.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-p.closing:
+			return p.closedErr()
+		}
+	}
+}
+
+func (p *producer) tryProduce(km *kafka.Message) error {
+	p.life.RLock()
+	defer p.life.RUnlock()
+	if p.destroyed {
+		return p.closedErr()
+	}
+	// Counted before the call: the report may run before it returns.
+	p.outstanding.Add(1)
+	if err := p.kp.Produce(km, nil); err != nil {
+		p.outstanding.Add(-1)
+		return err
+	}
+	return nil
+}
+
+func (p *producer) PartitionCount(ctx context.Context, topic string) (int32, error) {
+	p.life.RLock()
+	defer p.life.RUnlock()
+	if p.destroyed {
+		return 0, p.closedErr()
+	}
+	md, err := p.kp.GetMetadata(&topic, false, timeoutMs(ctx, p.cfg.RequestTimeout))
+	if err != nil {
+		return 0, err
+	}
+	return partitionCount(md, topic)
+}
+
+func partitionCount(md *kafka.Metadata, topic string) (int32, error) {
+	tm, ok := md.Topics[topic]
+	if !ok {
+		return 0, backend.Errorf(backend.CodeUnknownTopicOrPartition, "topic %q does not exist", topic)
+	}
+	if isErr(tm.Error) {
+		return 0, tm.Error
+	}
+	if len(tm.Partitions) == 0 {
+		return 0, backend.Errorf(backend.CodeUnknownTopicOrPartition, "topic %q has no partitions", topic)
+	}
+	return int32(len(tm.Partitions)), nil
+}
+
+// Flush waits until every accepted message has been reported. It calls
+// kafka.Producer.Flush, which sends at once whatever lingers.
+func (p *producer) Flush(ctx context.Context) error {
+	for {
+		if p.outstanding.Load() == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		left := p.flushOnce(ctx)
+		if left == 0 && p.outstanding.Load() > 0 {
+			// Reports are being run by serveEvents.
+			t := time.NewTimer(time.Millisecond)
+			select {
+			case <-p.progress:
+			case <-t.C:
+			case <-ctx.Done():
+			}
+			t.Stop()
+		}
+	}
+}
+
+func (p *producer) flushOnce(ctx context.Context) int {
+	p.life.RLock()
+	defer p.life.RUnlock()
+	if p.destroyed {
+		return 0
+	}
+	left := p.kp.Flush(timeoutMs(ctx, flushSlice))
+	p.lastFlush.Store(time.Now().UnixNano())
+	return left
+}
+
+// Close flushes until shortly before ctx's deadline, purges what is left
+// (each purged message is reported with CodeClosed), then destroys the
+// client.
+func (p *producer) Close(ctx context.Context) error {
+	p.closeOnce.Do(func() { close(p.closing) })
+	flushCtx := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		// Keep time to purge and report what the flush leaves.
+		margin := min(time.Until(dl)/4, 500*time.Millisecond)
+		var cancel context.CancelFunc
+		flushCtx, cancel = context.WithDeadline(ctx, dl.Add(-margin))
+		defer cancel()
+	}
+	var err error
+	if ferr := p.Flush(flushCtx); ferr != nil {
+		n := p.outstanding.Load()
+		err = backend.WithCode(backend.CodeTimedOut, fmt.Errorf("%d messages not delivered before the close deadline: %w", n, ferr))
+		p.purging.Store(true)
+		p.life.RLock()
+		if !p.destroyed {
+			p.kp.Purge(kafka.PurgeQueue | kafka.PurgeInFlight) //nolint:errcheck // only fails for invalid flags
+		}
+		p.life.RUnlock()
+		// Purged messages are reported by serveEvents.
+		for p.outstanding.Load() > 0 && ctx.Err() == nil {
+			t := time.NewTimer(5 * time.Millisecond)
+			select {
+			case <-p.progress:
+			case <-t.C:
+			case <-ctx.Done():
+			}
+			t.Stop()
+		}
+	}
+	if cerr := runWithin(ctx, func() error {
+		p.destroy()
+		return nil
+	}); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (p *producer) destroy() {
+	if last := p.lastFlush.Load(); last != 0 {
+		if wait := flushSlice + 10*time.Millisecond - time.Since(time.Unix(0, last)); wait > 0 {
+			time.Sleep(wait)
+		}
+	}
+	p.life.Lock()
+	if !p.destroyed {
+		p.destroyed = true
+		p.kp.Close()
+	}
+	p.life.Unlock()
+	<-p.drained
+	p.logs.close()
+}
+
+func (p *producer) As(target any) bool {
+	if t, ok := target.(**kafka.Producer); ok {
+		*t = p.kp
+		return true
+	}
+	return false
+}
+
+// Transactions.
+
+func (p *producer) InitTransactions(ctx context.Context) error {
+	return p.withClient(func() error { return p.kp.InitTransactions(ctx) })
+}
+
+func (p *producer) BeginTransaction() error {
+	return p.withClient(p.kp.BeginTransaction)
+}
+
+func (p *producer) CommitTransaction(ctx context.Context) error {
+	return p.withClient(func() error { return p.kp.CommitTransaction(ctx) })
+}
+
+func (p *producer) AbortTransaction(ctx context.Context) error {
+	return p.withClient(func() error { return p.kp.AbortTransaction(ctx) })
+}
+
+func (p *producer) SendOffsetsToTransaction(ctx context.Context, offsets []backend.TopicPartition, g backend.GroupMetadata) error {
+	md, err := toConsumerGroupMetadata(g)
+	if err != nil {
+		return err
+	}
+	return p.withClient(func() error { return p.kp.SendOffsetsToTransaction(ctx, toKafkaTP(offsets), md) })
+}
+
+func (p *producer) withClient(fn func() error) error {
+	p.life.RLock()
+	defer p.life.RUnlock()
+	if p.destroyed {
+		return p.closedErr()
+	}
+	return fn()
+}

@@ -1,0 +1,93 @@
+package benchmarks
+
+import (
+	"context"
+
+	"github.com/kafkaclient/kafkaclient"
+)
+
+// kcClient drives a backend through package kafkaclient, the way an
+// application would: Produce with a delivery callback and Flush; Poll for
+// one message at a time (PollBatch waits until it has its maximum) and
+// Commit.
+type kcClient struct{ b kafkaclient.Backend }
+
+func (c kcClient) NewProducer(s Settings) (Producer, error) {
+	p, err := kafkaclient.NewProducer(s.ProducerConfig(), kafkaclient.WithBackend(c.b))
+	if err != nil {
+		return nil, err
+	}
+	kp := &kcProducer{p: p, topic: s.Topic}
+	kp.report = func(_ *kafkaclient.Message, err error) { kp.pending.done(1, err) }
+	return kp, nil
+}
+
+type kcProducer struct {
+	p       *kafkaclient.Producer
+	topic   string
+	pending pending
+	report  kafkaclient.DeliveryFunc
+}
+
+func (p *kcProducer) Produce(ctx context.Context, key, value, sent []byte) error {
+	m := kafkaclient.NewMessage(p.topic, key, value)
+	if sent != nil {
+		m.Headers = []kafkaclient.Header{{Key: SentHeader, Value: sent}}
+	}
+	p.pending.add()
+	if err := p.p.Produce(ctx, m, p.report); err != nil {
+		p.pending.done(1, nil)
+		return err
+	}
+	return nil
+}
+
+func (p *kcProducer) Flush(ctx context.Context) error {
+	if err := p.p.Flush(ctx); err != nil {
+		return err
+	}
+	return p.pending.wait(ctx)
+}
+
+func (p *kcProducer) Close(ctx context.Context) error { return p.p.Close(ctx) }
+
+func (c kcClient) NewConsumer(s Settings, group string) (Consumer, error) {
+	cons, err := kafkaclient.NewConsumer(s.ConsumerConfig(group), kafkaclient.WithBackend(c.b))
+	if err != nil {
+		return nil, err
+	}
+	if err := cons.Subscribe([]string{s.Topic}, nil); err != nil {
+		_ = cons.Close(context.Background())
+		return nil, err
+	}
+	return &kcConsumer{c: cons}, nil
+}
+
+type kcConsumer struct {
+	c *kafkaclient.Consumer
+}
+
+func (c *kcConsumer) Poll(ctx context.Context, fn func(sent []byte)) (int, error) {
+	m, err := c.c.Poll(ctx)
+	if err != nil {
+		return 0, err
+	}
+	fn(kcSent(m.Headers))
+	return 1, nil
+}
+
+func kcSent(hs []kafkaclient.Header) []byte {
+	for _, h := range hs {
+		if h.Key == SentHeader {
+			return h.Value
+		}
+	}
+	return nil
+}
+
+func (c *kcConsumer) Commit(ctx context.Context) error {
+	_, err := c.c.Commit(ctx)
+	return err
+}
+
+func (c *kcConsumer) Close(ctx context.Context) error { return c.c.Close(ctx) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -89,6 +90,7 @@ func NewProducer(cfg ProducerConfig, opts ...Option) (*Producer, error) {
 	}
 	p.bp = bp
 	p.parts.ttl = 30 * time.Second
+	p.parts.errs = p.errs
 	return p, nil
 }
 
@@ -178,7 +180,7 @@ func (p *Producer) reportToEvents(m *Message, err error) {
 // reported: the producer fills in its Partition, Offset and Timestamp.
 //
 // Produce returns an *Error at once for a nil message, an invalid topic
-// name, a message larger than MaxMessageBytes (CodeMessageTooLarge), a
+// name, a timestamp before 1970 or after 2262 (CodeInvalidArg), a message larger than MaxMessageBytes (CodeMessageTooLarge), a
 // closed producer (CodeClosed), or a done ctx.
 func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery DeliveryFunc) error {
 	if err := p.check(msg); err != nil {
@@ -232,6 +234,14 @@ func (p *Producer) closedError(op, topic string) error {
 	return e
 }
 
+// The range of message timestamps: Kafka timestamps are milliseconds since
+// the epoch and never negative, and some clients encode them through
+// time.Time.UnixNano, which holds no later time.
+var (
+	minTimestamp = time.UnixMilli(0).UTC()
+	maxTimestamp = time.Unix(0, math.MaxInt64).UTC().Truncate(time.Millisecond)
+)
+
 // check validates msg before it is buffered.
 func (p *Producer) check(msg *Message) error {
 	if msg == nil {
@@ -244,6 +254,11 @@ func (p *Producer) check(msg *Message) error {
 	if msg.Partition < PartitionAny {
 		e := newError("produce", CodeInvalidArg, "partition %d is invalid: use a partition number or PartitionAny", msg.Partition)
 		e.Topic = msg.Topic
+		return e
+	}
+	if ts := msg.Timestamp; !ts.IsZero() && (ts.Before(minTimestamp) || ts.After(maxTimestamp)) {
+		e := newError("produce", CodeInvalidArg, "timestamp %v is invalid: use the zero time (now) or a time from %v to %v", ts, minTimestamp, maxTimestamp)
+		e.Topic, e.Partition = msg.Topic, msg.Partition
 		return e
 	}
 	size := len(msg.Key) + len(msg.Value)
@@ -293,10 +308,13 @@ func (pe ProduceErrors) Unwrap() []error {
 
 // ProduceSync sends msgs and waits until each is delivered or failed, or ctx
 // is done. Delivered messages have Partition and Offset set. It returns nil
-// when all were delivered, otherwise ProduceErrors (index-aligned) or, if
+// when all were delivered (at once when msgs is empty), otherwise ProduceErrors (index-aligned) or, if
 // ctx ended first, the context's error as an *Error; messages already
 // buffered may still be delivered after that.
 func (p *Producer) ProduceSync(ctx context.Context, msgs ...*Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
 	errs := make(ProduceErrors, len(msgs))
 	var wg sync.WaitGroup
 	failed := false
@@ -337,6 +355,9 @@ func (p *Producer) Flush(ctx context.Context) error {
 	defer p.mu.RUnlock()
 	if p.closing.Load() {
 		return p.closedError("flush", "")
+	}
+	if ctx.Err() != nil {
+		return ctxError("flush", ctx)
 	}
 	if err := p.bp.Flush(ctx); err != nil {
 		if ctx.Err() != nil {
@@ -464,37 +485,76 @@ func (p *Producer) AbortTransaction(ctx context.Context) error {
 
 // partitionCache caches topic partition counts for key partitioning.
 type partitionCache struct {
-	ttl time.Duration
-	mu  sync.RWMutex
-	m   map[string]partitionCount
+	ttl  time.Duration
+	errs errorMapper // classifies the backend's lookup errors
+	mu   sync.RWMutex
+	m    map[string]partitionCount
 }
 
 type partitionCount struct {
 	n       int32
 	fetched time.Time
+	// missingUntil, when set, is until when the topic is known not to
+	// exist: messages to it fail at once instead of waiting again.
+	missingUntil time.Time
 }
+
+// Unknown topics: a topic created moments ago may not have reached the
+// broker that answers yet, so a lookup that finds no topic is retried for
+// unknownTopicGrace (the Java producer likewise waits for metadata in
+// send). A topic still missing then is remembered as missing for
+// unknownTopicMemory, so a stream of messages to it fails fast.
+const (
+	unknownTopicGrace  = 1500 * time.Millisecond
+	unknownTopicMemory = time.Second
+	unknownTopicPoll   = 100 * time.Millisecond
+)
 
 func (c *partitionCache) count(ctx context.Context, bp backend.Producer, topic string) (int32, error) {
 	c.mu.RLock()
 	pc, ok := c.m[topic]
 	c.mu.RUnlock()
-	if ok && time.Since(pc.fetched) < c.ttl {
+	now := time.Now()
+	if ok && pc.n > 0 && now.Sub(pc.fetched) < c.ttl {
 		return pc.n, nil
 	}
-	n, err := bp.PartitionCount(ctx, topic)
+	var (
+		n     int32
+		err   error
+		start = now
+	)
+	for {
+		n, err = bp.PartitionCount(ctx, topic)
+		if err == nil || CodeOf(c.errs.wrap("produce", topic, -1, err)) != CodeUnknownTopicOrPartition {
+			break
+		}
+		if ok && now.Before(pc.missingUntil) || time.Since(start) >= unknownTopicGrace {
+			c.store(topic, partitionCount{missingUntil: time.Now().Add(unknownTopicMemory)})
+			return 0, err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(unknownTopicPoll):
+		}
+	}
 	if err != nil {
-		if ok {
+		if ok && pc.n > 0 {
 			return pc.n, nil // keep using the last known count
 		}
 		return 0, err
 	}
+	c.store(topic, partitionCount{n: n, fetched: time.Now()})
+	return n, nil
+}
+
+func (c *partitionCache) store(topic string, pc partitionCount) {
 	c.mu.Lock()
 	if c.m == nil {
 		c.m = make(map[string]partitionCount)
 	}
-	c.m[topic] = partitionCount{n: n, fetched: time.Now()}
+	c.m[topic] = pc
 	c.mu.Unlock()
-	return n, nil
 }
 
 // validTopic checks a topic name against Kafka's rules.

@@ -326,6 +326,21 @@ var producerCases = []Case{
 		},
 	},
 	{
+		Name: "produce/just_created_topic",
+		Doc:  "A topic created through the Admin API can be produced to at once, keyed and unkeyed, even before every broker has its metadata.",
+		Run: func(t *testing.T, e *Env) {
+			ctx := Ctx(t)
+			a := e.Admin(t)
+			name := kafkatest.UniqueName(t, "topic")
+			res, err := a.CreateTopics(ctx, kafkaclient.TopicSpec{Name: name, Partitions: 3, ReplicationFactor: 1})
+			require.NoError(t, err)
+			require.NoError(t, res[0].Err)
+			t.Cleanup(func() { a.DeleteTopics(context.Background(), name) }) //nolint:errcheck // clean-up
+			p := e.Producer(t, nil)
+			Produce(t, p, kafkaclient.NewMessage(name, []byte("k"), []byte("keyed")), kafkaclient.NewMessage(name, nil, []byte("unkeyed")))
+		},
+	},
+	{
 		Name: "produce/old_timestamp",
 		Doc:  "A message carrying a timestamp from long ago (a replayed event) is delivered with that timestamp, not failed as timed out.",
 		Run: func(t *testing.T, e *Env) {

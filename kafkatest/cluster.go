@@ -22,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kafkaclient/kafkaclient"
 )
@@ -215,27 +216,47 @@ func (c *Cluster) CreateTopicNamed(t testing.TB, name string, partitions int32, 
 	}
 }
 
-// WaitForTopic waits until metadata shows topic with its partitions led.
+// WaitForTopic waits until every broker's metadata shows topic with all its
+// partitions led: on a real multi-broker cluster a new topic reaches the
+// brokers a few moments apart, and a client may ask any of them.
 func (c *Cluster) WaitForTopic(ctx context.Context, topic string, partitions int32) error {
 	for {
-		md, err := c.adm.Metadata(ctx, topic)
-		if err == nil {
-			if td, ok := md.Topics[topic]; ok && td.Err == nil && int32(len(td.Partitions)) == partitions {
-				ready := true
-				for _, p := range td.Partitions {
-					ready = ready && p.Leader >= 0 && p.Err == nil
-				}
-				if ready {
-					return nil
-				}
-			}
+		if c.topicReadyEverywhere(ctx, topic, partitions) {
+			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("topic %s not ready: %w", topic, ctx.Err())
+			return fmt.Errorf("topic %s not ready on every broker: %w", topic, ctx.Err())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+func (c *Cluster) topicReadyEverywhere(ctx context.Context, topic string, partitions int32) bool {
+	brokers, err := c.adm.BrokerMetadata(ctx)
+	if err != nil || len(brokers.Brokers) == 0 {
+		return false
+	}
+	for _, b := range brokers.Brokers {
+		req := kmsg.NewPtrMetadataRequest()
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(topic)
+		req.Topics = append(req.Topics, rt)
+		resp, err := req.RequestWith(ctx, c.cl.Broker(int(b.NodeID)))
+		if err != nil || len(resp.Topics) != 1 {
+			return false
+		}
+		t := resp.Topics[0]
+		if t.ErrorCode != 0 || int32(len(t.Partitions)) != partitions {
+			return false
+		}
+		for _, p := range t.Partitions {
+			if p.ErrorCode != 0 || p.Leader < 0 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Admin returns a franz-go admin client on the cluster, for test set-up that

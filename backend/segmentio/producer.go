@@ -21,6 +21,27 @@ type record struct {
 	ts        time.Time
 	deadline  time.Time
 	done      atomic.Bool
+	// unknownSince is when the record first met UNKNOWN_TOPIC_OR_PARTITION.
+	unknownSince time.Time
+}
+
+// unknownTopicGrace is how long a record keeps retrying
+// UNKNOWN_TOPIC_OR_PARTITION. A topic just created reaches every broker's
+// metadata within moments, so producing to it right away must work; a topic
+// that does not exist must still fail within seconds.
+const unknownTopicGrace = 1500 * time.Millisecond
+
+// retryUnknownTopic reports whether r should be retried after err because
+// its topic may simply not have reached the broker's metadata yet.
+func retryUnknownTopic(r *record, err error) bool {
+	if codeOf(err) != backend.CodeUnknownTopicOrPartition {
+		return false
+	}
+	now := time.Now()
+	if r.unknownSince.IsZero() {
+		r.unknownSince = now
+	}
+	return now.Sub(r.unknownSince) < unknownTopicGrace
 }
 
 type producer struct {
@@ -224,7 +245,7 @@ func (p *producer) write(ctx context.Context, r *record) {
 	}
 	// A record accepted by Produce does not fail because Produce's own
 	// context ended while the writer looked up the topic: retry it.
-	if (retriable(err) || ctx.Err() != nil) && time.Now().Before(r.deadline) && !p.isClosed() {
+	if (retriable(err) || retryUnknownTopic(r, err) || ctx.Err() != nil) && time.Now().Before(r.deadline) && !p.isClosed() {
 		if isNetworkError(err) && p.alerted.CompareAndSwap(false, true) && p.hooks.OnError != nil {
 			p.hooks.OnError(backend.WithCode(backend.CodeAllBrokersDown, err))
 		}
@@ -295,7 +316,7 @@ func (p *producer) retryLoop() {
 				p.alerted.Store(false)
 				continue
 			}
-			if retriable(err) || ctx.Err() != nil {
+			if retriable(err) || retryUnknownTopic(r, err) || ctx.Err() != nil {
 				// Requeue this and the rest, ahead of newer records.
 				p.mu.Lock()
 				p.retry = append(append([]*record{}, batch[i:]...), p.retry...)
@@ -329,13 +350,19 @@ func (p *producer) swapWriter(reopen bool) *kafka.Writer {
 }
 
 func (p *producer) toKafka(r *record) kafka.Message {
+	km := toKafkaMessage(r.m, r.ts)
+	km.WriterData = r
+	return km
+}
+
+// toKafkaMessage converts m, stamped ts, for kafka-go's writer.
+func toKafkaMessage(m *backend.Message, ts time.Time) kafka.Message {
 	return kafka.Message{
-		Topic:      r.m.Topic,
-		Key:        r.m.Key,
-		Value:      r.m.Value,
-		Headers:    toHeaders(r.m.Headers),
-		Time:       r.ts,
-		WriterData: r,
+		Topic:   m.Topic,
+		Key:     m.Key,
+		Value:   m.Value,
+		Headers: toHeaders(m.Headers),
+		Time:    ts,
 	}
 }
 

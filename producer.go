@@ -217,14 +217,49 @@ func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery Deliver
 	// msg belongs to the backend once handed over: its delivery may fill
 	// in Partition concurrently, so the error below uses copies.
 	topic, partition := msg.Topic, msg.Partition
-	err := p.bp.Produce(ctx, msg, func(m *Message, err error) {
-		if err != nil {
-			m.Offset = OffsetInvalid
-			err = p.errs.wrap("produce", m.Topic, m.Partition, err)
-		}
-		report(m, err)
-	})
-	return p.errs.wrap("produce", topic, partition, err)
+	w := wrapPool.Get().(*reportWrap)
+	w.p, w.user = p, report
+	if err := p.bp.Produce(ctx, msg, w.fn); err != nil {
+		w.release()
+		return p.errs.wrap("produce", topic, partition, err)
+	}
+	return nil
+}
+
+// reportWrap turns a backend's delivery report into the user's: errors
+// become *Error. The wrappers are pooled with their bound method, so a
+// produced message costs no closure.
+type reportWrap struct {
+	p    *Producer
+	user DeliveryFunc
+	fn   DeliveryFunc // w.deliver, bound once
+}
+
+var wrapPool sync.Pool
+
+func init() {
+	wrapPool.New = func() any {
+		w := &reportWrap{}
+		w.fn = w.deliver
+		return w
+	}
+}
+
+func (w *reportWrap) release() {
+	w.p, w.user = nil, nil
+	wrapPool.Put(w)
+}
+
+// deliver runs once per accepted message (the backend contract), so the
+// wrapper can go back to the pool before the user's function runs.
+func (w *reportWrap) deliver(m *Message, err error) {
+	p, user := w.p, w.user
+	w.release()
+	if err != nil {
+		m.Offset = OffsetInvalid
+		err = p.errs.wrap("produce", m.Topic, m.Partition, err)
+	}
+	user(m, err)
 }
 
 func (p *Producer) closedError(op, topic string) error {
@@ -483,17 +518,19 @@ func (p *Producer) AbortTransaction(ctx context.Context) error {
 	return p.errs.wrap("abort transaction", "", -1, tp.AbortTransaction(ctx))
 }
 
-// partitionCache caches topic partition counts for key partitioning.
+// partitionCache caches topic partition counts for key partitioning. A
+// count is refreshed after ttl: a timer per topic marks it stale, so the hot
+// path reads no clock.
 type partitionCache struct {
 	ttl  time.Duration
 	errs errorMapper // classifies the backend's lookup errors
 	mu   sync.RWMutex
-	m    map[string]partitionCount
+	m    map[string]*partitionCount
 }
 
 type partitionCount struct {
-	n       int32
-	fetched time.Time
+	n     int32
+	stale atomic.Bool
 	// missingUntil, when set, is until when the topic is known not to
 	// exist: messages to it fail at once instead of waiting again.
 	missingUntil time.Time
@@ -512,24 +549,23 @@ const (
 
 func (c *partitionCache) count(ctx context.Context, bp backend.Producer, topic string) (int32, error) {
 	c.mu.RLock()
-	pc, ok := c.m[topic]
+	pc := c.m[topic]
 	c.mu.RUnlock()
-	now := time.Now()
-	if ok && pc.n > 0 && now.Sub(pc.fetched) < c.ttl {
+	if pc != nil && pc.n > 0 && !pc.stale.Load() {
 		return pc.n, nil
 	}
 	var (
 		n     int32
 		err   error
-		start = now
+		start = time.Now()
 	)
 	for {
 		n, err = bp.PartitionCount(ctx, topic)
 		if err == nil || CodeOf(c.errs.wrap("produce", topic, -1, err)) != CodeUnknownTopicOrPartition {
 			break
 		}
-		if ok && now.Before(pc.missingUntil) || time.Since(start) >= unknownTopicGrace {
-			c.store(topic, partitionCount{missingUntil: time.Now().Add(unknownTopicMemory)})
+		if pc != nil && start.Before(pc.missingUntil) || time.Since(start) >= unknownTopicGrace {
+			c.store(topic, &partitionCount{missingUntil: time.Now().Add(unknownTopicMemory)})
 			return 0, err
 		}
 		select {
@@ -539,19 +575,21 @@ func (c *partitionCache) count(ctx context.Context, bp backend.Producer, topic s
 		}
 	}
 	if err != nil {
-		if ok && pc.n > 0 {
+		if pc != nil && pc.n > 0 {
 			return pc.n, nil // keep using the last known count
 		}
 		return 0, err
 	}
-	c.store(topic, partitionCount{n: n, fetched: time.Now()})
+	fresh := &partitionCount{n: n}
+	time.AfterFunc(c.ttl, func() { fresh.stale.Store(true) })
+	c.store(topic, fresh)
 	return n, nil
 }
 
-func (c *partitionCache) store(topic string, pc partitionCount) {
+func (c *partitionCache) store(topic string, pc *partitionCount) {
 	c.mu.Lock()
 	if c.m == nil {
-		c.m = make(map[string]partitionCount)
+		c.m = make(map[string]*partitionCount)
 	}
 	c.m[topic] = pc
 	c.mu.Unlock()

@@ -104,6 +104,11 @@ func (franzBackend) Code(err error) backend.Code {
 	if strings.Contains(err.Error(), "unable to dial") {
 		return backend.CodeTransport
 	}
+	if strings.Contains(err.Error(), "invalid record partitioning choice") {
+		// franz-go's untyped error for a record whose partition the
+		// topic does not have.
+		return backend.CodeUnknownTopicOrPartition
+	}
 	return backend.CodeFailed
 }
 
@@ -247,6 +252,30 @@ func fromHeaders(hs []kgo.RecordHeader) []backend.Header {
 }
 
 // asClient implements As for *kgo.Client.
+// toRecord builds the franz-go record that produces m.
+func toRecord(m *backend.Message) *kgo.Record {
+	r := new(kgo.Record)
+	fillRecord(r, m)
+	return r
+}
+
+// fillRecord sets the fields of r that produce m.
+func fillRecord(r *kgo.Record, m *backend.Message) {
+	r.Topic = m.Topic
+	r.Partition = m.Partition
+	r.Key = m.Key
+	r.Value = m.Value
+	r.Headers = toHeaders(m.Headers)
+	r.Timestamp = m.Timestamp
+}
+
+// fromRecord fills m from the consumed record r.
+func fromRecord(m *backend.Message, r *kgo.Record) {
+	m.Topic, m.Partition, m.Offset = r.Topic, r.Partition, r.Offset
+	m.Key, m.Value, m.Headers = r.Key, r.Value, fromHeaders(r.Headers)
+	m.Timestamp, m.LeaderEpoch = r.Timestamp, r.LeaderEpoch
+}
+
 func asClient(cl *kgo.Client, target any) bool {
 	if p, ok := target.(**kgo.Client); ok && cl != nil {
 		*p = cl

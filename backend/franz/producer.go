@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/kafkaclient/kafkaclient/backend"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -22,11 +23,12 @@ type producer struct {
 	adm   *kadm.Client
 	cfg   backend.ProducerConfig
 	hooks backend.ProducerHooks
-	// sem bounds buffered messages; franz's own limit is set above it so
+	// gate bounds buffered messages; franz's own limit is set above it so
 	// that kgo.Produce never blocks on a context we do not control.
-	sem    chan struct{}
-	closed chan struct{}
-	once   sync.Once
+	gate    gate
+	promise func(*kgo.Record, error) // p.delivered, bound once
+	closed  chan struct{}
+	once    sync.Once
 
 	deadlines deadlineBuckets
 
@@ -42,7 +44,9 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 	if err != nil {
 		return nil, err
 	}
-	p := &producer{cfg: cfg, hooks: hooks, sem: make(chan struct{}, cfg.MaxBufferedMessages), closed: make(chan struct{})}
+	p := &producer{cfg: cfg, hooks: hooks, closed: make(chan struct{})}
+	p.gate.init(int64(cfg.MaxBufferedMessages))
+	p.promise = p.delivered
 	p.deadlines.timeout = cfg.DeliveryTimeout
 	opts = append(opts,
 		kgo.RecordPartitioner(partitioner{}),
@@ -103,21 +107,27 @@ func (p *producer) clientError(err error) {
 	}
 }
 
+// inflight is one message on its way: the franz-go record it became, and
+// where its report goes. The record is the first field, so the shared
+// promise finds the inflight from the *kgo.Record franz-go hands back: one
+// allocation per message, no closure.
+type inflight struct {
+	rec    kgo.Record
+	m      *backend.Message
+	report backend.DeliveryFunc
+}
+
 func (p *producer) Produce(ctx context.Context, m *backend.Message, report backend.DeliveryFunc) error {
-	select {
-	case p.sem <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-p.closed:
-		return kgo.ErrClientClosed
+	if err := p.gate.acquire(ctx, p.closed); err != nil {
+		return err
 	}
-	r := &kgo.Record{
-		Topic:     m.Topic,
-		Partition: m.Partition,
-		Key:       m.Key,
-		Value:     m.Value,
-		Headers:   toHeaders(m.Headers),
-		Timestamp: m.Timestamp,
+	f := &inflight{m: m, report: report}
+	fillRecord(&f.rec, m)
+	// One clock read per message: the timestamp (which franz-go would
+	// otherwise read again) and the delivery deadline.
+	now := time.Now()
+	if f.rec.Timestamp.IsZero() {
+		f.rec.Timestamp = now
 	}
 	if p.cfg.TransactionalID != "" {
 		p.producedTxn.Store(true)
@@ -127,23 +137,91 @@ func (p *producer) Produce(ctx context.Context, m *backend.Message, report backe
 	// ends. franz-go's own RecordDeliveryTimeout counts from the record's
 	// timestamp, which would fail at once a message carrying an old
 	// timestamp, so it is not used.
-	p.cl.Produce(p.deadlines.ctx(), r, func(r *kgo.Record, err error) {
-		<-p.sem
-		m.Partition = r.Partition
-		m.Offset = r.Offset
-		m.Timestamp = r.Timestamp
-		switch {
-		case err == nil:
-		case errors.Is(err, kgo.ErrAborting) && p.isClosed():
-			// Failed by Close, which reports what it could not deliver
-			// as CodeClosed.
-			err = backend.WithCode(backend.CodeClosed, err)
-		case errors.Is(err, context.DeadlineExceeded):
-			err = backend.WithCode(backend.CodeMsgTimedOut, err)
-		}
-		report(m, err)
-	})
+	p.cl.Produce(p.deadlines.ctx(now), &f.rec, p.promise)
 	return nil
+}
+
+// delivered is the promise of every record.
+func (p *producer) delivered(r *kgo.Record, err error) {
+	f := (*inflight)(unsafe.Pointer(r))
+	p.gate.release()
+	m := f.m
+	m.Partition = r.Partition
+	m.Offset = r.Offset
+	m.Timestamp = r.Timestamp
+	switch {
+	case err == nil:
+	case errors.Is(err, kgo.ErrAborting) && p.isClosed():
+		// Failed by Close, which reports what it could not deliver
+		// as CodeClosed.
+		err = backend.WithCode(backend.CodeClosed, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		err = backend.WithCode(backend.CodeMsgTimedOut, err)
+	}
+	f.report(m, err)
+}
+
+// gate bounds the messages in flight with two atomic operations per
+// message; only a full gate makes Produce wait.
+type gate struct {
+	max     int64
+	n       atomic.Int64
+	waiters atomic.Int32
+	space   chan struct{}
+}
+
+func (g *gate) init(max int64) {
+	g.max = max
+	g.space = make(chan struct{}, 1)
+}
+
+func (g *gate) tryAcquire() bool {
+	if g.n.Add(1) <= g.max {
+		return true
+	}
+	g.n.Add(-1)
+	return false
+}
+
+// acquire takes a place, waiting while the gate is full until ctx ends or
+// closed is closed.
+func (g *gate) acquire(ctx context.Context, closed <-chan struct{}) error {
+	if g.tryAcquire() {
+		return nil
+	}
+	g.waiters.Add(1)
+	defer g.waiters.Add(-1)
+	for {
+		// Retried after counting as a waiter, so a release in between
+		// is never missed.
+		if g.tryAcquire() {
+			if g.n.Load() < g.max {
+				g.wake() // room for another waiter too
+			}
+			return nil
+		}
+		select {
+		case <-g.space:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-closed:
+			return kgo.ErrClientClosed
+		}
+	}
+}
+
+func (g *gate) release() {
+	g.n.Add(-1)
+	if g.waiters.Load() > 0 {
+		g.wake()
+	}
+}
+
+func (g *gate) wake() {
+	select {
+	case g.space <- struct{}{}:
+	default:
+	}
 }
 
 func (p *producer) PartitionCount(ctx context.Context, topic string) (int32, error) {
@@ -414,8 +492,7 @@ type deadlineBucket struct {
 
 const bucket = 100 * time.Millisecond
 
-func (d *deadlineBuckets) ctx() context.Context {
-	now := time.Now()
+func (d *deadlineBuckets) ctx(now time.Time) context.Context {
 	if b := d.cur.Load(); b != nil && now.Before(b.until) {
 		return b.ctx
 	}

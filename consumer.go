@@ -411,7 +411,7 @@ func (c *Consumer) poll(ctx context.Context, max int) ([]*Message, error) {
 			return nil, err
 		}
 		c.mu.Lock()
-		mode := c.mode
+		mode, listener := c.mode, c.listener
 		c.mu.Unlock()
 		if mode == modeNone {
 			return nil, c.fail("poll", CodeState, "consumer has no subscription or assignment: call Subscribe or Assign first")
@@ -420,18 +420,30 @@ func (c *Consumer) poll(ctx context.Context, max int) ([]*Message, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, ctxError("poll", ctx)
 		}
-		pctx, cancel := context.WithCancel(ctx)
-		c.mu.Lock()
-		c.pollCancel = cancel
-		c.mu.Unlock()
-		if len(c.rebal) > 0 {
+		var (
+			msgs []*Message
+			err  error
+			pctx = ctx
+		)
+		if listener == nil {
+			// No listener: rebalances run in place and need not interrupt
+			// the poll (Close interrupts it by closing the backend).
+			msgs, err = c.bc.Poll(ctx, max)
+		} else {
+			var cancel context.CancelFunc
+			pctx, cancel = context.WithCancel(ctx)
+			c.mu.Lock()
+			c.pollCancel = cancel
+			c.mu.Unlock()
+			if len(c.rebal) > 0 {
+				cancel()
+			}
+			msgs, err = c.bc.Poll(pctx, max)
+			c.mu.Lock()
+			c.pollCancel = nil
+			c.mu.Unlock()
 			cancel()
 		}
-		msgs, err := c.bc.Poll(pctx, max)
-		c.mu.Lock()
-		c.pollCancel = nil
-		c.mu.Unlock()
-		cancel()
 		if err != nil || len(msgs) == 0 {
 			if ctx.Err() != nil {
 				return nil, ctxError("poll", ctx)
@@ -505,6 +517,10 @@ func (c *Consumer) CommitOffsets(ctx context.Context, offsets ...TopicPartition)
 		}
 	}
 	c.mu.Unlock()
+	if ctx.Err() != nil {
+		// Not started: a backend may finish a commit after its ctx ended.
+		return ctxError(op, ctx)
+	}
 	if err := c.bc.Commit(ctx, slices.Clone(offsets)); err != nil {
 		if ctx.Err() != nil {
 			return ctxError(op, ctx)
@@ -623,9 +639,6 @@ func (c *Consumer) Close(ctx context.Context) error {
 	c.interruptPoll()
 	c.runPending()
 	err := c.bc.Close(ctx)
-	c.closed.Store(true)
-	close(c.done)
-	c.runPending()
 	if err != nil {
 		if ctx.Err() != nil {
 			err = ctxError("close", ctx)
@@ -633,7 +646,11 @@ func (c *Consumer) Close(ctx context.Context) error {
 			err = c.errs.wrap("close", "", -1, err)
 		}
 	}
+	// Set before done is closed: a concurrent Close returns it.
 	c.closeErr = err
+	c.closed.Store(true)
+	close(c.done)
+	c.runPending()
 	return err
 }
 

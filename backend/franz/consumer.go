@@ -3,6 +3,7 @@ package franz
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 
 	"github.com/kafkaclient/kafkaclient/backend"
@@ -24,6 +25,12 @@ type consumer struct {
 	group  bool
 	// assigned is the manual assignment.
 	assigned map[string]map[int32]kgo.Offset
+
+	// buf holds fetched records not yet returned by Poll.
+	bufMu sync.Mutex
+	buf   []*kgo.Record
+	// arena holds fresh messages for Poll (one goroutine polls at a time).
+	arena []backend.Message
 }
 
 func (franzBackend) NewConsumer(cfg backend.ConsumerConfig, hooks backend.ConsumerHooks) (backend.Consumer, error) {
@@ -71,10 +78,10 @@ func (c *consumer) groupOpts(topics []string) []kgo.Opt {
 	if cfg.DisableAutoCommit {
 		opts = append(opts, kgo.DisableAutoCommit())
 	} else {
-		// GreedyAutoCommit: commit every message Poll returned, as the
-		// contract (and the Java client) says; franz-go by default lags
-		// one poll behind.
-		opts = append(opts, kgo.AutoCommitInterval(cfg.AutoCommitInterval), kgo.GreedyAutoCommit())
+		// Auto-commit covers exactly the messages Poll returned, as the
+		// contract (and the Java client) says: the backend fetches ahead
+		// into a buffer, so it marks records as it hands them out.
+		opts = append(opts, kgo.AutoCommitInterval(cfg.AutoCommitInterval), kgo.AutoCommitMarks())
 	}
 	if cfg.GroupInstanceID != "" {
 		opts = append(opts, kgo.InstanceID(cfg.GroupInstanceID))
@@ -110,9 +117,11 @@ func (c *consumer) onAssigned(ctx context.Context, _ *kgo.Client, m map[string][
 }
 
 func (c *consumer) onRevoked(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
+	c.dropBuffered(m)
 	if !c.cfg.DisableAutoCommit {
-		// What franz-go does by default, which setting this callback replaces.
-		if err := cl.CommitUncommittedOffsets(ctx); err != nil && c.hooks.OnError != nil {
+		// What franz-go does by default, which setting this callback
+		// replaces: commit what Poll returned.
+		if err := cl.CommitMarkedOffsets(ctx); err != nil && c.hooks.OnError != nil {
 			c.hooks.OnError(err)
 		}
 	}
@@ -123,6 +132,7 @@ func (c *consumer) onRevoked(ctx context.Context, cl *kgo.Client, m map[string][
 }
 
 func (c *consumer) onLost(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
+	c.dropBuffered(m)
 	if len(m) == 0 {
 		return
 	}
@@ -242,6 +252,7 @@ func (c *consumer) Assign(tps []backend.TopicPartition) error {
 	}
 	if drop != nil {
 		c.cl.RemoveConsumePartitions(drop)
+		c.dropBuffered(drop)
 	}
 	c.cl.AddConsumePartitions(offsets)
 	c.assigned = offsets
@@ -258,40 +269,117 @@ func (c *consumer) assignedLocked() map[string][]int32 {
 	return out
 }
 
+// pollAhead is how many records Poll fetches from franz-go at once; what
+// the caller did not ask for waits in the buffer.
+const pollAhead = 500
+
 func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error) {
 	cl := c.client()
 	if cl == nil {
 		return nil, backend.Errorf(backend.CodeState, "not subscribed or assigned")
 	}
-	fs := cl.PollRecords(ctx, max)
-	if fs.IsClientClosed() {
-		return nil, kgo.ErrClientClosed
-	}
-	var firstErr error
-	fs.EachError(func(t string, p int32, err error) {
-		if firstErr == nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-			firstErr = err
+	rs := c.takeBuffered(max)
+	if len(rs) == 0 {
+		fetch := pollAhead
+		if max > fetch {
+			fetch = max
 		}
-	})
-	n := fs.NumRecords()
-	if n == 0 {
-		if firstErr == nil {
-			firstErr = ctx.Err()
+		fs := cl.PollRecords(ctx, fetch)
+		if fs.IsClientClosed() {
+			return nil, kgo.ErrClientClosed
 		}
-		return nil, firstErr
+		var firstErr error
+		fs.EachError(func(t string, p int32, err error) {
+			if firstErr == nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+				firstErr = err
+			}
+		})
+		if fs.NumRecords() == 0 {
+			if firstErr == nil {
+				firstErr = ctx.Err()
+			}
+			return nil, firstErr
+		}
+		c.bufMu.Lock()
+		fs.EachRecord(func(r *kgo.Record) { c.buf = append(c.buf, r) })
+		c.bufMu.Unlock()
+		if rs = c.takeBuffered(max); len(rs) == 0 {
+			return nil, nil // revoked while fetching: the caller polls again
+		}
 	}
-	out := make([]*backend.Message, 0, n)
-	msgs := make([]backend.Message, n)
-	i := 0
-	fs.EachRecord(func(r *kgo.Record) {
-		m := &msgs[i]
-		i++
-		m.Topic, m.Partition, m.Offset = r.Topic, r.Partition, r.Offset
-		m.Key, m.Value, m.Headers = r.Key, r.Value, fromHeaders(r.Headers)
-		m.Timestamp, m.LeaderEpoch = r.Timestamp, r.LeaderEpoch
-		out = append(out, m)
-	})
+	if c.group && !c.cfg.DisableAutoCommit {
+		cl.MarkCommitRecords(rs...)
+	}
+	if len(c.arena) < len(rs) {
+		c.arena = make([]backend.Message, arenaSize+len(rs))
+	}
+	msgs := c.arena[:len(rs):len(rs)]
+	c.arena = c.arena[len(rs):]
+	out := make([]*backend.Message, len(rs))
+	for i, r := range rs {
+		fromRecord(&msgs[i], r)
+		out[i] = &msgs[i]
+	}
 	return out, nil
+}
+
+// arenaSize is how many messages Poll allocates at once; each is handed out
+// once, never reused.
+const arenaSize = 256
+
+// takeBuffered removes and returns up to max buffered records.
+func (c *consumer) takeBuffered(max int) []*kgo.Record {
+	c.bufMu.Lock()
+	defer c.bufMu.Unlock()
+	n := min(max, len(c.buf))
+	if n == 0 {
+		return nil
+	}
+	rs := c.buf[:n:n]
+	c.buf = c.buf[n:]
+	if len(c.buf) == 0 {
+		c.buf = nil
+	}
+	return rs
+}
+
+// rewindBuffered drops buffered records of the partitions and moves their
+// fetch position back to the first dropped record, so nothing is skipped.
+func (c *consumer) rewindBuffered(cl *kgo.Client, m map[string][]int32) {
+	c.bufMu.Lock()
+	first := map[string]map[int32]kgo.EpochOffset{}
+	kept := c.buf[:0:0]
+	for _, r := range c.buf {
+		if !slices.Contains(m[r.Topic], r.Partition) {
+			kept = append(kept, r)
+			continue
+		}
+		if first[r.Topic] == nil {
+			first[r.Topic] = map[int32]kgo.EpochOffset{}
+		}
+		if _, seen := first[r.Topic][r.Partition]; !seen {
+			first[r.Topic][r.Partition] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset}
+		}
+	}
+	c.buf = kept
+	c.bufMu.Unlock()
+	if len(first) > 0 {
+		cl.SetOffsets(first)
+	}
+}
+
+// dropBuffered forgets buffered records of partitions leaving the
+// assignment: once a revocation has run, Poll returns none of them.
+func (c *consumer) dropBuffered(m map[string][]int32) {
+	c.bufMu.Lock()
+	defer c.bufMu.Unlock()
+	kept := c.buf[:0:0]
+	for _, r := range c.buf {
+		if !slices.Contains(m[r.Topic], r.Partition) {
+			kept = append(kept, r)
+		}
+	}
+	c.buf = kept
 }
 
 func (c *consumer) Commit(ctx context.Context, offsets []backend.TopicPartition) error {
@@ -362,13 +450,19 @@ func (c *consumer) Seek(ctx context.Context, tp backend.TopicPartition) error {
 		}
 		off = lo.Offset
 	}
+	c.dropBuffered(map[string][]int32{tp.Topic: {tp.Partition}})
 	cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{tp.Topic: {tp.Partition: {Epoch: -1, Offset: off}}})
 	return nil
 }
 
 func (c *consumer) Pause(tps []backend.TopicPartition) error {
 	if cl := c.client(); cl != nil {
-		cl.PauseFetchPartitions(byTopic(tps))
+		// Records already fetched of a paused partition are dropped; the
+		// position of the partition does not move past them, so they are
+		// fetched again on Resume.
+		paused := byTopic(tps)
+		cl.PauseFetchPartitions(paused)
+		c.rewindBuffered(cl, paused)
 	}
 	return nil
 }

@@ -145,22 +145,6 @@ func (a *admin) DescribeCluster(ctx context.Context) (backend.ClusterDescription
 	return d, nil
 }
 
-func groupState(s string) backend.GroupState {
-	switch s {
-	case "Stable", "STABLE":
-		return backend.GroupStateStable
-	case "Empty", "EMPTY":
-		return backend.GroupStateEmpty
-	case "PreparingRebalance", "ASSIGNING", "RECONCILING":
-		return backend.GroupStatePreparingRebalance
-	case "CompletingRebalance":
-		return backend.GroupStateCompletingRebalance
-	case "Dead", "DEAD":
-		return backend.GroupStateDead
-	}
-	return backend.GroupStateUnknown
-}
-
 func (a *admin) ListConsumerGroups(ctx context.Context) ([]backend.GroupListing, error) {
 	gs, err := a.adm.ListGroups(ctx)
 	if err != nil {
@@ -168,7 +152,7 @@ func (a *admin) ListConsumerGroups(ctx context.Context) ([]backend.GroupListing,
 	}
 	out := make([]backend.GroupListing, 0, len(gs))
 	for _, g := range gs.Sorted() {
-		out = append(out, backend.GroupListing{GroupID: g.Group, State: groupState(g.State), ProtocolType: g.ProtocolType})
+		out = append(out, backend.GroupListing{GroupID: g.Group, State: backend.ParseGroupState(g.State), ProtocolType: g.ProtocolType})
 	}
 	return out, nil
 }
@@ -189,7 +173,7 @@ func (a *admin) DescribeConsumerGroups(ctx context.Context, groups []string) ([]
 			out[i].Err = kerr.GroupIDNotFound
 			continue
 		}
-		out[i].State = groupState(dg.State)
+		out[i].State = backend.ParseGroupState(dg.State)
 		out[i].Protocol = dg.Protocol
 		out[i].Coordinator = dg.Coordinator.NodeID
 		out[i].Err = dg.Err

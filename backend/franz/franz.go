@@ -24,11 +24,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"sort"
 	"strings"
 
@@ -130,7 +128,7 @@ func clientOpts(c backend.ClientConfig) ([]kgo.Opt, error) {
 	}
 	s := c.Security
 	if s.Protocol.UsesTLS() {
-		tc, err := tlsConfig(s, c.BootstrapServers)
+		tc, err := backend.TLSConfig(s, Name)
 		if err != nil {
 			return nil, err
 		}
@@ -151,45 +149,6 @@ func clientOpts(c backend.ClientConfig) ([]kgo.Opt, error) {
 		opts = append(opts, kgo.SASL(m))
 	}
 	return opts, nil
-}
-
-func tlsConfig(s backend.Security, seeds []string) (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	if s.CAFile != "" {
-		pem, err := os.ReadFile(s.CAFile)
-		if err != nil {
-			return nil, backend.WithCode(backend.CodeBadConfig, fmt.Errorf("ssl.ca.location: %w", err))
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, backend.Errorf(backend.CodeBadConfig, "ssl.ca.location %q holds no PEM certificate", s.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if s.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(s.CertFile, s.KeyFile)
-		if err != nil {
-			return nil, backend.WithCode(backend.CodeBadConfig, fmt.Errorf("ssl.certificate.location/ssl.key.location: %w", err))
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	if s.SkipHostnameVerification {
-		// Verify the chain but not the name.
-		tc.InsecureSkipVerify = true
-		roots := tc.RootCAs
-		tc.VerifyConnection = func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 {
-				return errors.New("broker sent no certificate")
-			}
-			inter := x509.NewCertPool()
-			for _, c := range cs.PeerCertificates[1:] {
-				inter.AddCert(c)
-			}
-			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter})
-			return err
-		}
-	}
-	return tc, nil
 }
 
 // slogLogger sends franz-go's logs to a slog.Logger (nil: discard).

@@ -165,22 +165,6 @@ func (a *admin) DescribeCluster(ctx context.Context) (backend.ClusterDescription
 	return d, nil
 }
 
-func groupState(s string) backend.GroupState {
-	switch s {
-	case "Stable", "STABLE":
-		return backend.GroupStateStable
-	case "Empty", "EMPTY":
-		return backend.GroupStateEmpty
-	case "PreparingRebalance", "ASSIGNING", "RECONCILING":
-		return backend.GroupStatePreparingRebalance
-	case "CompletingRebalance":
-		return backend.GroupStateCompletingRebalance
-	case "Dead", "DEAD":
-		return backend.GroupStateDead
-	}
-	return backend.GroupStateUnknown
-}
-
 // ListConsumerGroups lists groups with ListGroups, which has no state in
 // kafka-go's version of the request, and describes them for their state.
 func (a *admin) ListConsumerGroups(ctx context.Context) ([]backend.GroupListing, error) {
@@ -204,7 +188,7 @@ func (a *admin) ListConsumerGroups(ctx context.Context) ([]backend.GroupListing,
 		}
 		for i := range out {
 			if g, ok := ds[out[i].GroupID]; ok && g.ErrorCode == 0 {
-				out[i].State = groupState(g.GroupState)
+				out[i].State = backend.ParseGroupState(g.GroupState)
 			}
 		}
 	}
@@ -257,7 +241,7 @@ func (a *admin) DescribeConsumerGroups(ctx context.Context, groups []string) ([]
 			out[i].State = backend.GroupStateDead
 			continue
 		}
-		out[i].State = groupState(g.GroupState)
+		out[i].State = backend.ParseGroupState(g.GroupState)
 		out[i].Protocol = g.ProtocolData
 		if fc, err := a.cl.FindCoordinator(ctx, &kafka.FindCoordinatorRequest{Key: id, KeyType: kafka.CoordinatorKeyTypeConsumer}); err == nil && fc.Error == nil && fc.Coordinator != nil {
 			out[i].Coordinator = int32(fc.Coordinator.NodeID)

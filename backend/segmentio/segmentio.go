@@ -50,7 +50,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -174,7 +173,7 @@ func newSettings(c backend.ClientConfig) (*settings, error) {
 	s := &settings{addr: kafka.TCP(servers...), servers: servers, clientID: c.ClientID, timeout: c.RequestTimeout, logger: c.Logger}
 	sec := c.Security
 	if sec.Protocol.UsesTLS() {
-		tc, err := tlsConfig(sec)
+		tc, err := backend.TLSConfig(sec, Name)
 		if err != nil {
 			return nil, err
 		}
@@ -199,48 +198,6 @@ func newSettings(c backend.ClientConfig) (*settings, error) {
 		}
 	}
 	return s, nil
-}
-
-func tlsConfig(s backend.Security) (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	if s.CAFile != "" {
-		pem, err := os.ReadFile(s.CAFile)
-		if err != nil {
-			return nil, backend.WithCode(backend.CodeBadConfig, fmt.Errorf("ssl.ca.location: %w", err))
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, backend.Errorf(backend.CodeBadConfig, "ssl.ca.location %q holds no PEM certificate", s.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if s.CertFile != "" {
-		if s.KeyPassword != "" {
-			return nil, backend.Errorf(backend.CodeUnsupported, "ssl.key.password (an encrypted ssl.key.location) is not supported by the segmentio backend: decrypt the key file")
-		}
-		cert, err := tls.LoadX509KeyPair(s.CertFile, s.KeyFile)
-		if err != nil {
-			return nil, backend.WithCode(backend.CodeBadConfig, fmt.Errorf("ssl.certificate.location/ssl.key.location: %w", err))
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	if s.SkipHostnameVerification {
-		// Verify the chain but not the name.
-		tc.InsecureSkipVerify = true
-		roots := tc.RootCAs
-		tc.VerifyConnection = func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 {
-				return errors.New("broker sent no certificate")
-			}
-			inter := x509.NewCertPool()
-			for _, c := range cs.PeerCertificates[1:] {
-				inter.AddCert(c)
-			}
-			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter})
-			return err
-		}
-	}
-	return tc, nil
 }
 
 // dialer returns the kafka.Dialer for group membership connections, with the

@@ -57,6 +57,7 @@ func Cases() []Case {
 	all = append(all, adminCases...)
 	all = append(all, transactionCases...)
 	all = append(all, configCases...)
+	all = append(all, inputCases...)
 	return all
 }
 

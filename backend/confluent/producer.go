@@ -42,6 +42,9 @@ type producer struct {
 	// purging is set once Close gives up flushing: reports of purged
 	// messages then carry CodeClosed.
 	purging atomic.Bool
+	// authErr is the last authentication or TLS error librdkafka reported,
+	// until a message is delivered: messages purged for it carry it.
+	authErr atomic.Pointer[kafka.Error]
 
 	// life guards kp against use after it is destroyed: calls hold it for
 	// reading, Close for writing while it destroys kp.
@@ -50,6 +53,10 @@ type producer struct {
 
 	lastFlush atomic.Int64 // unix nanos when the last kp.Flush returned
 }
+
+// authRetryWait bounds a metadata request after an authentication or TLS
+// error, so that the error is reported instead of a timeout.
+const authRetryWait = 2 * time.Second
 
 // delivery is what a message carries through librdkafka (as its Opaque)
 // to its delivery report.
@@ -155,11 +162,16 @@ func (p *producer) serveEvents() {
 			if err != nil {
 				m.Offset = backend.OffsetInvalid
 				var ke kafka.Error
-				if p.purging.Load() && errors.As(err, &ke) && (ke.Code() == kafka.ErrPurgeQueue || ke.Code() == kafka.ErrPurgeInflight) {
+				purged := errors.As(err, &ke) && (ke.Code() == kafka.ErrPurgeQueue || ke.Code() == kafka.ErrPurgeInflight)
+				switch ae := p.authErr.Load(); {
+				case purged && p.purging.Load():
 					err = backend.WithCode(backend.CodeClosed, fmt.Errorf("producer closed before the message was delivered: %w", err))
+				case purged && ae != nil:
+					err = *ae
 				}
 			} else {
 				m.Offset = int64(e.TopicPartition.Offset)
+				p.authErr.Store(nil)
 			}
 			d.report(m, err)
 			p.outstanding.Add(-1)
@@ -168,6 +180,15 @@ func (p *producer) serveEvents() {
 			default:
 			}
 		case kafka.Error:
+			if e.Code() == kafka.ErrAuthentication || e.Code() == kafka.ErrSsl {
+				// librdkafka keeps retrying refused credentials or an
+				// untrusted certificate until message.timeout.ms; fail
+				// the queued messages now, as the Java client does.
+				p.authErr.Store(&e)
+				go p.withClient(func() error { //nolint:errcheck // only fails for invalid flags
+					return p.kp.Purge(kafka.PurgeQueue | kafka.PurgeNonBlocking)
+				})
+			}
 			if p.hooks.OnError != nil {
 				p.hooks.OnError(e)
 			}
@@ -184,19 +205,8 @@ func (p *producer) Produce(ctx context.Context, m *backend.Message, report backe
 	if d.ts.IsZero() {
 		d.ts = time.Now()
 	}
-	km := &kafka.Message{
-		TopicPartition: kafka.TopicPartition{Topic: &m.Topic, Partition: m.Partition},
-		Key:            m.Key,
-		Value:          m.Value,
-		Timestamp:      d.ts,
-		Opaque:         d,
-	}
-	if len(m.Headers) > 0 {
-		km.Headers = make([]kafka.Header, len(m.Headers))
-		for i, h := range m.Headers {
-			km.Headers[i] = kafka.Header{Key: h.Key, Value: h.Value}
-		}
-	}
+	km := toKafkaMessage(m, d.ts)
+	km.Opaque = d
 	var wait *time.Timer
 	for {
 		err := p.tryProduce(km)
@@ -225,6 +235,23 @@ func (p *producer) Produce(ctx context.Context, m *backend.Message, report backe
 	}
 }
 
+// toKafkaMessage converts m, stamped ts, for librdkafka.
+func toKafkaMessage(m *backend.Message, ts time.Time) *kafka.Message {
+	km := &kafka.Message{
+		TopicPartition: kafka.TopicPartition{Topic: &m.Topic, Partition: m.Partition},
+		Key:            m.Key,
+		Value:          m.Value,
+		Timestamp:      ts,
+	}
+	if len(m.Headers) > 0 {
+		km.Headers = make([]kafka.Header, len(m.Headers))
+		for i, h := range m.Headers {
+			km.Headers[i] = kafka.Header{Key: h.Key, Value: h.Value}
+		}
+	}
+	return km
+}
+
 func (p *producer) tryProduce(km *kafka.Message) error {
 	p.life.RLock()
 	defer p.life.RUnlock()
@@ -246,8 +273,17 @@ func (p *producer) PartitionCount(ctx context.Context, topic string) (int32, err
 	if p.destroyed {
 		return 0, p.closedErr()
 	}
-	md, err := p.kp.GetMetadata(&topic, false, timeoutMs(ctx, p.cfg.RequestTimeout))
+	ms := timeoutMs(ctx, p.cfg.RequestTimeout)
+	if p.authErr.Load() != nil {
+		// Credentials or the certificate were refused: give the broker a
+		// short chance to accept them now, else report the refusal.
+		ms = min(ms, int(authRetryWait/time.Millisecond))
+	}
+	md, err := p.kp.GetMetadata(&topic, false, ms)
 	if err != nil {
+		if ae := p.authErr.Load(); ae != nil {
+			return 0, *ae
+		}
 		return 0, err
 	}
 	return partitionCount(md, topic)

@@ -31,6 +31,9 @@ type producer struct {
 	once    sync.Once
 
 	deadlines deadlineBuckets
+	// authErr is the last authentication or TLS failure of a connection,
+	// until a connection succeeds.
+	authErr atomic.Pointer[error]
 
 	// Transaction state, guarded by txnMu.
 	txnMu        sync.Mutex
@@ -55,7 +58,7 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 		kgo.MaxBufferedRecords(cfg.MaxBufferedMessages+1),
 		kgo.MaxBufferedBytes(int(cfg.MaxBufferedBytes)),
 		kgo.UnknownTopicRetries(2),
-		kgo.WithHooks(&brokerWatch{onError: p.clientError}),
+		kgo.WithHooks(&brokerWatch{onError: p.clientError, onAuth: p.authFailed}),
 	)
 	switch cfg.Acks {
 	case backend.AcksAll:
@@ -91,6 +94,13 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 	if cfg.TransactionalID != "" {
 		opts = append(opts, kgo.TransactionalID(cfg.TransactionalID), kgo.TransactionTimeout(cfg.TransactionTimeout),
 			kgo.MaxVersions(txnVersions()))
+	} else if cfg.Idempotence == backend.ToggleOn {
+		// delivery.timeout.ms holds even for a batch whose request may
+		// have reached the broker (all brokers gone mid-request), as in
+		// the Java client and librdkafka: such a message is reported
+		// MSG_TIMED_OUT and may still have been written. Without this
+		// franz-go keeps it until a broker answers.
+		opts = append(opts, kgo.AllowIdempotentProduceCancellation())
 	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -155,10 +165,28 @@ func (p *producer) delivered(r *kgo.Record, err error) {
 		// Failed by Close, which reports what it could not deliver
 		// as CodeClosed.
 		err = backend.WithCode(backend.CodeClosed, err)
+	case errors.Is(err, context.Canceled) && p.authErr.Load() != nil:
+		// Failed by authFailed.
+		err = *p.authErr.Load()
 	case errors.Is(err, context.DeadlineExceeded):
 		err = backend.WithCode(backend.CodeMsgTimedOut, err)
 	}
 	f.report(m, err)
+}
+
+// authFailed is called for every connection attempt: err is nil when it
+// succeeded. Refused credentials or an untrusted certificate fail the
+// buffered records with that error at once, as the Java client does,
+// instead of retrying them until delivery.timeout.ms.
+func (p *producer) authFailed(err error) {
+	if err == nil {
+		p.authErr.Store(nil)
+		return
+	}
+	if old := p.authErr.Swap(&err); old == nil {
+		p.clientError(err)
+	}
+	p.deadlines.failAll()
 }
 
 // gate bounds the messages in flight with two atomic operations per
@@ -255,7 +283,9 @@ func (p *producer) Close(ctx context.Context) error {
 	err := p.cl.Flush(ctx)
 	if err != nil {
 		// Fail what is left; every promise is still called.
-		p.cl.AbortBufferedRecords(context.Background()) //nolint:errcheck // best effort; Close reports the flush error
+		// Bounded by ctx: with every broker down franz-go keeps records it
+		// may have sent; Close below fails them with ErrClientClosed.
+		p.cl.AbortBufferedRecords(ctx) //nolint:errcheck // best effort; Close reports the flush error
 	}
 	if cerr := closeWithin(ctx, p.cl.Close); err == nil {
 		err = cerr
@@ -446,6 +476,9 @@ func (s *stickyAny) OnNewBatch() { s.cur = -1 }
 // again.
 type brokerWatch struct {
 	onError func(error)
+	// onAuth, if set, is passed the error of a connection refused for its
+	// credentials or certificate, and nil for a connection that succeeded.
+	onAuth  func(error)
 	mu      sync.Mutex
 	down    map[int32]bool
 	alerted atomic.Bool
@@ -461,6 +494,9 @@ func (w *brokerWatch) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, 
 		w.down = map[int32]bool{}
 	}
 	w.down[meta.NodeID] = err != nil
+	if w.onAuth != nil && (err == nil || isAuthFailure(err)) {
+		w.onAuth(err)
+	}
 	all := true
 	for _, d := range w.down {
 		all = all && d
@@ -482,6 +518,21 @@ type deadlineBuckets struct {
 	timeout time.Duration
 	cur     atomic.Pointer[deadlineBucket]
 	mu      sync.Mutex
+	// parent is the parent of the buckets' contexts, so that failAll can
+	// end them all; guarded by mu.
+	parent       context.Context
+	cancelParent context.CancelFunc
+}
+
+// failAll ends the context of every record handed out so far.
+func (d *deadlineBuckets) failAll() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cancelParent != nil {
+		d.cancelParent()
+	}
+	d.parent, d.cancelParent = nil, nil
+	d.cur.Store(nil)
 }
 
 type deadlineBucket struct {
@@ -504,7 +555,10 @@ func (d *deadlineBuckets) ctx(now time.Time) context.Context {
 	// A bucket's timer is released when its deadline passes; records still
 	// hold the context until then, so only the last one is canceled, by
 	// release once the producer is closed.
-	ctx, cancel := context.WithDeadline(context.Background(), now.Add(d.timeout))
+	if d.parent == nil {
+		d.parent, d.cancelParent = context.WithCancel(context.Background())
+	}
+	ctx, cancel := context.WithDeadline(d.parent, now.Add(d.timeout))
 	d.cur.Store(&deadlineBucket{ctx: ctx, cancel: cancel, until: now.Add(bucket)})
 	return ctx
 }
@@ -514,4 +568,14 @@ func (d *deadlineBuckets) release() {
 	if b := d.cur.Load(); b != nil {
 		b.cancel()
 	}
+}
+
+// isAuthFailure reports whether a connection failed for its credentials or
+// the broker's certificate, which retrying does not change.
+func isAuthFailure(err error) bool {
+	switch (franzBackend{}).Code(err) {
+	case backend.CodeSASLAuthenticationFailed, backend.CodeSSL:
+		return true
+	}
+	return false
 }

@@ -520,30 +520,41 @@ func (c *consumer) fetch(ctx context.Context, k tpKey, off int64) ([]*backend.Me
 			closeBytes(r)
 			continue
 		}
-		m := &backend.Message{
-			Topic:       k.topic,
-			Partition:   k.partition,
-			Offset:      r.Offset,
-			Timestamp:   r.Time,
-			LeaderEpoch: -1,
-		}
-		if m.Key, err = readBytes(r.Key); err == nil {
-			m.Value, err = readBytes(r.Value)
-		}
-		closeBytes(r)
+		m, err := fromRecord(k.topic, k.partition, r)
 		if err != nil {
 			return nil, off, err
-		}
-		if len(r.Headers) > 0 {
-			m.Headers = make([]backend.Header, len(r.Headers))
-			for i, h := range r.Headers {
-				m.Headers[i] = backend.Header{Key: h.Key, Value: slices.Clone(h.Value)}
-			}
 		}
 		msgs = append(msgs, m)
 		next = max(next, r.Offset+1)
 	}
 	return msgs, next, nil
+}
+
+// fromRecord converts a fetched record of topic[partition], reading and
+// closing its key and value.
+func fromRecord(topic string, partition int32, r *kafka.Record) (*backend.Message, error) {
+	m := &backend.Message{
+		Topic:       topic,
+		Partition:   partition,
+		Offset:      r.Offset,
+		Timestamp:   r.Time,
+		LeaderEpoch: -1,
+	}
+	var err error
+	if m.Key, err = readBytes(r.Key); err == nil {
+		m.Value, err = readBytes(r.Value)
+	}
+	closeBytes(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.Headers) > 0 {
+		m.Headers = make([]backend.Header, len(r.Headers))
+		for i, h := range r.Headers {
+			m.Headers[i] = backend.Header{Key: h.Key, Value: slices.Clone(h.Value)}
+		}
+	}
+	return m, nil
 }
 
 // readBytes reads a record's key or value: nil for a null one, a non-nil

@@ -280,12 +280,21 @@ func (p *producer) Flush(ctx context.Context) error { return p.cl.Flush(ctx) }
 
 func (p *producer) Close(ctx context.Context) error {
 	p.once.Do(func() { close(p.closed) })
-	err := p.cl.Flush(ctx)
+	// Flush until shortly before the deadline, keeping a margin to fail
+	// and report what is left and close within the deadline.
+	flushCtx := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		margin := min(time.Until(dl)/4, 500*time.Millisecond)
+		var cancel context.CancelFunc
+		flushCtx, cancel = context.WithDeadline(ctx, dl.Add(-margin))
+		defer cancel()
+	}
+	err := p.cl.Flush(flushCtx)
 	if err != nil {
-		// Fail what is left; every promise is still called.
-		// Bounded by ctx: with every broker down franz-go keeps records it
-		// may have sent; Close below fails them with ErrClientClosed.
-		p.cl.AbortBufferedRecords(ctx) //nolint:errcheck // best effort; Close reports the flush error
+		// Fail what is left at once, requests in flight included (the
+		// client is being destroyed, so no sequence number is reused);
+		// every promise is still called, with CodeClosed.
+		p.cl.UnsafeAbortBufferedRecords()
 	}
 	if cerr := closeWithin(ctx, p.cl.Close); err == nil {
 		err = cerr

@@ -3,6 +3,7 @@ package conformance
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -63,6 +64,11 @@ var consumerCases = []Case{
 		Name: "consume/poll_batch",
 		Doc:  "PollBatch returns exactly n messages when n are available, what arrived when its context ends otherwise, a timeout when none came, and ErrInvalidArg for n < 1.",
 		Run:  consumePollBatch,
+	},
+	{
+		Name: "consume/order_within_partition",
+		Doc:  "Batches spanning several partitions keep each partition's messages in offset order, with auto-commit on and off: every message is delivered once, offsets 0, 1, 2, ... per partition.",
+		Run:  consumeOrderWithinPartition,
 	},
 	{
 		Name: "consume/read_message_timeout",
@@ -640,6 +646,61 @@ func consumePollBatch(t *testing.T, e *Env) {
 	batch, err = c.PollBatch(ctx2, 5)
 	require.ErrorIs(t, err, kafkaclient.ErrTimedOut, "an empty batch is a timeout")
 	require.Empty(t, batch)
+}
+
+func consumeOrderWithinPartition(t *testing.T, e *Env) {
+	// Four topics of two partitions: a fetch can hold them in any order,
+	// which is what a reordering bug needs to show.
+	const partitions, perPartition = 2, 150
+	var topics []string
+	for range 4 {
+		topics = append(topics, e.Topic(t, partitions))
+	}
+	total := len(topics) * partitions * perPartition
+	p := e.Producer(t, nil)
+	var msgs []*kafkaclient.Message
+	for i := range perPartition {
+		for _, topic := range topics {
+			for part := range int32(partitions) {
+				msgs = append(msgs, &kafkaclient.Message{Topic: topic, Partition: part, Value: []byte(strconv.Itoa(i))})
+			}
+		}
+	}
+	Produce(t, p, msgs...)
+	type tp struct {
+		topic string
+		part  int32
+	}
+	for _, autoCommit := range []bool{true, false} {
+		t.Run(fmt.Sprintf("auto_commit=%v", autoCommit), func(t *testing.T) {
+			c := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) { cfg.DisableAutoCommit = !autoCommit })
+			require.NoError(t, c.Subscribe(topics, nil))
+			next := map[tp]int64{}
+			deadline := time.Now().Add(Timeout)
+			for read := 0; read < total; {
+				require.True(t, time.Now().Before(deadline), "%d of %d messages within %v", read, total, Timeout)
+				ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+				batch, err := c.PollBatch(ctx, 250)
+				cancel()
+				if errors.Is(err, kafkaclient.ErrTimedOut) {
+					continue
+				}
+				require.NoError(t, err, "after %d of %d messages", read, total)
+				for _, m := range batch {
+					k := tp{m.Topic, m.Partition}
+					require.Equal(t, next[k], m.Offset, "%s[%d]: offset %d delivered when %d was next", m.Topic, m.Partition, m.Offset, next[k])
+					require.Equal(t, strconv.FormatInt(m.Offset, 10), string(m.Value), "%s[%d] offset %d", m.Topic, m.Partition, m.Offset)
+					next[k]++
+				}
+				read += len(batch)
+			}
+			for _, topic := range topics {
+				for part := range int32(partitions) {
+					require.Equal(t, int64(perPartition), next[tp{topic, part}], "%s[%d]", topic, part)
+				}
+			}
+		})
+	}
 }
 
 func consumeReadMessageTimeout(t *testing.T, e *Env) {

@@ -505,13 +505,15 @@ type tally struct {
 	reads     int
 	redeliver int // same (partition, offset) read again
 	lastOfKey map[int]int
+	lastAt    map[int][2]int64 // key -> where lastOfKey[key] was read
 	disorder  int
+	examples  []string // the first order violations, for the failure message
 	ackedFn   func(int) bool
 	last      time.Time
 }
 
 func newTally(keys int, acked func(int) bool) *tally {
-	return &tally{keys: keys, seenAt: map[[2]int64]bool{}, offsets: map[int]int{}, lastOfKey: map[int]int{}, ackedFn: acked}
+	return &tally{keys: keys, seenAt: map[[2]int64]bool{}, offsets: map[int]int{}, lastOfKey: map[int]int{}, lastAt: map[int][2]int64{}, ackedFn: acked}
 }
 
 func (ty *tally) add(m *kafkaclient.Message) error {
@@ -536,8 +538,14 @@ func (ty *tally) add(m *kafkaclient.Message) error {
 	key := idx % ty.keys
 	if last, ok := ty.lastOfKey[key]; ok && idx < last {
 		ty.disorder++
+		if len(ty.examples) < 5 {
+			prev := ty.lastAt[key]
+			ty.examples = append(ty.examples, fmt.Sprintf("message %d read at %d@%d after message %d of the same key at %d@%d",
+				idx, m.Partition, m.Offset, last, prev[0], prev[1]))
+		}
 	} else {
 		ty.lastOfKey[key] = idx
+		ty.lastAt[key] = at
 	}
 	return nil
 }
@@ -689,7 +697,7 @@ func faultLeaderKilled(t *testing.T, e *faultEnv) {
 	if e.idempotent() {
 		require.Zero(t, failed, "deliveries failed (%s; first: %v)", led.failureSummary(), led.first)
 		require.Zero(t, dup, "duplicates written by an idempotent producer")
-		require.Zero(t, ty.disorder, "per-key order broken by an idempotent producer")
+		require.Zero(t, ty.disorder, "per-key order broken by an idempotent producer: %v", ty.examples)
 	}
 }
 
@@ -993,7 +1001,7 @@ func faultBrokerRestart(t *testing.T, e *faultEnv) {
 	if e.idempotent() {
 		require.Zero(t, failed, "deliveries failed (%s; first: %v)", led.failureSummary(), led.first)
 		require.Zero(t, dup, "duplicates written by an idempotent producer")
-		require.Zero(t, disorder, "per-key order broken by an idempotent producer")
+		require.Zero(t, disorder, "per-key order broken by an idempotent producer: %v", ty.examples)
 	}
 }
 

@@ -31,6 +31,8 @@ type consumer struct {
 	buf   []*kgo.Record
 	// arena holds fresh messages for Poll (one goroutine polls at a time).
 	arena []backend.Message
+	// marks is Poll's scratch space for marking records for auto-commit.
+	marks []*kgo.Record
 }
 
 func (franzBackend) NewConsumer(cfg backend.ConsumerConfig, hooks backend.ConsumerHooks) (backend.Consumer, error) {
@@ -308,7 +310,7 @@ func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error
 		}
 	}
 	if c.group && !c.cfg.DisableAutoCommit {
-		cl.MarkCommitRecords(rs...)
+		c.mark(cl, rs)
 	}
 	if len(c.arena) < len(rs) {
 		c.arena = make([]backend.Message, arenaSize+len(rs))
@@ -321,6 +323,23 @@ func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error
 		out[i] = &msgs[i]
 	}
 	return out, nil
+}
+
+// mark marks the records Poll returns for auto-commit. Only the last record
+// of each run of one partition is marked (marking keeps the highest offset),
+// and from a private slice: franz-go's MarkCommitRecords sorts its argument
+// in place with an unstable sort, which would reorder the caller's messages
+// within a partition.
+func (c *consumer) mark(cl *kgo.Client, rs []*kgo.Record) {
+	marks := c.marks[:0]
+	for i, r := range rs {
+		if i+1 == len(rs) || rs[i+1].Partition != r.Partition || rs[i+1].Topic != r.Topic {
+			marks = append(marks, r)
+		}
+	}
+	cl.MarkCommitRecords(marks...)
+	clear(marks)
+	c.marks = marks[:0]
 }
 
 // arenaSize is how many messages Poll allocates at once; each is handed out

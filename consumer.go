@@ -89,11 +89,14 @@ type Consumer struct {
 	closing atomic.Bool
 	closed  atomic.Bool
 
-	mu         sync.Mutex
-	listener   RebalanceListener
-	mode       int // 0 none, 1 subscribed, 2 manually assigned
-	assigned   map[tpKey]struct{}
-	positions  map[tpKey]int64 // next offset after the last message returned
+	mu        sync.Mutex
+	listener  RebalanceListener
+	mode      int // 0 none, 1 subscribed, 2 manually assigned
+	assigned  map[tpKey]struct{}
+	positions map[tpKey]int64 // next offset after the last message returned
+	// delivered spans the offsets Poll returned for each partition since
+	// it was assigned: CommitMessages commits only messages inside it.
+	delivered  map[tpKey]span
 	pollCancel context.CancelFunc
 
 	rebal    chan *rebalanceReq
@@ -121,6 +124,7 @@ func NewConsumer(cfg ConsumerConfig, opts ...Option) (*Consumer, error) {
 		errs:      errorMapper{o.backend},
 		assigned:  map[tpKey]struct{}{},
 		positions: map[tpKey]int64{},
+		delivered: map[tpKey]span{},
 		rebal:     make(chan *rebalanceReq, 16),
 		done:      make(chan struct{}),
 	}
@@ -246,6 +250,11 @@ func (c *Consumer) Assign(partitions ...TopicPartition) error {
 	for _, tp := range partitions {
 		c.assigned[tpKey{tp.Topic, tp.Partition}] = struct{}{}
 	}
+	for k := range c.delivered {
+		if _, ok := c.assigned[k]; !ok {
+			delete(c.delivered, k)
+		}
+	}
 	c.mu.Unlock()
 	return c.errs.wrap(op, "", -1, c.bc.Assign(slices.Clone(partitions)))
 }
@@ -343,6 +352,7 @@ func (c *Consumer) unassignLocked(tps []TopicPartition) {
 		k := tpKey{tp.Topic, tp.Partition}
 		delete(c.assigned, k)
 		delete(c.positions, k)
+		delete(c.delivered, k)
 	}
 }
 
@@ -456,18 +466,40 @@ func (c *Consumer) poll(ctx context.Context, max int) ([]*Message, error) {
 			}
 			return nil, c.errs.wrap("poll", "", -1, err)
 		}
-		c.mu.Lock()
-		for _, m := range msgs {
-			c.positions[tpKey{m.Topic, m.Partition}] = m.Offset + 1
-		}
-		c.mu.Unlock()
+		c.noteDelivered(msgs)
 		return msgs, nil
 	}
 }
 
+// checkDelivered refuses to commit messages that Poll did not return since
+// their partition was last assigned: after a rebalance took the partition
+// away and gave it back, the group resumes from its last commit, so those
+// messages are delivered again and committing them now would skip the copies
+// still to come.
+func (c *Consumer) checkDelivered(msgs []*Message) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range msgs {
+		k := tpKey{m.Topic, m.Partition}
+		if _, ok := c.assigned[k]; !ok {
+			continue // CommitOffsets reports it
+		}
+		if d, ok := c.delivered[k]; !ok || m.Offset < d.first || m.Offset >= d.next {
+			e := c.fail("commit", CodeIllegalGeneration, "message at offset %d was not delivered since the partition was last assigned (a rebalance took it away and gave it back): it will be delivered again; process and commit it then", m.Offset)
+			e.Topic, e.Partition = m.Topic, m.Partition
+			return e
+		}
+	}
+	return nil
+}
+
 // CommitMessages commits, for each partition of msgs, the offset after the
 // highest message: the messages are processed. It waits for the broker's
-// answer.
+// answer. The messages must be ones Poll returned since their partition was
+// last assigned: a message delivered before a rebalance took its partition
+// away (even if the partition came back) fails with CodeIllegalGeneration,
+// because the group resumes from its last commit and delivers it again.
+// Use CommitOffsets to commit arbitrary offsets.
 func (c *Consumer) CommitMessages(ctx context.Context, msgs ...*Message) error {
 	highest := map[tpKey]int64{}
 	for _, m := range msgs {
@@ -479,11 +511,40 @@ func (c *Consumer) CommitMessages(ctx context.Context, msgs ...*Message) error {
 			highest[k] = m.Offset + 1
 		}
 	}
+	if err := c.checkDelivered(msgs); err != nil {
+		return err
+	}
 	offsets := make([]TopicPartition, 0, len(highest))
 	for k, o := range highest {
 		offsets = append(offsets, TopicPartition{Topic: k.topic, Partition: k.partition, Offset: o, LeaderEpoch: -1})
 	}
 	return c.CommitOffsets(ctx, sortedTopicPartitions(offsets)...)
+}
+
+// span is a range of offsets [first, next) of one partition.
+type span struct{ first, next int64 }
+
+// noteDelivered records the positions and delivered spans of msgs, once
+// per run of messages of one partition.
+func (c *Consumer) noteDelivered(msgs []*Message) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := 0; i < len(msgs); {
+		m := msgs[i]
+		k := tpKey{m.Topic, m.Partition}
+		lo, hi := m.Offset, m.Offset
+		j := i + 1
+		for ; j < len(msgs) && msgs[j].Partition == m.Partition && msgs[j].Topic == m.Topic; j++ {
+			lo, hi = min(lo, msgs[j].Offset), max(hi, msgs[j].Offset)
+		}
+		c.positions[k] = msgs[j-1].Offset + 1
+		if d, ok := c.delivered[k]; ok {
+			c.delivered[k] = span{min(d.first, lo), max(d.next, hi+1)}
+		} else {
+			c.delivered[k] = span{lo, hi + 1}
+		}
+		i = j
+	}
 }
 
 // CommitOffsets commits the offsets (each the next offset to read) for the

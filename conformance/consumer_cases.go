@@ -46,6 +46,11 @@ var consumerCases = []Case{
 		Run:  consumeCommitUnassigned,
 	},
 	{
+		Name: "consume/commit_stale_message",
+		Doc:  "CommitMessages of a message Poll did not return since its partition was last assigned (never delivered, or delivered before the partition was taken away and given back) fails with CodeIllegalGeneration and commits nothing; messages delivered since commit.",
+		Run:  consumeCommitStaleMessage,
+	},
+	{
 		Name: "consume/assign_seek",
 		Doc:  "A manually assigned partition is read from OffsetBeginning, Seek to an offset makes that offset the next message, Seek to OffsetEnd skips everything, and an invalid seek offset fails with ErrInvalidArg (or ErrUnsupported without the capabilities).",
 		Run:  consumeAssignSeek,
@@ -432,6 +437,50 @@ func consumeCommitOnRevoke(t *testing.T, e *Env) {
 	next := PollN(t, b, 1)
 	require.Equal(t, int64(4), next[0].Offset)
 	require.Equal(t, "v4", string(next[0].Value))
+}
+
+func consumeCommitStaleMessage(t *testing.T, e *Env) {
+	topic := e.Topic(t, 2)
+	group := e.Group(t)
+	p := e.Producer(t, nil)
+	Produce(t, p,
+		&kafkaclient.Message{Topic: topic, Partition: 0, Value: []byte("a0")},
+		&kafkaclient.Message{Topic: topic, Partition: 0, Value: []byte("a1")},
+		&kafkaclient.Message{Topic: topic, Partition: 1, Value: []byte("b0")})
+	c := e.Consumer(t, group, ccNoAutoCommit)
+	ctx := Ctx(t)
+	adm := e.Admin(t)
+	requireStale := func(err error, what string) {
+		t.Helper()
+		ke := RequireCode(t, err, kafkaclient.CodeIllegalGeneration)
+		require.Equal(t, topic, ke.Topic, what)
+	}
+	if !e.Caps.ManualAssign {
+		// Through a subscription: a message at an offset never delivered.
+		require.NoError(t, c.Subscribe([]string{topic}, nil))
+		got := PollN(t, c, 1)[0]
+		requireStale(c.CommitMessages(ctx, &kafkaclient.Message{Topic: got.Topic, Partition: got.Partition, Offset: got.Offset + 5}), "never delivered")
+		require.NoError(t, c.CommitMessages(ctx, got))
+		return
+	}
+	p0 := kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}
+	p1 := kafkaclient.TopicPartition{Topic: topic, Partition: 1, Offset: kafkaclient.OffsetBeginning}
+	require.NoError(t, c.Assign(p0))
+	require.NoError(t, c.CommitOffsets(ctx, kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 0, LeaderEpoch: -1}))
+	old := PollN(t, c, 2)
+	// Never delivered: an offset past what Poll returned.
+	requireStale(c.CommitMessages(ctx, &kafkaclient.Message{Topic: topic, Partition: 0, Offset: 7}), "never delivered")
+	// Partition 0 goes away and comes back: its earlier messages are stale.
+	require.NoError(t, c.Assign(p1))
+	PollN(t, c, 1)
+	require.NoError(t, c.Assign(p0))
+	requireStale(c.CommitMessages(ctx, old...), "delivered before reassignment")
+	require.Equal(t, int64(0), ccGroupOffset(t, adm, group, topic, 0), "nothing committed")
+	// Delivered again after the reassignment: they commit.
+	again := PollN(t, c, 2)
+	require.Equal(t, []string{"a0", "a1"}, ccValues(again))
+	require.NoError(t, c.CommitMessages(ctx, again...))
+	require.Equal(t, int64(2), ccGroupOffset(t, adm, group, topic, 0))
 }
 
 func consumeCommitUnassigned(t *testing.T, e *Env) {

@@ -259,6 +259,9 @@ type transport struct {
 	all     []*kafka.Transport
 	swapped time.Time
 	closed  bool
+	// inflight counts running round trips: the last one to end after
+	// Close closes the connection pools it may have opened.
+	inflight int
 }
 
 // minSwapInterval limits how often an unknown topic replaces the transport.
@@ -278,7 +281,15 @@ func (t *transport) current() *kafka.Transport {
 
 // RoundTrip implements kafka.RoundTripper.
 func (t *transport) RoundTrip(ctx context.Context, addr net.Addr, req kafka.Request) (kafka.Response, error) {
-	cur := t.current()
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return nil, backend.Errorf(backend.CodeClosed, "client is closed")
+	}
+	t.inflight++
+	cur := t.cur
+	t.mu.Unlock()
+	defer t.roundTripDone()
 	resp, err := cur.RoundTrip(ctx, addr, req)
 	if !staleLayout(req, resp, err) || ctx.Err() != nil {
 		return resp, err
@@ -288,6 +299,22 @@ func (t *transport) RoundTrip(ctx context.Context, addr net.Addr, req kafka.Requ
 		return resp, err
 	}
 	return next.RoundTrip(ctx, addr, req)
+}
+
+// roundTripDone ends a round trip; after Close, the last one closes the
+// pools that round trips opened since (each opens a pool, with a background
+// goroutine, for an address it has none for).
+func (t *transport) roundTripDone() {
+	t.mu.Lock()
+	t.inflight--
+	var all []*kafka.Transport
+	if t.closed && t.inflight == 0 {
+		all = t.all
+	}
+	t.mu.Unlock()
+	for _, kt := range all {
+		kt.CloseIdleConnections()
+	}
 }
 
 // Refresh replaces the transport with one that reads current metadata.
@@ -322,12 +349,12 @@ func (t *transport) swap(old *kafka.Transport, force bool) *kafka.Transport {
 	return nt
 }
 
-// Close closes every connection of every transport made.
+// Close closes every connection of every transport made; round trips still
+// running close what they opened when they end, and new ones fail.
 func (t *transport) Close() {
 	t.mu.Lock()
 	t.closed = true
 	all := t.all
-	t.all = nil
 	t.mu.Unlock()
 	for _, kt := range all {
 		kt.CloseIdleConnections()
@@ -364,7 +391,7 @@ func staleLayout(req kafka.Request, resp kafka.Response, err error) bool {
 // empty), not the transport's cached copy.
 func (t *transport) freshMetadata(ctx context.Context, topics []string) (*meta.Response, error) {
 	t.Refresh()
-	r, err := t.current().RoundTrip(ctx, t.s.addr, &meta.Request{TopicNames: topics})
+	r, err := t.RoundTrip(ctx, t.s.addr, &meta.Request{TopicNames: topics})
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/kafkaclient/kafkaclient/backend"
 )
@@ -65,7 +66,18 @@ type Producer struct {
 	abandon  chan struct{} // closed when Close gives up waiting for Events readers
 	closeErr error
 
-	parts partitionCache
+	// topics holds what Produce learned about each topic: that its name
+	// is valid, and its partition count for keyed messages.
+	topics topicCache
+	// toEvents is p.reportToEvents, bound once; eventsWrap wraps it.
+	toEvents   DeliveryFunc
+	eventsWrap *reportWrap
+	// lastWrap is the wrapper of the DeliveryFunc passed most often, kept
+	// so that a producer given the same function every time (the common
+	// case) takes no wrapper per message; lastSeen identifies the function
+	// of the latest call that missed it.
+	lastWrap atomic.Pointer[reportWrap]
+	lastSeen atomic.Uintptr
 }
 
 // NewProducer opens a producer. The config is validated and defaults are
@@ -89,8 +101,11 @@ func NewProducer(cfg ProducerConfig, opts ...Option) (*Producer, error) {
 		return nil, p.errs.wrap("open producer", "", -1, err)
 	}
 	p.bp = bp
-	p.parts.ttl = 30 * time.Second
-	p.parts.errs = p.errs
+	p.topics.ttl = 30 * time.Second
+	p.topics.errs = p.errs
+	p.toEvents = p.reportToEvents
+	p.eventsWrap = &reportWrap{p: p, user: p.toEvents, fixed: true}
+	p.eventsWrap.fn = p.eventsWrap.deliver
 	return p, nil
 }
 
@@ -183,6 +198,14 @@ func (p *Producer) reportToEvents(m *Message, err error) {
 // name, a timestamp before 1970 or after 2262 (CodeInvalidArg), a message larger than MaxMessageBytes (CodeMessageTooLarge), a
 // closed producer (CodeClosed), or a done ctx.
 func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery DeliveryFunc) error {
+	if msg == nil {
+		return newError("produce", CodeInvalidArg, "message is nil")
+	}
+	topic, terr := p.topics.lookup(msg.Topic)
+	if terr != nil {
+		terr.Op = "produce"
+		return terr
+	}
 	if err := p.check(msg); err != nil {
 		return err
 	}
@@ -196,18 +219,17 @@ func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery Deliver
 	if p.closing.Load() {
 		return p.closedError("produce", msg.Topic)
 	}
-	report := p.reportToEvents
-	if onDelivery != nil {
-		report = onDelivery
-	}
 	if msg.Partition == PartitionAny && msg.Key != nil {
-		n, err := p.parts.count(ctx, p.bp, msg.Topic)
+		n, err := p.topics.count(ctx, p.bp, topic)
 		if err != nil {
 			werr := p.errs.wrap("produce", msg.Topic, -1, err)
 			if CodeOf(werr) == CodeUnknownTopicOrPartition {
 				// Delivery failed; report it the way the backend would.
 				msg.Offset = OffsetInvalid
-				report(msg, werr)
+				if onDelivery == nil {
+					onDelivery = p.toEvents
+				}
+				onDelivery(msg, werr)
 				return nil
 			}
 			return werr
@@ -216,23 +238,24 @@ func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery Deliver
 	}
 	// msg belongs to the backend once handed over: its delivery may fill
 	// in Partition concurrently, so the error below uses copies.
-	topic, partition := msg.Topic, msg.Partition
-	w := wrapPool.Get().(*reportWrap)
-	w.p, w.user = p, report
+	partition := msg.Partition
+	w := p.wrapper(onDelivery)
 	if err := p.bp.Produce(ctx, msg, w.fn); err != nil {
 		w.release()
-		return p.errs.wrap("produce", topic, partition, err)
+		return p.errs.wrap("produce", topic.name, partition, err)
 	}
 	return nil
 }
 
 // reportWrap turns a backend's delivery report into the user's: errors
-// become *Error. The wrappers are pooled with their bound method, so a
-// produced message costs no closure.
+// become *Error. A wrapper is either fixed, bound to one DeliveryFunc for
+// the producer's life, or taken from a pool for one message; either way
+// its bound method is made once, so a produced message costs no closure.
 type reportWrap struct {
-	p    *Producer
-	user DeliveryFunc
-	fn   DeliveryFunc // w.deliver, bound once
+	p     *Producer
+	user  DeliveryFunc
+	fn    DeliveryFunc // w.deliver, bound once
+	fixed bool
 }
 
 var wrapPool sync.Pool
@@ -245,13 +268,50 @@ func init() {
 	}
 }
 
+// funcID identifies a func value: the closure it points to. Two func
+// values with the same identity call the same code on the same captured
+// variables.
+func funcID(f DeliveryFunc) uintptr {
+	return uintptr(*(*unsafe.Pointer)(unsafe.Pointer(&f)))
+}
+
+// wrapper returns the wrapper for a message reported to user (nil: to
+// Events). A function passed twice in a row gets a fixed wrapper, kept
+// until another function is passed twice in a row; others get a pooled
+// one.
+func (p *Producer) wrapper(user DeliveryFunc) *reportWrap {
+	if user == nil {
+		return p.eventsWrap
+	}
+	id := funcID(user)
+	// w.user keeps its closure alive, so no other closure can have its
+	// identity while w is compared with.
+	if w := p.lastWrap.Load(); w != nil && funcID(w.user) == id {
+		return w
+	}
+	if p.lastSeen.Swap(id) == id {
+		// lastSeen may name a closure since freed and user reuse its
+		// address: then user is merely cached one call early.
+		w := &reportWrap{p: p, user: user, fixed: true}
+		w.fn = w.deliver
+		p.lastWrap.Store(w)
+		return w
+	}
+	w := wrapPool.Get().(*reportWrap)
+	w.p, w.user = p, user
+	return w
+}
+
 func (w *reportWrap) release() {
+	if w.fixed {
+		return
+	}
 	w.p, w.user = nil, nil
 	wrapPool.Put(w)
 }
 
-// deliver runs once per accepted message (the backend contract), so the
-// wrapper can go back to the pool before the user's function runs.
+// deliver runs once per accepted message (the backend contract), so a
+// pooled wrapper can go back to the pool before the user's function runs.
 func (w *reportWrap) deliver(m *Message, err error) {
 	p, user := w.p, w.user
 	w.release()
@@ -277,15 +337,8 @@ var (
 	maxTimestamp = time.Unix(0, math.MaxInt64).UTC().Truncate(time.Millisecond)
 )
 
-// check validates msg before it is buffered.
+// check validates msg, whose topic is valid, before it is buffered.
 func (p *Producer) check(msg *Message) error {
-	if msg == nil {
-		return newError("produce", CodeInvalidArg, "message is nil")
-	}
-	if err := validTopic(msg.Topic); err != nil {
-		err.Op = "produce"
-		return err
-	}
 	if msg.Partition < PartitionAny {
 		e := newError("produce", CodeInvalidArg, "partition %d is invalid: use a partition number or PartitionAny", msg.Partition)
 		e.Topic = msg.Topic
@@ -518,14 +571,22 @@ func (p *Producer) AbortTransaction(ctx context.Context) error {
 	return p.errs.wrap("abort transaction", "", -1, tp.AbortTransaction(ctx))
 }
 
-// partitionCache caches topic partition counts for key partitioning. A
-// count is refreshed after ttl: a timer per topic marks it stale, so the hot
-// path reads no clock.
-type partitionCache struct {
+// topicCache remembers the valid topic names Produce has seen, and their
+// partition counts for key partitioning. The topic of the previous message
+// is found without a map lookup. A count is refreshed after ttl: a timer per
+// topic marks it stale, so the hot path reads no clock.
+type topicCache struct {
 	ttl  time.Duration
 	errs errorMapper // classifies the backend's lookup errors
+	last atomic.Pointer[topicEntry]
 	mu   sync.RWMutex
-	m    map[string]*partitionCount
+	m    map[string]*topicEntry
+}
+
+// topicEntry is one valid topic name.
+type topicEntry struct {
+	name  string
+	parts atomic.Pointer[partitionCount]
 }
 
 type partitionCount struct {
@@ -534,6 +595,34 @@ type partitionCount struct {
 	// missingUntil, when set, is until when the topic is known not to
 	// exist: messages to it fail at once instead of waiting again.
 	missingUntil time.Time
+}
+
+// lookup returns the entry of topic, or an error if the name is invalid.
+func (c *topicCache) lookup(topic string) (*topicEntry, *Error) {
+	if t := c.last.Load(); t != nil && t.name == topic {
+		return t, nil
+	}
+	c.mu.RLock()
+	t := c.m[topic]
+	c.mu.RUnlock()
+	if t == nil {
+		if err := validTopic(topic); err != nil {
+			return nil, err
+		}
+		t = &topicEntry{name: topic}
+		c.mu.Lock()
+		if old := c.m[topic]; old != nil {
+			t = old
+		} else {
+			if c.m == nil {
+				c.m = make(map[string]*topicEntry)
+			}
+			c.m[topic] = t
+		}
+		c.mu.Unlock()
+	}
+	c.last.Store(t)
+	return t, nil
 }
 
 // Unknown topics: a topic created moments ago may not have reached the
@@ -547,10 +636,8 @@ const (
 	unknownTopicPoll   = 100 * time.Millisecond
 )
 
-func (c *partitionCache) count(ctx context.Context, bp backend.Producer, topic string) (int32, error) {
-	c.mu.RLock()
-	pc := c.m[topic]
-	c.mu.RUnlock()
+func (c *topicCache) count(ctx context.Context, bp backend.Producer, t *topicEntry) (int32, error) {
+	pc := t.parts.Load()
 	if pc != nil && pc.n > 0 && !pc.stale.Load() {
 		return pc.n, nil
 	}
@@ -560,12 +647,12 @@ func (c *partitionCache) count(ctx context.Context, bp backend.Producer, topic s
 		start = time.Now()
 	)
 	for {
-		n, err = bp.PartitionCount(ctx, topic)
-		if err == nil || CodeOf(c.errs.wrap("produce", topic, -1, err)) != CodeUnknownTopicOrPartition {
+		n, err = bp.PartitionCount(ctx, t.name)
+		if err == nil || CodeOf(c.errs.wrap("produce", t.name, -1, err)) != CodeUnknownTopicOrPartition {
 			break
 		}
 		if pc != nil && start.Before(pc.missingUntil) || time.Since(start) >= unknownTopicGrace {
-			c.store(topic, &partitionCount{missingUntil: time.Now().Add(unknownTopicMemory)})
+			t.parts.Store(&partitionCount{missingUntil: time.Now().Add(unknownTopicMemory)})
 			return 0, err
 		}
 		select {
@@ -582,17 +669,8 @@ func (c *partitionCache) count(ctx context.Context, bp backend.Producer, topic s
 	}
 	fresh := &partitionCount{n: n}
 	time.AfterFunc(c.ttl, func() { fresh.stale.Store(true) })
-	c.store(topic, fresh)
+	t.parts.Store(fresh)
 	return n, nil
-}
-
-func (c *partitionCache) store(topic string, pc *partitionCount) {
-	c.mu.Lock()
-	if c.m == nil {
-		c.m = make(map[string]*partitionCount)
-	}
-	c.m[topic] = pc
-	c.mu.Unlock()
 }
 
 // validTopic checks a topic name against Kafka's rules.

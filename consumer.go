@@ -477,6 +477,9 @@ func (c *Consumer) poll(ctx context.Context, max int) ([]*Message, error) {
 // messages are delivered again and committing them now would skip the copies
 // still to come.
 func (c *Consumer) checkDelivered(msgs []*Message) error {
+	if c.closed.Load() {
+		return nil // CommitOffsets reports it
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, m := range msgs {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
@@ -19,8 +20,10 @@ import (
 // flushSlice is how long one kafka.Producer.Flush call may wait. That call
 // runs rd_kafka_flush on a goroutine of its own that can outlive it by up to
 // this long, so Close waits at least this long after the last one before
-// destroying the client.
-const flushSlice = 50 * time.Millisecond
+// destroying the client. It is short because it is what Flush adds after
+// the last report: kafka.Producer.Flush checks for the end only when its
+// poll of librdkafka's queue, which serveEvents empties, times out.
+const flushSlice = 2 * time.Millisecond
 
 type producer struct {
 	kp    *kafka.Producer
@@ -31,8 +34,18 @@ type producer struct {
 	// outstanding counts messages accepted by Produce and not yet
 	// reported.
 	outstanding atomic.Int64
-	// progress is signalled (without blocking) after each report.
+	// progress is signalled (without blocking) after each report while
+	// waiters is above zero.
 	progress chan struct{}
+	waiters  atomic.Int32
+
+	// main is the DeliveryFunc of most messages: the first one passed
+	// twice in a row. It never changes once set, so a message reported to
+	// it carries only itself through librdkafka, as a *viaMain; others
+	// carry a *delivery. lastReport identifies the latest report passed
+	// while main was unset.
+	main       atomic.Pointer[mainReport]
+	lastReport atomic.Uintptr
 	// drained is closed when the goroutine serving kp.Events() has
 	// seen it closed.
 	drained chan struct{}
@@ -58,12 +71,43 @@ type producer struct {
 // error, so that the error is reported instead of a timeout.
 const authRetryWait = 2 * time.Second
 
-// delivery is what a message carries through librdkafka (as its Opaque)
-// to its delivery report.
+// delivery is what a message reported to a function other than the
+// producer's main one carries through librdkafka (as its Opaque) to its
+// delivery report.
 type delivery struct {
 	m      *backend.Message
 	report backend.DeliveryFunc
-	ts     time.Time
+}
+
+// viaMain is the Opaque of a message reported to the producer's main
+// DeliveryFunc: the message itself, under a type of its own.
+type viaMain backend.Message
+
+type mainReport struct {
+	fn backend.DeliveryFunc
+	id uintptr
+}
+
+// funcID identifies a func value by the closure it points to.
+func funcID(f backend.DeliveryFunc) uintptr {
+	return uintptr(*(*unsafe.Pointer)(unsafe.Pointer(&f)))
+}
+
+// opaque returns what m, reported to report, carries through librdkafka.
+func (p *producer) opaque(m *backend.Message, report backend.DeliveryFunc) any {
+	id := funcID(report)
+	mr := p.main.Load()
+	if mr == nil && p.lastReport.Swap(id) == id {
+		// The closure report points to is alive (it is an argument), so
+		// a match names this very function or, if the previous one was
+		// freed and its address reused, makes report main one call early.
+		p.main.CompareAndSwap(nil, &mainReport{fn: report, id: id})
+		mr = p.main.Load()
+	}
+	if mr != nil && mr.id == id {
+		return (*viaMain)(m)
+	}
+	return &delivery{m: m, report: report}
 }
 
 func (confluentBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.ProducerHooks) (backend.Producer, error) {
@@ -151,13 +195,19 @@ func (p *producer) serveEvents() {
 	for ev := range p.kp.Events() {
 		switch e := ev.(type) {
 		case *kafka.Message:
-			d, ok := e.Opaque.(*delivery)
-			if !ok {
+			var (
+				m      *backend.Message
+				report backend.DeliveryFunc
+			)
+			switch o := e.Opaque.(type) {
+			case *viaMain:
+				m, report = (*backend.Message)(o), p.main.Load().fn
+			case *delivery:
+				m, report = o.m, o.report
+			default:
 				continue
 			}
-			m := d.m
 			m.Partition = e.TopicPartition.Partition
-			m.Timestamp = d.ts
 			err := e.TopicPartition.Error
 			if err != nil {
 				m.Offset = backend.OffsetInvalid
@@ -171,13 +221,14 @@ func (p *producer) serveEvents() {
 				}
 			} else {
 				m.Offset = int64(e.TopicPartition.Offset)
-				p.authErr.Store(nil)
+				if p.authErr.Load() != nil {
+					p.authErr.Store(nil)
+				}
 			}
-			d.report(m, err)
+			report(m, err)
 			p.outstanding.Add(-1)
-			select {
-			case p.progress <- struct{}{}:
-			default:
+			if p.waiters.Load() > 0 {
+				p.signal()
 			}
 		case kafka.Error:
 			if e.Code() == kafka.ErrAuthentication || e.Code() == kafka.ErrSsl {
@@ -196,28 +247,72 @@ func (p *producer) serveEvents() {
 	}
 }
 
+// signal wakes a goroutine waiting for progress.
+func (p *producer) signal() {
+	select {
+	case p.progress <- struct{}{}:
+	default:
+	}
+}
+
+// waitProgress waits until a report has run, d has passed, or done is
+// closed. Callers count themselves in waiters before they check what they
+// wait for, so a report after the check wakes them, and check again after
+// the wait.
+func (p *producer) waitProgress(d time.Duration, done <-chan struct{}) {
+	t := time.NewTimer(d)
+	select {
+	case <-p.progress:
+	case <-t.C:
+	case <-done:
+	}
+	t.Stop()
+}
+
 func (p *producer) closedErr() error {
 	return backend.Errorf(backend.CodeClosed, "producer is closed")
 }
 
 func (p *producer) Produce(ctx context.Context, m *backend.Message, report backend.DeliveryFunc) error {
-	d := &delivery{m: m, report: report, ts: m.Timestamp}
-	if d.ts.IsZero() {
-		d.ts = time.Now()
+	// The message is stamped now, on the caller's goroutine, so that its
+	// report need not carry the time.
+	stamped := m.Timestamp.IsZero()
+	if stamped {
+		m.Timestamp = time.Now()
 	}
-	km := toKafkaMessage(m, d.ts)
-	km.Opaque = d
+	km := toKafkaMessage(m, m.Timestamp)
+	km.Opaque = p.opaque(m, report)
+	err := p.tryProduce(km)
+	if isQueueFull(err) {
+		err = p.produceWhenRoom(ctx, km)
+	}
+	if err != nil && stamped {
+		m.Timestamp = time.Time{} // not accepted: leave it as it came
+	}
+	return err
+}
+
+func isQueueFull(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ke kafka.Error // allocated only here: errors.As makes it escape
+	return errors.As(err, &ke) && ke.Code() == kafka.ErrQueueFull
+}
+
+// produceWhenRoom retries km while the buffer is full, waiting for reports
+// to make room, until ctx is done or the producer closes.
+func (p *producer) produceWhenRoom(ctx context.Context, km *kafka.Message) error {
+	p.waiters.Add(1)
+	defer p.waiters.Add(-1)
 	var wait *time.Timer
 	for {
+		// Tried again after counting as a waiter, so that no report
+		// in between goes unnoticed.
 		err := p.tryProduce(km)
-		if err == nil {
-			return nil
-		}
-		var ke kafka.Error
-		if !errors.As(err, &ke) || ke.Code() != kafka.ErrQueueFull {
+		if !isQueueFull(err) {
 			return err
 		}
-		// The buffer is full: wait for reports to make room.
 		if wait == nil {
 			wait = time.NewTimer(time.Millisecond)
 			defer wait.Stop()
@@ -306,6 +401,8 @@ func partitionCount(md *kafka.Metadata, topic string) (int32, error) {
 // Flush waits until every accepted message has been reported. It calls
 // kafka.Producer.Flush, which sends at once whatever lingers.
 func (p *producer) Flush(ctx context.Context) error {
+	p.waiters.Add(1)
+	defer p.waiters.Add(-1)
 	for {
 		if p.outstanding.Load() == 0 {
 			return nil
@@ -316,13 +413,7 @@ func (p *producer) Flush(ctx context.Context) error {
 		left := p.flushOnce(ctx)
 		if left == 0 && p.outstanding.Load() > 0 {
 			// Reports are being run by serveEvents.
-			t := time.NewTimer(time.Millisecond)
-			select {
-			case <-p.progress:
-			case <-t.C:
-			case <-ctx.Done():
-			}
-			t.Stop()
+			p.waitProgress(time.Millisecond, ctx.Done())
 		}
 	}
 }
@@ -362,15 +453,11 @@ func (p *producer) Close(ctx context.Context) error {
 		}
 		p.life.RUnlock()
 		// Purged messages are reported by serveEvents.
+		p.waiters.Add(1)
 		for p.outstanding.Load() > 0 && ctx.Err() == nil {
-			t := time.NewTimer(5 * time.Millisecond)
-			select {
-			case <-p.progress:
-			case <-t.C:
-			case <-ctx.Done():
-			}
-			t.Stop()
+			p.waitProgress(5*time.Millisecond, ctx.Done())
 		}
+		p.waiters.Add(-1)
 	}
 	if cerr := runWithin(ctx, func() error {
 		p.destroy()

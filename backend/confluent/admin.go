@@ -7,6 +7,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
@@ -14,37 +15,124 @@ import (
 )
 
 type admin struct {
-	ka   *kafka.AdminClient
-	cfg  backend.AdminConfig
-	logs *logForwarder
+	// ka runs on kp: librdkafka reports refused credentials and untrusted
+	// certificates as error events, which only a producer's or consumer's
+	// event channel carries, so the admin client is made from a producer
+	// whose events the admin watches.
+	ka     *kafka.AdminClient
+	kp     *kafka.Producer
+	cfg    backend.AdminConfig
+	logs   *logForwarder
+	events chan struct{} // closed when the event loop ends
 
 	// life guards ka against use after it is destroyed.
 	life      sync.RWMutex
 	destroyed bool
+
+	// calls are the running calls, cancelled with the cause when an
+	// authentication or TLS error arrives; refused is the last such error,
+	// and refusedAt when it came.
+	mu        sync.Mutex
+	calls     map[*context.CancelCauseFunc]struct{}
+	refused   error
+	refusedAt time.Time
 }
+
+// refusedFor is how long an authentication or TLS error fails new calls at
+// once: librdkafka retries the connection with a backoff of up to
+// reconnect.backoff.max.ms (10 s by default), the next error event may not
+// come before a call's context ends.
+const refusedFor = 10 * time.Second
 
 func (confluentBackend) NewAdmin(cfg backend.AdminConfig) (backend.Admin, error) {
 	logs := newLogForwarder(cfg.Logger)
 	cm := clientConfig(cfg.ClientConfig, logs.ch)
 	applyOptions(cm, cfg.ClientConfig)
-	ka, err := kafka.NewAdminClient(&cm)
+	kp, err := kafka.NewProducer(&cm)
 	if err != nil {
 		logs.close()
 		return nil, openErr(err)
 	}
-	return &admin{ka: ka, cfg: cfg, logs: logs}, nil
+	ka, err := kafka.NewAdminClientFromProducer(kp)
+	if err != nil {
+		kp.Close()
+		logs.close()
+		return nil, openErr(err)
+	}
+	a := &admin{ka: ka, kp: kp, cfg: cfg, logs: logs, events: make(chan struct{}), calls: map[*context.CancelCauseFunc]struct{}{}}
+	go a.watch()
+	return a, nil
 }
 
-// use runs fn while ka is alive.
-func (a *admin) use(fn func() error) error {
+// watch reads the producer's events until it closes: authentication and TLS
+// errors fail the running calls.
+func (a *admin) watch() {
+	defer close(a.events)
+	for ev := range a.kp.Events() {
+		e, ok := ev.(kafka.Error)
+		if !ok || (e.Code() != kafka.ErrAuthentication && e.Code() != kafka.ErrSsl) {
+			continue
+		}
+		a.mu.Lock()
+		a.refused, a.refusedAt = e, time.Now()
+		for cancel := range a.calls {
+			(*cancel)(e)
+		}
+		a.mu.Unlock()
+	}
+}
+
+// use runs fn while ka is alive, with a context that an authentication or
+// TLS error cancels: the call then fails with that error.
+func (a *admin) use(ctx context.Context, fn func(ctx context.Context) error) error {
 	if !a.life.TryRLock() {
 		return backend.Errorf(backend.CodeClosed, "admin is closed")
 	}
-	defer a.life.RUnlock()
 	if a.destroyed {
+		a.life.RUnlock()
 		return backend.Errorf(backend.CodeClosed, "admin is closed")
 	}
-	return fn()
+	cctx, cancel := context.WithCancelCause(ctx)
+	a.mu.Lock()
+	if a.refused != nil && time.Since(a.refusedAt) < refusedFor {
+		err := a.refused
+		a.mu.Unlock()
+		a.life.RUnlock()
+		cancel(nil)
+		return err
+	}
+	a.calls[&cancel] = struct{}{}
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		delete(a.calls, &cancel)
+		a.mu.Unlock()
+		cancel(nil)
+	}()
+	// Some librdkafka calls take a timeout, not a context: do not wait
+	// for them past cctx. Such a call keeps ka alive until it returns.
+	done := make(chan error, 1)
+	go func() {
+		defer a.life.RUnlock()
+		done <- fn(cctx)
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			a.mu.Lock()
+			a.refused = nil
+			a.mu.Unlock()
+			return nil
+		}
+		if cctx.Err() == nil || ctx.Err() != nil {
+			return err
+		}
+	case <-cctx.Done():
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return context.Cause(cctx) // an authentication or TLS error
 }
 
 func (a *admin) CreateTopics(ctx context.Context, specs []backend.TopicSpec) ([]backend.TopicResult, error) {
@@ -59,7 +147,7 @@ func (a *admin) CreateTopics(ctx context.Context, specs []backend.TopicSpec) ([]
 		}
 	}
 	var res []kafka.TopicResult
-	err := a.use(func() (err error) {
+	err := a.use(ctx, func(ctx context.Context) (err error) {
 		res, err = a.ka.CreateTopics(ctx, ks)
 		return err
 	})
@@ -95,7 +183,7 @@ func topicResults(names []string, res []kafka.TopicResult) []backend.TopicResult
 
 func (a *admin) DeleteTopics(ctx context.Context, topics []string) ([]backend.TopicResult, error) {
 	var res []kafka.TopicResult
-	err := a.use(func() (err error) {
+	err := a.use(ctx, func(ctx context.Context) (err error) {
 		res, err = a.ka.DeleteTopics(ctx, topics)
 		return err
 	})
@@ -106,7 +194,7 @@ func (a *admin) DeleteTopics(ctx context.Context, topics []string) ([]backend.To
 }
 
 func (a *admin) CreatePartitions(ctx context.Context, topic string, total int32) error {
-	return a.use(func() error {
+	return a.use(ctx, func(ctx context.Context) error {
 		res, err := a.ka.CreatePartitions(ctx, []kafka.PartitionsSpecification{{Topic: topic, IncreaseTo: int(total)}})
 		if err != nil {
 			return err
@@ -122,7 +210,7 @@ func (a *admin) CreatePartitions(ctx context.Context, topic string, total int32)
 
 func (a *admin) DescribeTopics(ctx context.Context, topics []string) ([]backend.TopicDescription, error) {
 	var out []backend.TopicDescription
-	err := a.use(func() error {
+	err := a.use(ctx, func(ctx context.Context) error {
 		names := topics
 		all := len(names) == 0
 		if all {
@@ -185,7 +273,7 @@ func nodeIDs(ns []kafka.Node) []int32 {
 
 func (a *admin) DescribeTopicConfigs(ctx context.Context, topic string) (map[string]string, error) {
 	var out map[string]string
-	err := a.use(func() error {
+	err := a.use(ctx, func(ctx context.Context) error {
 		res, err := a.ka.DescribeConfigs(ctx, []kafka.ConfigResource{{Type: kafka.ResourceTopic, Name: topic}})
 		if err != nil {
 			return err
@@ -207,7 +295,7 @@ func (a *admin) DescribeTopicConfigs(ctx context.Context, topic string) (map[str
 
 func (a *admin) DescribeCluster(ctx context.Context) (backend.ClusterDescription, error) {
 	var d backend.ClusterDescription
-	err := a.use(func() error {
+	err := a.use(ctx, func(ctx context.Context) error {
 		res, err := a.ka.DescribeCluster(ctx)
 		if err != nil {
 			return err
@@ -250,7 +338,7 @@ func groupState(s kafka.ConsumerGroupState) backend.GroupState {
 
 func (a *admin) ListConsumerGroups(ctx context.Context) ([]backend.GroupListing, error) {
 	var out []backend.GroupListing
-	err := a.use(func() error {
+	err := a.use(ctx, func(ctx context.Context) error {
 		res, err := a.ka.ListConsumerGroups(ctx)
 		if err != nil {
 			return err
@@ -274,7 +362,7 @@ func (a *admin) ListConsumerGroups(ctx context.Context) ([]backend.GroupListing,
 
 func (a *admin) DescribeConsumerGroups(ctx context.Context, groups []string) ([]backend.GroupDescription, error) {
 	var out []backend.GroupDescription
-	err := a.use(func() error {
+	err := a.use(ctx, func(ctx context.Context) error {
 		res, err := a.ka.DescribeConsumerGroups(ctx, groups)
 		if err != nil {
 			return err
@@ -317,7 +405,7 @@ func (a *admin) DescribeConsumerGroups(ctx context.Context, groups []string) ([]
 
 func (a *admin) ListConsumerGroupOffsets(ctx context.Context, group string) ([]backend.TopicPartition, error) {
 	var out []backend.TopicPartition
-	err := a.use(func() error {
+	err := a.use(ctx, func(ctx context.Context) error {
 		res, err := a.ka.ListConsumerGroupOffsets(ctx, []kafka.ConsumerGroupTopicPartitions{{Group: group}})
 		if err != nil {
 			return err
@@ -345,7 +433,7 @@ func (a *admin) ListConsumerGroupOffsets(ctx context.Context, group string) ([]b
 }
 
 func (a *admin) DeleteConsumerGroups(ctx context.Context, groups []string) error {
-	return a.use(func() error {
+	return a.use(ctx, func(ctx context.Context) error {
 		res, err := a.ka.DeleteConsumerGroups(ctx, groups)
 		if err != nil {
 			return err
@@ -366,6 +454,8 @@ func (a *admin) Close(ctx context.Context) error {
 		if !a.destroyed {
 			a.destroyed = true
 			a.ka.Close()
+			a.kp.Close()
+			<-a.events
 			a.logs.close()
 		}
 		return nil
@@ -375,6 +465,10 @@ func (a *admin) Close(ctx context.Context) error {
 func (a *admin) As(target any) bool {
 	if t, ok := target.(**kafka.AdminClient); ok {
 		*t = a.ka
+		return true
+	}
+	if t, ok := target.(**kafka.Producer); ok {
+		*t = a.kp
 		return true
 	}
 	return false

@@ -89,14 +89,16 @@ type Consumer struct {
 	closing atomic.Bool
 	closed  atomic.Bool
 
-	mu        sync.Mutex
-	listener  RebalanceListener
-	mode      int // 0 none, 1 subscribed, 2 manually assigned
-	assigned  map[tpKey]struct{}
-	positions map[tpKey]int64 // next offset after the last message returned
-	// delivered spans the offsets Poll returned for each partition since
-	// it was assigned: CommitMessages commits only messages inside it.
-	delivered  map[tpKey]span
+	mu       sync.Mutex
+	listener RebalanceListener
+	mode     int // 0 none, 1 subscribed, 2 manually assigned
+	assigned map[tpKey]struct{}
+	// parts tracks what Poll returned of each partition; hot is the entry
+	// of the partition Poll returned last (nil when it was deleted), so
+	// that a run of messages of one partition costs no map lookup.
+	parts      map[tpKey]*partState
+	hot        *partState
+	hotKey     tpKey
 	pollCancel context.CancelFunc
 
 	rebal    chan *rebalanceReq
@@ -119,14 +121,13 @@ func NewConsumer(cfg ConsumerConfig, opts ...Option) (*Consumer, error) {
 		return nil, withBackend(err, o.backend)
 	}
 	c := &Consumer{
-		cfg:       prepared,
-		b:         o.backend,
-		errs:      errorMapper{o.backend},
-		assigned:  map[tpKey]struct{}{},
-		positions: map[tpKey]int64{},
-		delivered: map[tpKey]span{},
-		rebal:     make(chan *rebalanceReq, 16),
-		done:      make(chan struct{}),
+		cfg:      prepared,
+		b:        o.backend,
+		errs:     errorMapper{o.backend},
+		assigned: map[tpKey]struct{}{},
+		parts:    map[tpKey]*partState{},
+		rebal:    make(chan *rebalanceReq, 16),
+		done:     make(chan struct{}),
 	}
 	bc, err := o.backend.NewConsumer(prepared, backend.ConsumerHooks{Rebalance: c.onRebalance, OnError: c.onClientError})
 	if err != nil {
@@ -250,9 +251,9 @@ func (c *Consumer) Assign(partitions ...TopicPartition) error {
 	for _, tp := range partitions {
 		c.assigned[tpKey{tp.Topic, tp.Partition}] = struct{}{}
 	}
-	for k := range c.delivered {
+	for k, st := range c.parts {
 		if _, ok := c.assigned[k]; !ok {
-			delete(c.delivered, k)
+			st.hasDelivered = false
 		}
 	}
 	c.mu.Unlock()
@@ -351,9 +352,9 @@ func (c *Consumer) unassignLocked(tps []TopicPartition) {
 	for _, tp := range tps {
 		k := tpKey{tp.Topic, tp.Partition}
 		delete(c.assigned, k)
-		delete(c.positions, k)
-		delete(c.delivered, k)
+		delete(c.parts, k)
 	}
+	c.hot = nil
 }
 
 // runPending runs rebalances queued for the polling goroutine.
@@ -487,7 +488,7 @@ func (c *Consumer) checkDelivered(msgs []*Message) error {
 		if _, ok := c.assigned[k]; !ok {
 			continue // CommitOffsets reports it
 		}
-		if d, ok := c.delivered[k]; !ok || m.Offset < d.first || m.Offset >= d.next {
+		if st := c.parts[k]; st == nil || !st.hasDelivered || m.Offset < st.delivered.first || m.Offset >= st.delivered.next {
 			e := c.fail("commit", CodeIllegalGeneration, "message at offset %d was not delivered since the partition was last assigned (a rebalance took it away and gave it back): it will be delivered again; process and commit it then", m.Offset)
 			e.Topic, e.Partition = m.Topic, m.Partition
 			return e
@@ -527,6 +528,34 @@ func (c *Consumer) CommitMessages(ctx context.Context, msgs ...*Message) error {
 // span is a range of offsets [first, next) of one partition.
 type span struct{ first, next int64 }
 
+// partState is what Poll returned of one partition.
+type partState struct {
+	// position is the offset after the last message returned, if
+	// hasPosition (Seek clears it).
+	position    int64
+	hasPosition bool
+	// delivered spans the offsets returned since the partition was
+	// assigned, if hasDelivered: CommitMessages commits only messages
+	// inside it.
+	delivered    span
+	hasDelivered bool
+}
+
+// stateLocked returns the entry of the partition, creating it.
+func (c *Consumer) stateLocked(topic string, partition int32) *partState {
+	if c.hot != nil && c.hotKey.partition == partition && c.hotKey.topic == topic {
+		return c.hot
+	}
+	k := tpKey{topic, partition}
+	st := c.parts[k]
+	if st == nil {
+		st = &partState{}
+		c.parts[k] = st
+	}
+	c.hot, c.hotKey = st, k
+	return st
+}
+
 // noteDelivered records the positions and delivered spans of msgs, once
 // per run of messages of one partition.
 func (c *Consumer) noteDelivered(msgs []*Message) {
@@ -534,17 +563,17 @@ func (c *Consumer) noteDelivered(msgs []*Message) {
 	defer c.mu.Unlock()
 	for i := 0; i < len(msgs); {
 		m := msgs[i]
-		k := tpKey{m.Topic, m.Partition}
 		lo, hi := m.Offset, m.Offset
 		j := i + 1
 		for ; j < len(msgs) && msgs[j].Partition == m.Partition && msgs[j].Topic == m.Topic; j++ {
 			lo, hi = min(lo, msgs[j].Offset), max(hi, msgs[j].Offset)
 		}
-		c.positions[k] = msgs[j-1].Offset + 1
-		if d, ok := c.delivered[k]; ok {
-			c.delivered[k] = span{min(d.first, lo), max(d.next, hi+1)}
+		st := c.stateLocked(m.Topic, m.Partition)
+		st.position, st.hasPosition = msgs[j-1].Offset+1, true
+		if st.hasDelivered {
+			st.delivered = span{min(st.delivered.first, lo), max(st.delivered.next, hi+1)}
 		} else {
-			c.delivered[k] = span{lo, hi + 1}
+			st.delivered, st.hasDelivered = span{lo, hi + 1}, true
 		}
 		i = j
 	}
@@ -599,10 +628,10 @@ func (c *Consumer) CommitOffsets(ctx context.Context, offsets ...TopicPartition)
 // guide's c.Commit(), for example in OnRevoked.
 func (c *Consumer) Commit(ctx context.Context) ([]TopicPartition, error) {
 	c.mu.Lock()
-	offsets := make([]TopicPartition, 0, len(c.positions))
-	for k, o := range c.positions {
-		if _, ok := c.assigned[k]; ok {
-			offsets = append(offsets, TopicPartition{Topic: k.topic, Partition: k.partition, Offset: o, LeaderEpoch: -1})
+	offsets := make([]TopicPartition, 0, len(c.parts))
+	for k, st := range c.parts {
+		if _, ok := c.assigned[k]; ok && st.hasPosition {
+			offsets = append(offsets, TopicPartition{Topic: k.topic, Partition: k.partition, Offset: st.position, LeaderEpoch: -1})
 		}
 	}
 	c.mu.Unlock()
@@ -648,7 +677,9 @@ func (c *Consumer) Seek(ctx context.Context, tp TopicPartition) error {
 		return c.errs.wrap(op, tp.Topic, tp.Partition, err)
 	}
 	c.mu.Lock()
-	delete(c.positions, tpKey{tp.Topic, tp.Partition})
+	if st := c.parts[tpKey{tp.Topic, tp.Partition}]; st != nil {
+		st.hasPosition = false
+	}
 	c.mu.Unlock()
 	return nil
 }

@@ -3,6 +3,7 @@ package segmentio
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -378,6 +379,22 @@ func (p *producer) completion(msgs []kafka.Message, err error) {
 		var we kafka.WriteErrors
 		if errors.As(err, &we) && i < len(we) {
 			e = we[i]
+		}
+		if e != nil && p.cfg.Retries == 0 && retriable(e) && time.Now().Before(r.deadline) && !p.isClosed() {
+			// kafka-go gave up after MaxAttempts (quickly when every
+			// connection is refused): keep retrying until
+			// delivery.timeout.ms, as the other clients do.
+			p.mu.Lock()
+			p.retry = append(p.retry, r)
+			p.mu.Unlock()
+			select {
+			case p.kick <- struct{}{}:
+			default:
+			}
+			continue
+		}
+		if e != nil && p.cfg.Retries == 0 && retriable(e) && !p.isClosed() {
+			e = backend.WithCode(backend.CodeMsgTimedOut, fmt.Errorf("message not delivered within delivery.timeout.ms (%v): %w", p.cfg.DeliveryTimeout, e))
 		}
 		p.finish(r, &msgs[i], e)
 	}

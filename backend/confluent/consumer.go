@@ -259,7 +259,16 @@ func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error
 				}
 				return nil, e.TopicPartition.Error
 			}
-			out = append(out, toMessage(e))
+			if out == nil {
+				// The first message and the slice holding it share one
+				// allocation: a Poll for one message costs one.
+				b := &firstMessage{}
+				fillMessage(&b.m, e)
+				b.out[0] = &b.m
+				out = b.out[:]
+			} else {
+				out = append(out, toMessage(e))
+			}
 		case kafka.Error:
 			if e.IsFatal() || e.Code() == kafka.ErrAutoOffsetReset {
 				if len(out) > 0 {
@@ -276,7 +285,20 @@ func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error
 }
 
 func toMessage(km *kafka.Message) *backend.Message {
-	m := &backend.Message{
+	m := new(backend.Message)
+	fillMessage(m, km)
+	return m
+}
+
+// firstMessage is the first message of a Poll and the slice it returns.
+type firstMessage struct {
+	m   backend.Message
+	out [1]*backend.Message
+}
+
+// fillMessage sets m to the consumed km.
+func fillMessage(m *backend.Message, km *kafka.Message) {
+	*m = backend.Message{
 		Partition:   km.TopicPartition.Partition,
 		Offset:      int64(km.TopicPartition.Offset),
 		Key:         km.Key,
@@ -296,7 +318,6 @@ func toMessage(km *kafka.Message) *backend.Message {
 			m.Headers[i] = backend.Header{Key: h.Key, Value: h.Value}
 		}
 	}
-	return m
 }
 
 // Commit commits the offsets. librdkafka's commit waits without a timeout,

@@ -154,14 +154,20 @@ func (p *producer) Produce(ctx context.Context, m *backend.Message, report backe
 // delivered is the promise of every record.
 func (p *producer) delivered(r *kgo.Record, err error) {
 	f := (*inflight)(unsafe.Pointer(r))
-	p.gate.release()
+	// Once Close has begun, the message leaves the gate only after its
+	// report has run, so that Close can wait for the last one. Before,
+	// it leaves first, so that a report may produce again.
+	closed := p.isClosed()
+	if !closed {
+		p.gate.release()
+	}
 	m := f.m
 	m.Partition = r.Partition
 	m.Offset = r.Offset
 	m.Timestamp = r.Timestamp
 	switch {
 	case err == nil:
-	case errors.Is(err, kgo.ErrAborting) && p.isClosed():
+	case errors.Is(err, kgo.ErrAborting) && closed:
 		// Failed by Close, which reports what it could not deliver
 		// as CodeClosed.
 		err = backend.WithCode(backend.CodeClosed, err)
@@ -172,6 +178,9 @@ func (p *producer) delivered(r *kgo.Record, err error) {
 		err = backend.WithCode(backend.CodeMsgTimedOut, err)
 	}
 	f.report(m, err)
+	if closed {
+		p.gate.release()
+	}
 }
 
 // authFailed is called for every connection attempt: err is nil when it
@@ -245,6 +254,23 @@ func (g *gate) release() {
 	}
 }
 
+// waitEmpty waits until no message is in the gate, or ctx ends.
+func (g *gate) waitEmpty(ctx context.Context) error {
+	if g.n.Load() <= 0 {
+		return nil
+	}
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for g.n.Load() > 0 {
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
 func (g *gate) wake() {
 	select {
 	case g.space <- struct{}{}:
@@ -296,7 +322,13 @@ func (p *producer) Close(ctx context.Context) error {
 		// every promise is still called, with CodeClosed.
 		p.cl.UnsafeAbortBufferedRecords()
 	}
-	if cerr := closeWithin(ctx, p.cl.Close); err == nil {
+	cerr := closeWithin(ctx, p.cl.Close)
+	if cerr == nil {
+		// franz-go runs the promises of aborted records on goroutines
+		// of its own, which Close does not wait for.
+		cerr = p.gate.waitEmpty(ctx)
+	}
+	if err == nil {
 		err = cerr
 	}
 	p.deadlines.release()

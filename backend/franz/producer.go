@@ -57,7 +57,11 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 		kgo.ProducerBatchMaxBytes(int32(min(cfg.BatchSize, 1<<30))),
 		kgo.MaxBufferedRecords(cfg.MaxBufferedMessages+1),
 		kgo.MaxBufferedBytes(int(cfg.MaxBufferedBytes)),
-		kgo.UnknownTopicRetries(2),
+		// About 1.5 s of UNKNOWN_TOPIC_OR_PARTITION answers, as the root
+		// waits for a keyed message's topic: long enough for a topic just
+		// created to reach every broker, short enough that a missing one
+		// fails fast.
+		kgo.UnknownTopicRetries(6),
 		kgo.WithHooks(&brokerWatch{onError: p.clientError, onAuth: p.authFailed}),
 	)
 	switch cfg.Acks {

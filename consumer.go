@@ -416,6 +416,19 @@ func (c *Consumer) PollBatch(ctx context.Context, max int) ([]*Message, error) {
 	return out, nil
 }
 
+// PollAvailable returns the messages the client has ready, up to max,
+// waiting only until the first one arrives: the high-throughput form of
+// Poll (franz-go's PollRecords, a librdkafka poll loop), which hands over
+// one fetch at a time instead of one message. When ctx ends before any
+// message came, it returns an *Error with CodeTimedOut or CodeCanceled.
+// Rebalance listeners run inside it, as in Poll.
+func (c *Consumer) PollAvailable(ctx context.Context, max int) ([]*Message, error) {
+	if max <= 0 {
+		return nil, c.fail("poll", CodeInvalidArg, "batch size %d is invalid: want at least 1", max)
+	}
+	return c.poll(ctx, max)
+}
+
 func (c *Consumer) poll(ctx context.Context, max int) ([]*Message, error) {
 	for {
 		if err := c.usable("poll"); err != nil {

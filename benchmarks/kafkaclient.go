@@ -7,9 +7,10 @@ import (
 )
 
 // kcClient drives a backend through package kafkaclient, the way an
-// application would: Produce with a delivery callback and Flush; Poll for
-// one message at a time (PollBatch waits until it has its maximum) and
-// Commit.
+// application would: Produce with a delivery callback and Flush;
+// PollAvailable for what is ready, up to Settings.PollMax (the same maximum
+// raw franz-go's PollRecords gets; PollBatch would wait for its maximum),
+// and Commit.
 type kcClient struct{ b kafkaclient.Backend }
 
 func (c kcClient) NewProducer(s Settings) (Producer, error) {
@@ -60,20 +61,23 @@ func (c kcClient) NewConsumer(s Settings, group string) (Consumer, error) {
 		_ = cons.Close(context.Background())
 		return nil, err
 	}
-	return &kcConsumer{c: cons}, nil
+	return &kcConsumer{c: cons, max: max(s.PollMax, 1)}, nil
 }
 
 type kcConsumer struct {
-	c *kafkaclient.Consumer
+	c   *kafkaclient.Consumer
+	max int
 }
 
 func (c *kcConsumer) Poll(ctx context.Context, fn func(sent []byte)) (int, error) {
-	m, err := c.c.Poll(ctx)
+	msgs, err := c.c.PollAvailable(ctx, c.max)
 	if err != nil {
 		return 0, err
 	}
-	fn(kcSent(m.Headers))
-	return 1, nil
+	for _, m := range msgs {
+		fn(kcSent(m.Headers))
+	}
+	return len(msgs), nil
 }
 
 func kcSent(hs []kafkaclient.Header) []byte {

@@ -71,6 +71,11 @@ var consumerCases = []Case{
 		Run:  consumePollBatch,
 	},
 	{
+		Name: "consume/poll_available",
+		Doc:  "PollAvailable returns what is ready (1 to n messages, in order) without waiting for n, a timeout when nothing came, and ErrInvalidArg for n < 1.",
+		Run:  consumePollAvailable,
+	},
+	{
 		Name: "consume/order_within_partition",
 		Doc:  "Batches spanning several partitions keep each partition's messages in offset order, with auto-commit on and off: every message is delivered once, offsets 0, 1, 2, ... per partition.",
 		Run:  consumeOrderWithinPartition,
@@ -659,6 +664,37 @@ func consumeOffsetReset(t *testing.T, e *Env) {
 	ProduceValues(t, p, topic, "new0", "new1")
 	got := PollN(t, late, 2)
 	require.Equal(t, []string{"new0", "new1"}, ccValues(got))
+}
+
+func consumePollAvailable(t *testing.T, e *Env) {
+	topic := e.Topic(t, 1)
+	p := e.Producer(t, nil)
+	ProduceValues(t, p, topic, ccSeq("v", 0, 10)...)
+	c := e.Consumer(t, e.Group(t), nil)
+	_, err := c.PollAvailable(Ctx(t), 0)
+	require.ErrorIs(t, err, kafkaclient.ErrInvalidArg)
+	require.NoError(t, c.Subscribe([]string{topic}, nil))
+
+	var got []*kafkaclient.Message
+	for len(got) < 10 {
+		ctx, cancel := context.WithTimeout(t.Context(), Timeout)
+		start := time.Now()
+		msgs, err := c.PollAvailable(ctx, 100)
+		took := time.Since(start)
+		cancel()
+		require.NoError(t, err, "after %d of 10 messages", len(got))
+		require.NotEmpty(t, msgs)
+		require.LessOrEqual(t, len(got)+len(msgs), 10, "more messages than produced")
+		require.Less(t, took, Timeout/2, "PollAvailable waited for its maximum")
+		got = append(got, msgs...)
+	}
+	require.Equal(t, ccSeq("v", 0, 10), ccValues(got))
+
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	msgs, err := c.PollAvailable(ctx, 5)
+	require.ErrorIs(t, err, kafkaclient.ErrTimedOut, "nothing ready is a timeout")
+	require.Empty(t, msgs)
 }
 
 func consumePollBatch(t *testing.T, e *Env) {

@@ -29,8 +29,13 @@ type consumer struct {
 	// buf holds fetched records not yet returned by Poll.
 	bufMu sync.Mutex
 	buf   []*kgo.Record
-	// arena holds fresh messages for Poll (one goroutine polls at a time).
+	// store is the array buf was last filled into, reused by the next
+	// fetch.
+	store []*kgo.Record
+	// arena holds fresh messages for Poll, ptrs fresh slots for the
+	// slices it returns (one goroutine polls at a time).
 	arena []backend.Message
+	ptrs  []*backend.Message
 	// marks is Poll's scratch space for marking records for auto-commit.
 	marks []*kgo.Record
 }
@@ -303,7 +308,11 @@ func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error
 			return nil, firstErr
 		}
 		c.bufMu.Lock()
+		// The buffer is empty here: refill it from the start of the
+		// array the last fetch used.
+		c.buf = c.store[:0]
 		fs.EachRecord(func(r *kgo.Record) { c.buf = append(c.buf, r) })
+		c.store = c.buf[:0]
 		c.bufMu.Unlock()
 		if rs = c.takeBuffered(max); len(rs) == 0 {
 			return nil, nil // revoked while fetching: the caller polls again
@@ -317,11 +326,16 @@ func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error
 	}
 	msgs := c.arena[:len(rs):len(rs)]
 	c.arena = c.arena[len(rs):]
-	out := make([]*backend.Message, len(rs))
+	if len(c.ptrs) < len(rs) {
+		c.ptrs = make([]*backend.Message, arenaSize+len(rs))
+	}
+	out := c.ptrs[:len(rs):len(rs)]
+	c.ptrs = c.ptrs[len(rs):]
 	for i, r := range rs {
 		fromRecord(&msgs[i], r)
 		out[i] = &msgs[i]
 	}
+	clear(rs) // the buffer's array is reused: do not keep the records alive
 	return out, nil
 }
 
@@ -342,9 +356,10 @@ func (c *consumer) mark(cl *kgo.Client, rs []*kgo.Record) {
 	c.marks = marks[:0]
 }
 
-// arenaSize is how many messages Poll allocates at once; each is handed out
-// once, never reused.
-const arenaSize = 256
+// arenaSize is how many messages (and pointers to them) Poll allocates at
+// once; each is handed out once, never reused. 200 messages stay below the
+// 32 KB beyond which Go allocates large objects one by one.
+const arenaSize = 200
 
 // takeBuffered removes and returns up to max buffered records.
 func (c *consumer) takeBuffered(max int) []*kgo.Record {

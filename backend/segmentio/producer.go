@@ -370,14 +370,17 @@ func toKafkaMessage(m *backend.Message, ts time.Time) kafka.Message {
 // completion is kafka-go's report of one batch. WriteErrors is not seen
 // through by errors.Is, so each message gets the batch's own error.
 func (p *producer) completion(msgs []kafka.Message, err error) {
+	var we kafka.WriteErrors
+	if err != nil {
+		errors.As(err, &we)
+	}
 	for i := range msgs {
 		r, ok := msgs[i].WriterData.(*record)
 		if !ok {
 			continue
 		}
 		e := err
-		var we kafka.WriteErrors
-		if errors.As(err, &we) && i < len(we) {
+		if i < len(we) {
 			e = we[i]
 		}
 		if e != nil && p.cfg.Retries == 0 && retriable(e) && time.Now().Before(r.deadline) && !p.isClosed() {
@@ -535,7 +538,10 @@ type gate struct {
 	bytes    int64
 	maxN     int
 	maxBytes int64
-	changed  chan struct{}
+	// changed is closed, and replaced, by the first release after a
+	// waiter took it; waiting says whether one did.
+	changed chan struct{}
+	waiting bool
 }
 
 func (g *gate) init(maxN int, maxBytes int64) {
@@ -555,6 +561,7 @@ func (g *gate) acquire(ctx context.Context, size int64, stop <-chan struct{}) er
 			return nil
 		}
 		ch := g.changed
+		g.waiting = true
 		g.mu.Unlock()
 		select {
 		case <-ctx.Done():
@@ -570,8 +577,11 @@ func (g *gate) release(size int64) {
 	g.mu.Lock()
 	g.n--
 	g.bytes -= size
-	close(g.changed)
-	g.changed = make(chan struct{})
+	if g.waiting {
+		close(g.changed)
+		g.changed = make(chan struct{})
+		g.waiting = false
+	}
 	g.mu.Unlock()
 }
 
@@ -590,6 +600,7 @@ func (g *gate) waitEmpty(ctx context.Context) error {
 			return nil
 		}
 		ch := g.changed
+		g.waiting = true
 		g.mu.Unlock()
 		select {
 		case <-ctx.Done():

@@ -3,6 +3,7 @@ package franz
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"sync"
@@ -180,6 +181,11 @@ func (p *producer) delivered(r *kgo.Record, err error) {
 		err = *p.authErr.Load()
 	case errors.Is(err, context.DeadlineExceeded):
 		err = backend.WithCode(backend.CodeMsgTimedOut, err)
+	case r.Context != nil && errors.Is(r.Context.Err(), context.DeadlineExceeded):
+		// franz-go fails a record whose context ended with the last
+		// error it met, a dial error when the cluster is unreachable:
+		// report the delivery timeout, as the other backends do.
+		err = backend.WithCode(backend.CodeMsgTimedOut, fmt.Errorf("message not delivered within delivery.timeout.ms (%v): %w", p.deadlines.timeout, err))
 	}
 	f.report(m, err)
 	if closed {

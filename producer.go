@@ -631,7 +631,7 @@ func (c *topicCache) lookup(topic string) (*topicEntry, *Error) {
 // send). A topic still missing then is remembered as missing for
 // unknownTopicMemory, so a stream of messages to it fails fast.
 const (
-	unknownTopicGrace  = 1500 * time.Millisecond
+	unknownTopicGrace  = 3 * time.Second
 	unknownTopicMemory = time.Second
 	unknownTopicPoll   = 100 * time.Millisecond
 )

@@ -58,10 +58,10 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 		kgo.ProducerBatchMaxBytes(int32(min(cfg.BatchSize, 1<<30))),
 		kgo.MaxBufferedRecords(cfg.MaxBufferedMessages+1),
 		kgo.MaxBufferedBytes(int(cfg.MaxBufferedBytes)),
-		// About 1.5 s of UNKNOWN_TOPIC_OR_PARTITION answers, as the root
-		// waits for a keyed message's topic: long enough for a topic just
-		// created to reach every broker, short enough that a missing one
-		// fails fast.
+		// About 1.5 s of UNKNOWN_TOPIC_OR_PARTITION answers: long enough
+		// for a topic just created to reach the brokers, short enough
+		// that a missing one fails fast. (One more answer allowed makes
+		// franz-go's metadata backoff jump past 5 s.)
 		kgo.UnknownTopicRetries(6),
 		kgo.WithHooks(&brokerWatch{onError: p.clientError, onAuth: p.authFailed}),
 	)

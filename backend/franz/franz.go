@@ -29,6 +29,7 @@ import (
 	"net"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/kafkaclient/kafkaclient/backend"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -117,6 +118,12 @@ func clientOpts(c backend.ClientConfig) ([]kgo.Opt, error) {
 		kgo.ClientID(c.ClientID),
 		kgo.RequestTimeoutOverhead(c.RequestTimeout),
 		kgo.WithLogger(slogLogger{c.Logger}),
+		// franz-go waits at least MetadataMinAge (5 s by default) between
+		// metadata refreshes that a failed request asks for, such as
+		// after NOT_LEADER or a partition still being created: a Flush
+		// right after a topic's creation could wait 5 s. librdkafka and
+		// the Java client retry metadata after about 100 ms.
+		kgo.MetadataMinAge(500 * time.Millisecond),
 	}
 	if len(c.BackendOptions) > 0 {
 		keys := make([]string, 0, len(c.BackendOptions))

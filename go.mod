@@ -3,6 +3,8 @@ module github.com/kafkaclient/kafkaclient
 go 1.26.0
 
 require (
+	github.com/confluentinc/confluent-kafka-go/v2 v2.15.1
+	github.com/segmentio/kafka-go v0.4.51
 	github.com/stretchr/testify v1.12.1
 	github.com/twmb/franz-go v1.22.3
 	github.com/twmb/franz-go/pkg/kadm v1.20.0
@@ -12,10 +14,8 @@ require (
 )
 
 require (
-	github.com/confluentinc/confluent-kafka-go/v2 v2.15.1 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/pierrec/lz4/v4 v4.1.33 // indirect
-	github.com/segmentio/kafka-go v0.4.51 // indirect
 	github.com/xdg-go/pbkdf2 v1.0.0 // indirect
 	github.com/xdg-go/scram v1.1.2 // indirect
 	github.com/xdg-go/stringprep v1.0.4 // indirect

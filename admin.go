@@ -1,8 +1,10 @@
 package kafkaclient
 
 import (
+	"cmp"
 	"context"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/kafkaclient/kafkaclient/backend"
@@ -13,11 +15,17 @@ import (
 // the results' Err fields as *Error; the call's own error is for failures of
 // the whole request.
 type Admin struct {
-	cfg     AdminConfig
-	b       backend.Backend
-	ba      backend.Admin
-	errs    errorMapper
-	closing atomic.Bool
+	cfg  AdminConfig
+	b    backend.Backend
+	ba   backend.Admin
+	errs errorMapper
+
+	// calls counts the calls in flight, which Close waits for.
+	calls    sync.WaitGroup
+	mu       sync.Mutex // orders calls.Add against Close's Wait
+	closing  atomic.Bool
+	closed   chan struct{}
+	closeErr error
 }
 
 // NewAdmin opens an admin client.
@@ -28,7 +36,7 @@ func NewAdmin(cfg AdminConfig, opts ...Option) (*Admin, error) {
 		return nil, withBackend(err, o.backend)
 	}
 	cfg.ClientConfig = client
-	a := &Admin{cfg: cfg, b: o.backend, errs: errorMapper{o.backend}}
+	a := &Admin{cfg: cfg, b: o.backend, errs: errorMapper{o.backend}, closed: make(chan struct{})}
 	ba, err := o.backend.NewAdmin(cfg)
 	if err != nil {
 		return nil, a.errs.wrap("open admin", "", -1, err)
@@ -39,33 +47,44 @@ func NewAdmin(cfg AdminConfig, opts ...Option) (*Admin, error) {
 
 // NewAdminFromMap parses m (see ConfigMap) and opens an admin client.
 func NewAdminFromMap(m ConfigMap, opts ...Option) (*Admin, error) {
-	o := applyOptions(opts)
-	cfg, err := parseAdminConfig(m, o.backend.Name())
-	if err != nil {
-		return nil, withBackend(err, o.backend)
-	}
-	return NewAdmin(cfg, WithBackend(o.backend))
+	return fromMap(m, opts, parseAdminConfig, NewAdmin)
 }
 
 // Backend returns the name of the backend the admin runs on.
 func (a *Admin) Backend() string { return a.b.Name() }
 
-// As sets target to the underlying client if its type matches.
-func (a *Admin) As(target any) bool { return a.ba.As(target) }
+// Config returns the admin's effective config, defaults applied. It is a
+// copy: changing it does not change the admin.
+func (a *Admin) Config() AdminConfig {
+	cfg := a.cfg
+	cfg.ClientConfig = cloneClient(cfg.ClientConfig)
+	return cfg
+}
 
-func (a *Admin) start(op string, ctx context.Context) error {
+// Capabilities returns what the admin's backend supports.
+func (a *Admin) Capabilities() Capabilities { return capabilitiesOf(a.b, a.ba) }
+
+// As sets target to the underlying client if its type matches.
+func (a *Admin) As(target any) bool { return as(a.ba, target) }
+
+// do runs one call of the backend admin: it fails once Close has begun,
+// counts the call so that Close waits for it, and turns its error into an
+// *Error (the context's error when ctx ended).
+func (a *Admin) do(op string, ctx context.Context, fn func() error) error {
+	a.mu.Lock()
 	if a.closing.Load() {
+		a.mu.Unlock()
 		e := newError(op, CodeClosed, "admin is closed")
 		e.Backend = a.b.Name()
 		return e
 	}
+	a.calls.Add(1)
+	a.mu.Unlock()
+	defer a.calls.Done()
 	if ctx.Err() != nil {
 		return ctxError(op, ctx)
 	}
-	return nil
-}
-
-func (a *Admin) finish(op string, ctx context.Context, err error) error {
+	err := fn()
 	if err == nil {
 		return nil
 	}
@@ -75,21 +94,65 @@ func (a *Admin) finish(op string, ctx context.Context, err error) error {
 	return a.errs.wrap(op, "", -1, err)
 }
 
-func (a *Admin) topicResults(op string, rs []TopicResult) []TopicResult {
+func (a *Admin) topicResults(op string, rs []TopicResult, order []string) []TopicResult {
 	for i := range rs {
 		rs[i].Err = a.errs.wrap(op, rs[i].Topic, -1, rs[i].Err)
 	}
+	return inOrder(rs, order, func(r TopicResult) string { return r.Topic })
+}
+
+// inOrder returns the results ordered as the names asked for; results of
+// names not asked for follow, sorted.
+func inOrder[R any](rs []R, names []string, name func(R) string) []R {
+	pos := make(map[string]int, len(names))
+	for i, n := range names {
+		if _, dup := pos[n]; !dup {
+			pos[n] = i
+		}
+	}
+	slices.SortStableFunc(rs, func(x, y R) int {
+		px, okx := pos[name(x)]
+		py, oky := pos[name(y)]
+		switch {
+		case okx && oky:
+			return cmp.Compare(px, py)
+		case okx:
+			return -1
+		case oky:
+			return 1
+		}
+		return cmp.Compare(name(x), name(y))
+	})
 	return rs
 }
 
+func validTopics(op string, topics []string) error {
+	for _, t := range topics {
+		if err := validTopic(t); err != nil {
+			err.Op = op
+			return err
+		}
+	}
+	return nil
+}
+
+// doValue is do for a call that returns a value.
+func doValue[T any](a *Admin, op string, ctx context.Context, fn func() (T, error)) (T, error) {
+	var v T
+	err := a.do(op, ctx, func() (err error) {
+		v, err = fn()
+		return err
+	})
+	return v, err
+}
+
 // CreateTopics creates the topics. A topic that already exists has Err
-// matching ErrTopicAlreadyExists.
+// matching ErrTopicAlreadyExists. Results are in the order of topics.
 func (a *Admin) CreateTopics(ctx context.Context, topics ...TopicSpec) ([]TopicResult, error) {
 	const op = "create topics"
-	if err := a.start(op, ctx); err != nil {
-		return nil, err
-	}
-	for _, t := range topics {
+	names := make([]string, len(topics))
+	specs := slices.Clone(topics)
+	for i, t := range topics {
 		if err := validTopic(t.Name); err != nil {
 			err.Op = op
 			return nil, err
@@ -99,9 +162,7 @@ func (a *Admin) CreateTopics(ctx context.Context, topics ...TopicSpec) ([]TopicR
 			e.Topic = t.Name
 			return nil, e
 		}
-	}
-	specs := slices.Clone(topics)
-	for i := range specs {
+		names[i] = t.Name
 		if specs[i].Partitions == 0 {
 			specs[i].Partitions = -1
 		}
@@ -109,140 +170,146 @@ func (a *Admin) CreateTopics(ctx context.Context, topics ...TopicSpec) ([]TopicR
 			specs[i].ReplicationFactor = -1
 		}
 	}
-	rs, err := a.ba.CreateTopics(ctx, specs)
+	rs, err := doValue(a, op, ctx, func() ([]TopicResult, error) { return a.ba.CreateTopics(ctx, specs) })
 	if err != nil {
-		return nil, a.finish(op, ctx, err)
+		return nil, err
 	}
-	return a.topicResults(op, rs), nil
+	return a.topicResults(op, rs, names), nil
 }
 
 // DeleteTopics deletes the topics. A missing topic has Err matching
-// ErrUnknownTopicOrPartition.
+// ErrUnknownTopicOrPartition. Results are in the order of topics.
 func (a *Admin) DeleteTopics(ctx context.Context, topics ...string) ([]TopicResult, error) {
 	const op = "delete topics"
-	if err := a.start(op, ctx); err != nil {
+	if err := validTopics(op, topics); err != nil {
 		return nil, err
 	}
-	for _, t := range topics {
-		if err := validTopic(t); err != nil {
-			err.Op = op
-			return nil, err
-		}
-	}
-	rs, err := a.ba.DeleteTopics(ctx, slices.Clone(topics))
+	rs, err := doValue(a, op, ctx, func() ([]TopicResult, error) { return a.ba.DeleteTopics(ctx, slices.Clone(topics)) })
 	if err != nil {
-		return nil, a.finish(op, ctx, err)
+		return nil, err
 	}
-	return a.topicResults(op, rs), nil
+	return a.topicResults(op, rs, topics), nil
 }
 
 // CreatePartitions raises topic's partition count to total.
 func (a *Admin) CreatePartitions(ctx context.Context, topic string, total int32) error {
 	const op = "create partitions"
-	if err := a.start(op, ctx); err != nil {
+	if err := validTopics(op, []string{topic}); err != nil {
 		return err
 	}
-	if err := validTopic(topic); err != nil {
-		err.Op = op
+	pc, err := optional[backend.PartitionCreator](a.b, a.ba, op, "creating partitions")
+	if err != nil {
 		return err
 	}
-	return a.finish(op, ctx, a.ba.CreatePartitions(ctx, topic, total))
+	return a.do(op, ctx, func() error { return pc.CreatePartitions(ctx, topic, total) })
 }
 
 // DescribeTopics describes the topics (leader, replicas and in-sync replicas
 // of every partition), or every non-internal topic when none are named. A
-// missing topic has Err matching ErrUnknownTopicOrPartition.
+// missing topic has Err matching ErrUnknownTopicOrPartition. Results are in
+// the order of topics, or sorted by name; partitions are sorted.
 func (a *Admin) DescribeTopics(ctx context.Context, topics ...string) ([]TopicDescription, error) {
 	const op = "describe topics"
-	if err := a.start(op, ctx); err != nil {
+	if err := validTopics(op, topics); err != nil {
 		return nil, err
 	}
+	ds, err := doValue(a, op, ctx, func() ([]TopicDescription, error) { return a.ba.DescribeTopics(ctx, slices.Clone(topics)) })
+	if err != nil {
+		return nil, err
+	}
+	ds = describedTopics(op, a.errs, ds, topics)
+	return inOrder(ds, topics, func(d TopicDescription) string { return d.Name }), nil
+}
+
+// describedTopics completes a backend's DescribeTopics answer: with topics
+// named, one description per name (a name the backend did not describe is
+// UNKNOWN_TOPIC_OR_PARTITION); with none, the non-internal topics that
+// still exist. Errors become *Error and partitions are sorted.
+func describedTopics(op string, errs errorMapper, ds []TopicDescription, topics []string) []TopicDescription {
+	for i := range ds {
+		ds[i].Err = errs.wrap(op, ds[i].Name, -1, ds[i].Err)
+		slices.SortFunc(ds[i].Partitions, func(x, y PartitionInfo) int { return cmp.Compare(x.ID, y.ID) })
+	}
+	if len(topics) == 0 {
+		return slices.DeleteFunc(ds, func(d TopicDescription) bool {
+			return d.Internal || CodeOf(d.Err) == CodeUnknownTopicOrPartition
+		})
+	}
+	ds = slices.DeleteFunc(ds, func(d TopicDescription) bool { return !slices.Contains(topics, d.Name) })
 	for _, t := range topics {
-		if err := validTopic(t); err != nil {
-			err.Op = op
-			return nil, err
+		if !slices.ContainsFunc(ds, func(d TopicDescription) bool { return d.Name == t }) {
+			e := newError(op, CodeUnknownTopicOrPartition, "topic %q does not exist", t)
+			e.Topic, e.Backend = t, errs.b.Name()
+			ds = append(ds, TopicDescription{Name: t, Err: e})
 		}
 	}
-	ds, err := a.ba.DescribeTopics(ctx, slices.Clone(topics))
-	if err != nil {
-		return nil, a.finish(op, ctx, err)
-	}
-	for i := range ds {
-		ds[i].Err = a.errs.wrap(op, ds[i].Name, -1, ds[i].Err)
-	}
-	return ds, nil
+	return ds
 }
 
 // DescribeTopicConfigs returns topic's effective configs.
 func (a *Admin) DescribeTopicConfigs(ctx context.Context, topic string) (map[string]string, error) {
 	const op = "describe configs"
-	if err := a.start(op, ctx); err != nil {
+	if err := validTopics(op, []string{topic}); err != nil {
 		return nil, err
 	}
-	if err := validTopic(topic); err != nil {
-		err.Op = op
-		return nil, err
-	}
-	m, err := a.ba.DescribeTopicConfigs(ctx, topic)
+	cd, err := optional[backend.TopicConfigDescriber](a.b, a.ba, op, "describing topic configs")
 	if err != nil {
-		return nil, a.finish(op, ctx, a.errs.wrap(op, topic, -1, err))
-	}
-	return m, nil
-}
-
-// DescribeCluster returns the cluster id, the controller and the brokers.
-func (a *Admin) DescribeCluster(ctx context.Context) (ClusterDescription, error) {
-	const op = "describe cluster"
-	if err := a.start(op, ctx); err != nil {
-		return ClusterDescription{}, err
-	}
-	d, err := a.ba.DescribeCluster(ctx)
-	return d, a.finish(op, ctx, err)
-}
-
-// ListConsumerGroups lists the cluster's consumer groups with their state.
-func (a *Admin) ListConsumerGroups(ctx context.Context) ([]GroupListing, error) {
-	const op = "list groups"
-	if err := a.start(op, ctx); err != nil {
 		return nil, err
 	}
-	gs, err := a.ba.ListConsumerGroups(ctx)
-	return gs, a.finish(op, ctx, err)
+	var m map[string]string
+	err = a.do(op, ctx, func() (err error) {
+		m, err = cd.DescribeTopicConfigs(ctx, topic)
+		return a.errs.wrap(op, topic, -1, err)
+	})
+	return m, err
+}
+
+// DescribeCluster returns the cluster id, the controller and the brokers,
+// sorted by id.
+func (a *Admin) DescribeCluster(ctx context.Context) (ClusterDescription, error) {
+	d, err := doValue(a, "describe cluster", ctx, func() (ClusterDescription, error) { return a.ba.DescribeCluster(ctx) })
+	slices.SortFunc(d.Brokers, func(x, y BrokerInfo) int { return cmp.Compare(x.ID, y.ID) })
+	return d, err
+}
+
+// ListConsumerGroups lists the cluster's consumer groups with their state,
+// sorted by group id.
+func (a *Admin) ListConsumerGroups(ctx context.Context) ([]GroupListing, error) {
+	gs, err := doValue(a, "list groups", ctx, func() ([]GroupListing, error) { return a.ba.ListConsumerGroups(ctx) })
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(gs, func(x, y GroupListing) int { return cmp.Compare(x.GroupID, y.GroupID) })
+	return gs, nil
 }
 
 // DescribeConsumerGroups describes the groups: state, assignor, members with
-// their client ids and assignments.
+// their client ids and assignments. Results are in the order of groups.
 func (a *Admin) DescribeConsumerGroups(ctx context.Context, groups ...string) ([]GroupDescription, error) {
 	const op = "describe groups"
-	if err := a.start(op, ctx); err != nil {
-		return nil, err
-	}
 	if len(groups) == 0 {
 		return nil, newError(op, CodeInvalidArg, "no group named")
 	}
-	ds, err := a.ba.DescribeConsumerGroups(ctx, slices.Clone(groups))
+	ds, err := doValue(a, op, ctx, func() ([]GroupDescription, error) { return a.ba.DescribeConsumerGroups(ctx, slices.Clone(groups)) })
 	if err != nil {
-		return nil, a.finish(op, ctx, err)
+		return nil, err
 	}
 	for i := range ds {
 		ds[i].Err = a.errs.wrap(op, "", -1, ds[i].Err)
 	}
-	return ds, nil
+	return inOrder(ds, groups, func(d GroupDescription) string { return d.GroupID }), nil
 }
 
 // ListConsumerGroupOffsets returns group's committed offsets, sorted by topic
 // and partition.
 func (a *Admin) ListConsumerGroupOffsets(ctx context.Context, group string) ([]TopicPartition, error) {
 	const op = "list group offsets"
-	if err := a.start(op, ctx); err != nil {
-		return nil, err
-	}
 	if group == "" {
 		return nil, newError(op, CodeInvalidArg, "group id is empty")
 	}
-	os, err := a.ba.ListConsumerGroupOffsets(ctx, group)
+	os, err := doValue(a, op, ctx, func() ([]TopicPartition, error) { return a.ba.ListConsumerGroupOffsets(ctx, group) })
 	if err != nil {
-		return nil, a.finish(op, ctx, err)
+		return nil, err
 	}
 	return sortedTopicPartitions(os), nil
 }
@@ -250,16 +317,37 @@ func (a *Admin) ListConsumerGroupOffsets(ctx context.Context, group string) ([]T
 // DeleteConsumerGroups deletes empty consumer groups.
 func (a *Admin) DeleteConsumerGroups(ctx context.Context, groups ...string) error {
 	const op = "delete groups"
-	if err := a.start(op, ctx); err != nil {
+	gd, err := optional[backend.GroupDeleter](a.b, a.ba, op, "deleting consumer groups")
+	if err != nil {
 		return err
 	}
-	return a.finish(op, ctx, a.ba.DeleteConsumerGroups(ctx, slices.Clone(groups)))
+	return a.do(op, ctx, func() error { return gd.DeleteConsumerGroups(ctx, slices.Clone(groups)) })
 }
 
-// Close releases the admin client within ctx.
+// Close waits for the calls in flight, then releases the admin client,
+// within ctx. Calls after Close fail with CodeClosed; calling Close again
+// returns the first call's result.
 func (a *Admin) Close(ctx context.Context) error {
-	if !a.closing.CompareAndSwap(false, true) {
-		return nil
+	a.mu.Lock()
+	first := a.closing.CompareAndSwap(false, true)
+	a.mu.Unlock()
+	if !first {
+		<-a.closed
+		return a.closeErr
 	}
-	return a.finish("close", ctx, a.ba.Close(ctx))
+	err := backend.RunWithin(ctx, func() error { a.calls.Wait(); return nil })
+	// Released even when calls are still running past ctx: they then fail.
+	if cerr := a.ba.Close(ctx); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			err = ctxError("close", ctx)
+		} else {
+			err = a.errs.wrap("close", "", -1, err)
+		}
+	}
+	a.closeErr = err
+	close(a.closed)
+	return err
 }

@@ -10,30 +10,6 @@ import (
 // client-side code (< -1). See [Error].
 type Code = backend.Code
 
-// Client-side codes. Where librdkafka has the same condition the number is
-// librdkafka's, so confluent-kafka-go users recognise it.
-const (
-	CodeNone           = backend.CodeNone
-	CodeUnsupported    = backend.CodeUnsupported
-	CodeAuthentication = backend.CodeAuthentication
-	CodeState          = backend.CodeState
-	CodeFatal          = backend.CodeFatal
-	CodeFenced         = backend.CodeFenced
-	CodeSSL            = backend.CodeSSL
-	CodeQueueFull      = backend.CodeQueueFull
-	CodeTimedOut       = backend.CodeTimedOut
-	CodeInvalidArg     = backend.CodeInvalidArg
-	CodeAllBrokersDown = backend.CodeAllBrokersDown
-	CodePartitionEOF   = backend.CodePartitionEOF
-	CodeMsgTimedOut    = backend.CodeMsgTimedOut
-	CodeTransport      = backend.CodeTransport
-	CodeFailed         = backend.CodeFailed
-	CodeClosed         = backend.CodeClosed
-	CodeCanceled       = backend.CodeCanceled
-	CodeBadConfig      = backend.CodeBadConfig
-	CodeNotAssigned    = backend.CodeNotAssigned
-)
-
 type codeInfo struct {
 	code      Code
 	name      string

@@ -1,11 +1,11 @@
 package kafkaclient
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -56,18 +56,18 @@ const (
 	OffsetResetEarliest = backend.OffsetResetEarliest
 	OffsetResetNone     = backend.OffsetResetNone
 
-	ReadUncommitted = backend.ReadUncommitted
-	ReadCommitted   = backend.ReadCommitted
+	IsolationReadUncommitted = backend.IsolationReadUncommitted
+	IsolationReadCommitted   = backend.IsolationReadCommitted
 
 	AssignorRange             = backend.AssignorRange
 	AssignorRoundRobin        = backend.AssignorRoundRobin
 	AssignorSticky            = backend.AssignorSticky
 	AssignorCooperativeSticky = backend.AssignorCooperativeSticky
 
-	Plaintext     = backend.Plaintext
-	SSL           = backend.SSL
-	SASLPlaintext = backend.SASLPlaintext
-	SASLSSL       = backend.SASLSSL
+	SecurityPlaintext     = backend.SecurityPlaintext
+	SecuritySSL           = backend.SecuritySSL
+	SecuritySASLPlaintext = backend.SecuritySASLPlaintext
+	SecuritySASLSSL       = backend.SecuritySASLSSL
 
 	SASLPlain       = backend.SASLPlain
 	SASLScramSHA256 = backend.SASLScramSHA256
@@ -119,65 +119,79 @@ type configKey struct {
 	set   func(t configTarget, v configValue) error
 }
 
+// setter writes one key's value into a config.
+type setter func(t configTarget, v configValue) error
+
+// Setters for the common kinds of field; each takes the field's address in
+// the target.
+func setString(field func(configTarget) *string) setter {
+	return func(t configTarget, v configValue) error { *field(t) = v.s; return nil }
+}
+
+func setMillis(lo int, field func(configTarget) *time.Duration) setter {
+	return func(t configTarget, v configValue) (err error) { *field(t), err = v.millis(lo); return err }
+}
+
+func setInt(lo, hi int, field func(configTarget) *int) setter {
+	return func(t configTarget, v configValue) (err error) { *field(t), err = v.intRange(lo, hi); return err }
+}
+
+// setEnum maps the value, case-insensitively, through values to the field.
+func setEnum[T any](values map[string]T, field func(configTarget) *T) setter {
+	names := make(map[string]string, len(values))
+	for k := range values {
+		names[k] = k
+	}
+	return func(t configTarget, v configValue) error {
+		k, err := v.enum(names)
+		if err == nil {
+			*field(t) = values[k]
+		}
+		return err
+	}
+}
+
 // configKeys lists every key the library understands. Aliases used by
 // librdkafka or the Java client map to the same fields.
 var configKeys = func() map[string]configKey {
+	client := func(t configTarget) *backend.ClientConfig { return t.client }
+	security := func(t configTarget) *backend.Security { return &t.client.Security }
+	prod := func(t configTarget) *backend.ProducerConfig { return t.prod }
+	cons := func(t configTarget) *backend.ConsumerConfig { return t.cons }
+	mechanism := setEnum(map[string]backend.SASLMechanism{"plain": backend.SASLPlain, "scram-sha-256": backend.SASLScramSHA256, "scram-sha-512": backend.SASLScramSHA512},
+		func(t configTarget) *backend.SASLMechanism { return &security(t).Mechanism })
+	acks := setEnum(map[string]backend.Acks{"all": backend.AcksAll, "-1": backend.AcksAll, "1": backend.AcksLeader, "0": backend.AcksNone},
+		func(t configTarget) *backend.Acks { return &prod(t).Acks })
+	deliveryTimeout := setMillis(1, func(t configTarget) *time.Duration { return &prod(t).DeliveryTimeout })
+	maxInFlight := setInt(1, 1_000_000, func(t configTarget) *int { return &prod(t).MaxInFlight })
+	compression := setEnum(map[string]backend.Compression{"none": backend.CompressionNone, "gzip": backend.CompressionGzip, "snappy": backend.CompressionSnappy, "lz4": backend.CompressionLZ4, "zstd": backend.CompressionZstd},
+		func(t configTarget) *backend.Compression { return &prod(t).Compression })
+	fetchWait := setMillis(0, func(t configTarget) *time.Duration { return &cons(t).FetchMaxWait })
 	keys := []configKey{
 		// Common.
-		{"bootstrap.servers", kindAll, func(t configTarget, v configValue) error {
-			list, err := v.list()
-			t.client.BootstrapServers = list
+		{"bootstrap.servers", kindAll, func(t configTarget, v configValue) (err error) {
+			t.client.BootstrapServers, err = v.list()
 			return err
 		}},
-		{"client.id", kindAll, func(t configTarget, v configValue) error {
-			t.client.ClientID = v.s
-			return nil
-		}},
-		{"request.timeout.ms", kindAll, func(t configTarget, v configValue) error {
-			d, err := v.millis(1)
-			t.client.RequestTimeout = d
-			return err
-		}},
-		{"security.protocol", kindAll, func(t configTarget, v configValue) error {
-			p, err := v.enum(map[string]string{"plaintext": "PLAINTEXT", "ssl": "SSL", "sasl_plaintext": "SASL_PLAINTEXT", "sasl_ssl": "SASL_SSL"})
-			t.client.Security.Protocol = backend.SecurityProtocol(p)
-			return err
-		}},
-		{"sasl.mechanism", kindAll, setMechanism},
-		{"sasl.mechanisms", kindAll, setMechanism},
-		{"sasl.username", kindAll, func(t configTarget, v configValue) error {
-			t.client.Security.Username = v.s
-			return nil
-		}},
-		{"sasl.password", kindAll, func(t configTarget, v configValue) error {
-			t.client.Security.Password = v.s
-			return nil
-		}},
-		{"ssl.ca.location", kindAll, func(t configTarget, v configValue) error {
-			t.client.Security.CAFile = v.s
-			return nil
-		}},
-		{"ssl.certificate.location", kindAll, func(t configTarget, v configValue) error {
-			t.client.Security.CertFile = v.s
-			return nil
-		}},
-		{"ssl.key.location", kindAll, func(t configTarget, v configValue) error {
-			t.client.Security.KeyFile = v.s
-			return nil
-		}},
-		{"ssl.key.password", kindAll, func(t configTarget, v configValue) error {
-			t.client.Security.KeyPassword = v.s
-			return nil
-		}},
-		{"ssl.endpoint.identification.algorithm", kindAll, func(t configTarget, v configValue) error {
-			a, err := v.enum(map[string]string{"https": "https", "none": "none", "": "none"})
-			t.client.Security.SkipHostnameVerification = a == "none"
-			return err
-		}},
+		{"client.id", kindAll, setString(func(t configTarget) *string { return &client(t).ClientID })},
+		{"request.timeout.ms", kindAll, setMillis(1, func(t configTarget) *time.Duration { return &client(t).RequestTimeout })},
+		{"security.protocol", kindAll, setEnum(map[string]backend.SecurityProtocol{
+			"plaintext": backend.SecurityPlaintext, "ssl": backend.SecuritySSL, "sasl_plaintext": backend.SecuritySASLPlaintext, "sasl_ssl": backend.SecuritySASLSSL,
+		}, func(t configTarget) *backend.SecurityProtocol { return &security(t).Protocol })},
+		{"sasl.mechanism", kindAll, mechanism},
+		{"sasl.mechanisms", kindAll, mechanism},
+		{"sasl.username", kindAll, setString(func(t configTarget) *string { return &security(t).Username })},
+		{"sasl.password", kindAll, setString(func(t configTarget) *string { return &security(t).Password })},
+		{"ssl.ca.location", kindAll, setString(func(t configTarget) *string { return &security(t).CAFile })},
+		{"ssl.certificate.location", kindAll, setString(func(t configTarget) *string { return &security(t).CertFile })},
+		{"ssl.key.location", kindAll, setString(func(t configTarget) *string { return &security(t).KeyFile })},
+		{"ssl.key.password", kindAll, setString(func(t configTarget) *string { return &security(t).KeyPassword })},
+		{"ssl.endpoint.identification.algorithm", kindAll, setEnum(map[string]bool{"https": false, "none": true, "": true},
+			func(t configTarget) *bool { return &security(t).SkipHostnameVerification })},
 
 		// Producer.
-		{"acks", kindProducer, setAcks},
-		{"request.required.acks", kindProducer, setAcks},
+		{"acks", kindProducer, acks},
+		{"request.required.acks", kindProducer, acks},
 		{"enable.idempotence", kindProducer, func(t configTarget, v configValue) error {
 			b, err := v.bool()
 			t.prod.Idempotence = backend.ToggleOff
@@ -188,127 +202,52 @@ var configKeys = func() map[string]configKey {
 		}},
 		{"retries", kindProducer, setRetries},
 		{"message.send.max.retries", kindProducer, setRetries},
-		{"delivery.timeout.ms", kindProducer, setDeliveryTimeout},
-		{"message.timeout.ms", kindProducer, setDeliveryTimeout},
-		{"max.in.flight.requests.per.connection", kindProducer, setMaxInFlight},
-		{"max.in.flight", kindProducer, setMaxInFlight},
-		{"batch.size", kindProducer, func(t configTarget, v configValue) error {
-			n, err := v.intRange(1, math.MaxInt32)
-			t.prod.BatchSize = n
-			return err
-		}},
+		{"delivery.timeout.ms", kindProducer, deliveryTimeout},
+		{"message.timeout.ms", kindProducer, deliveryTimeout},
+		{"max.in.flight.requests.per.connection", kindProducer, maxInFlight},
+		{"max.in.flight", kindProducer, maxInFlight},
+		{"batch.size", kindProducer, setInt(1, math.MaxInt32, func(t configTarget) *int { return &prod(t).BatchSize })},
 		{"linger.ms", kindProducer, setLinger},
 		{"queue.buffering.max.ms", kindProducer, setLinger},
-		{"queue.buffering.max.messages", kindProducer, func(t configTarget, v configValue) error {
-			n, err := v.intRange(1, math.MaxInt32)
-			t.prod.MaxBufferedMessages = n
-			return err
-		}},
+		{"queue.buffering.max.messages", kindProducer, setInt(1, math.MaxInt32, func(t configTarget) *int { return &prod(t).MaxBufferedMessages })},
 		{"queue.buffering.max.kbytes", kindProducer, func(t configTarget, v configValue) error {
 			n, err := v.intRange(1, math.MaxInt32)
 			t.prod.MaxBufferedBytes = int64(n) * 1024
 			return err
 		}},
-		{"message.max.bytes", kindProducer, func(t configTarget, v configValue) error {
-			n, err := v.intRange(1000, 1_000_000_000)
-			t.prod.MaxMessageBytes = n
-			return err
-		}},
-		{"compression.type", kindProducer, setCompression},
-		{"compression.codec", kindProducer, setCompression},
-		{"partitioner", kindProducer, func(t configTarget, v configValue) error {
-			p, err := v.enum(map[string]string{
-				"murmur2": "murmur2", "murmur2_random": "murmur2",
-				"consistent": "crc32", "consistent_random": "crc32", "crc32": "crc32",
-				"fnv1a": "fnv1a", "fnv1a_random": "fnv1a",
-			})
-			switch p {
-			case "crc32":
-				t.prod.Partitioner = backend.PartitionerCRC32
-			case "fnv1a":
-				t.prod.Partitioner = backend.PartitionerFNV1a
-			default:
-				t.prod.Partitioner = backend.PartitionerMurmur2
-			}
-			return err
-		}},
-		{"transactional.id", kindProducer, func(t configTarget, v configValue) error {
-			t.prod.TransactionalID = v.s
-			return nil
-		}},
-		{"transaction.timeout.ms", kindProducer, func(t configTarget, v configValue) error {
-			d, err := v.millis(1000)
-			t.prod.TransactionTimeout = d
-			return err
-		}},
+		{"message.max.bytes", kindProducer, setInt(1000, 1_000_000_000, func(t configTarget) *int { return &prod(t).MaxMessageBytes })},
+		{"compression.type", kindProducer, compression},
+		{"compression.codec", kindProducer, compression},
+		{"partitioner", kindProducer, setEnum(map[string]backend.Partitioner{
+			"murmur2": backend.PartitionerMurmur2, "murmur2_random": backend.PartitionerMurmur2,
+			"consistent": backend.PartitionerCRC32, "consistent_random": backend.PartitionerCRC32, "crc32": backend.PartitionerCRC32,
+			"fnv1a": backend.PartitionerFNV1a, "fnv1a_random": backend.PartitionerFNV1a,
+		}, func(t configTarget) *backend.Partitioner { return &prod(t).Partitioner })},
+		{"transactional.id", kindProducer, setString(func(t configTarget) *string { return &prod(t).TransactionalID })},
+		{"transaction.timeout.ms", kindProducer, setMillis(1000, func(t configTarget) *time.Duration { return &prod(t).TransactionTimeout })},
 
 		// Consumer.
-		{"group.id", kindConsumer, func(t configTarget, v configValue) error {
-			t.cons.GroupID = v.s
-			return nil
-		}},
-		{"group.instance.id", kindConsumer, func(t configTarget, v configValue) error {
-			t.cons.GroupInstanceID = v.s
-			return nil
-		}},
-		{"auto.offset.reset", kindConsumer, func(t configTarget, v configValue) error {
-			r, err := v.enum(map[string]string{
-				"earliest": "earliest", "smallest": "earliest", "beginning": "earliest",
-				"latest": "latest", "largest": "latest", "end": "latest",
-				"none": "none", "error": "none",
-			})
-			switch r {
-			case "earliest":
-				t.cons.AutoOffsetReset = backend.OffsetResetEarliest
-			case "none":
-				t.cons.AutoOffsetReset = backend.OffsetResetNone
-			default:
-				t.cons.AutoOffsetReset = backend.OffsetResetLatest
-			}
-			return err
-		}},
+		{"group.id", kindConsumer, setString(func(t configTarget) *string { return &cons(t).GroupID })},
+		{"group.instance.id", kindConsumer, setString(func(t configTarget) *string { return &cons(t).GroupInstanceID })},
+		{"auto.offset.reset", kindConsumer, setEnum(map[string]backend.OffsetReset{
+			"earliest": backend.OffsetResetEarliest, "smallest": backend.OffsetResetEarliest, "beginning": backend.OffsetResetEarliest,
+			"latest": backend.OffsetResetLatest, "largest": backend.OffsetResetLatest, "end": backend.OffsetResetLatest,
+			"none": backend.OffsetResetNone, "error": backend.OffsetResetNone,
+		}, func(t configTarget) *backend.OffsetReset { return &cons(t).AutoOffsetReset })},
 		{"enable.auto.commit", kindConsumer, func(t configTarget, v configValue) error {
 			b, err := v.bool()
 			t.cons.DisableAutoCommit = !b
 			return err
 		}},
-		{"auto.commit.interval.ms", kindConsumer, func(t configTarget, v configValue) error {
-			d, err := v.millis(1)
-			t.cons.AutoCommitInterval = d
-			return err
-		}},
-		{"session.timeout.ms", kindConsumer, func(t configTarget, v configValue) error {
-			d, err := v.millis(1)
-			t.cons.SessionTimeout = d
-			return err
-		}},
-		{"heartbeat.interval.ms", kindConsumer, func(t configTarget, v configValue) error {
-			d, err := v.millis(1)
-			t.cons.HeartbeatInterval = d
-			return err
-		}},
-		{"max.poll.interval.ms", kindConsumer, func(t configTarget, v configValue) error {
-			d, err := v.millis(1)
-			t.cons.MaxPollInterval = d
-			return err
-		}},
-		{"fetch.min.bytes", kindConsumer, func(t configTarget, v configValue) error {
-			n, err := v.intRange(1, math.MaxInt32)
-			t.cons.FetchMinBytes = n
-			return err
-		}},
-		{"fetch.max.bytes", kindConsumer, func(t configTarget, v configValue) error {
-			n, err := v.intRange(1, math.MaxInt32)
-			t.cons.FetchMaxBytes = n
-			return err
-		}},
-		{"max.partition.fetch.bytes", kindConsumer, func(t configTarget, v configValue) error {
-			n, err := v.intRange(1, math.MaxInt32)
-			t.cons.MaxPartitionFetchBytes = n
-			return err
-		}},
-		{"fetch.wait.max.ms", kindConsumer, setFetchWait},
-		{"fetch.max.wait.ms", kindConsumer, setFetchWait},
+		{"auto.commit.interval.ms", kindConsumer, setMillis(1, func(t configTarget) *time.Duration { return &cons(t).AutoCommitInterval })},
+		{"session.timeout.ms", kindConsumer, setMillis(1, func(t configTarget) *time.Duration { return &cons(t).SessionTimeout })},
+		{"heartbeat.interval.ms", kindConsumer, setMillis(1, func(t configTarget) *time.Duration { return &cons(t).HeartbeatInterval })},
+		{"max.poll.interval.ms", kindConsumer, setMillis(1, func(t configTarget) *time.Duration { return &cons(t).MaxPollInterval })},
+		{"fetch.min.bytes", kindConsumer, setInt(1, math.MaxInt32, func(t configTarget) *int { return &cons(t).FetchMinBytes })},
+		{"fetch.max.bytes", kindConsumer, setInt(1, math.MaxInt32, func(t configTarget) *int { return &cons(t).FetchMaxBytes })},
+		{"max.partition.fetch.bytes", kindConsumer, setInt(1, math.MaxInt32, func(t configTarget) *int { return &cons(t).MaxPartitionFetchBytes })},
+		{"fetch.wait.max.ms", kindConsumer, fetchWait},
+		{"fetch.max.wait.ms", kindConsumer, fetchWait},
 		{"partition.assignment.strategy", kindConsumer, func(t configTarget, v configValue) error {
 			list, err := v.list()
 			if err != nil {
@@ -326,14 +265,9 @@ var configKeys = func() map[string]configKey {
 			}
 			return nil
 		}},
-		{"isolation.level", kindConsumer, func(t configTarget, v configValue) error {
-			l, err := v.enum(map[string]string{"read_committed": "rc", "read_uncommitted": "ru"})
-			t.cons.IsolationLevel = backend.ReadUncommitted
-			if l == "rc" {
-				t.cons.IsolationLevel = backend.ReadCommitted
-			}
-			return err
-		}},
+		{"isolation.level", kindConsumer, setEnum(map[string]backend.IsolationLevel{
+			"read_committed": backend.IsolationReadCommitted, "read_uncommitted": backend.IsolationReadUncommitted,
+		}, func(t configTarget) *backend.IsolationLevel { return &cons(t).IsolationLevel })},
 	}
 	m := make(map[string]configKey, len(keys))
 	for _, k := range keys {
@@ -341,28 +275,6 @@ var configKeys = func() map[string]configKey {
 	}
 	return m
 }()
-
-func setMechanism(t configTarget, v configValue) error {
-	m, err := v.enum(map[string]string{"plain": "PLAIN", "scram-sha-256": "SCRAM-SHA-256", "scram-sha-512": "SCRAM-SHA-512"})
-	t.client.Security.Mechanism = backend.SASLMechanism(m)
-	return err
-}
-
-func setAcks(t configTarget, v configValue) error {
-	a, err := v.enum(map[string]string{"all": "all", "-1": "all", "1": "1", "0": "0"})
-	switch a {
-	case "1":
-		t.prod.Acks = backend.AcksLeader
-	case "0":
-		t.prod.Acks = backend.AcksNone
-	default:
-		t.prod.Acks = backend.AcksAll
-	}
-	if err != nil {
-		return v.bad("want all, -1, 1 or 0")
-	}
-	return nil
-}
 
 func setRetries(t configTarget, v configValue) error {
 	n, err := v.intRange(0, math.MaxInt32)
@@ -376,47 +288,12 @@ func setRetries(t configTarget, v configValue) error {
 	return err
 }
 
-func setDeliveryTimeout(t configTarget, v configValue) error {
-	d, err := v.millis(1)
-	t.prod.DeliveryTimeout = d
-	return err
-}
-
-func setMaxInFlight(t configTarget, v configValue) error {
-	n, err := v.intRange(1, 1_000_000)
-	t.prod.MaxInFlight = n
-	return err
-}
-
 func setLinger(t configTarget, v configValue) error {
 	d, err := v.millis(0)
 	t.prod.Linger = d
 	if d == 0 {
 		t.prod.Linger = -1
 	}
-	return err
-}
-
-func setCompression(t configTarget, v configValue) error {
-	c, err := v.enum(map[string]string{"none": "none", "gzip": "gzip", "snappy": "snappy", "lz4": "lz4", "zstd": "zstd"})
-	switch c {
-	case "gzip":
-		t.prod.Compression = backend.CompressionGzip
-	case "snappy":
-		t.prod.Compression = backend.CompressionSnappy
-	case "lz4":
-		t.prod.Compression = backend.CompressionLZ4
-	case "zstd":
-		t.prod.Compression = backend.CompressionZstd
-	default:
-		t.prod.Compression = backend.CompressionNone
-	}
-	return err
-}
-
-func setFetchWait(t configTarget, v configValue) error {
-	d, err := v.millis(0)
-	t.cons.FetchMaxWait = d
 	return err
 }
 
@@ -513,14 +390,22 @@ func stringify(key string, raw any) (configValue, error) {
 	return v, nil
 }
 
-// backendPrefixes are the in-repo backends' names. A key prefixed with one
-// of them that is not the backend in use is ignored.
-var backendPrefixes = []string{"franz", "segmentio", "confluent"}
+// moduleBackends are the backends this module ships. Their config-key
+// prefixes are known in every build, whichever backend it links, so that one
+// ConfigMap serves every build; other backends' prefixes are known once
+// their package registers its name (backend.Register).
+var moduleBackends = []string{"franz", "segmentio", "confluent"}
+
+// isBackendPrefix reports whether prefix names a backend, so that keys
+// under it are backend options rather than unknown keys.
+func isBackendPrefix(prefix string) bool {
+	return slices.Contains(moduleBackends, prefix) || slices.Contains(backend.Registered(), prefix)
+}
 
 func parseConfig(m ConfigMap, kind clientKind, backendName string, t configTarget) error {
 	keys := slices.Sorted(maps.Keys(m)) // deterministic: the first bad key is always the same one
 	for _, key := range keys {
-		if prefix, rest, ok := strings.Cut(key, "."); ok && (prefix == backendName || slices.Contains(backendPrefixes, prefix)) {
+		if prefix, rest, ok := strings.Cut(key, "."); ok && (prefix == backendName || isBackendPrefix(prefix)) {
 			if prefix != backendName {
 				continue
 			}
@@ -651,10 +536,17 @@ func configErr(format string, args ...any) error {
 	return newError("config", CodeBadConfig, format, args...)
 }
 
-// prepareClient clones the shared settings, applies defaults and validates.
-func prepareClient(c backend.ClientConfig) (backend.ClientConfig, error) {
+// cloneClient returns c with its own copies of the slices and maps, so that
+// neither the caller's config nor a client's can change the other.
+func cloneClient(c backend.ClientConfig) backend.ClientConfig {
 	c.BootstrapServers = slices.Clone(c.BootstrapServers)
 	c.BackendOptions = maps.Clone(c.BackendOptions)
+	return c
+}
+
+// prepareClient clones the shared settings, applies defaults and validates.
+func prepareClient(c backend.ClientConfig) (backend.ClientConfig, error) {
+	c = cloneClient(c)
 	if len(c.BootstrapServers) == 0 {
 		return c, configErr("bootstrap.servers is required: set ClientConfig.BootstrapServers to the brokers' host:port addresses")
 	}
@@ -679,8 +571,8 @@ func prepareClient(c backend.ClientConfig) (backend.ClientConfig, error) {
 	s := &c.Security
 	switch s.Protocol {
 	case "":
-		s.Protocol = backend.Plaintext
-	case backend.Plaintext, backend.SSL, backend.SASLPlaintext, backend.SASLSSL:
+		s.Protocol = backend.SecurityPlaintext
+	case backend.SecurityPlaintext, backend.SecuritySSL, backend.SecuritySASLPlaintext, backend.SecuritySASLSSL:
 	default:
 		return c, configErr("security.protocol %q is invalid: want PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL", s.Protocol)
 	}
@@ -747,14 +639,22 @@ func prepareProducer(cfg ProducerConfig, caps backend.Capabilities, backendName 
 	if cfg.TransactionTimeout == 0 {
 		cfg.TransactionTimeout = backend.DefaultTransactionTimeout
 	}
-	for name, v := range map[string]int64{
-		"delivery.timeout.ms": int64(cfg.DeliveryTimeout), "max.in.flight.requests.per.connection": int64(cfg.MaxInFlight),
-		"batch.size": int64(cfg.BatchSize), "queue.buffering.max.messages": int64(cfg.MaxBufferedMessages),
-		"queue.buffering.max.kbytes": cfg.MaxBufferedBytes, "message.max.bytes": int64(cfg.MaxMessageBytes),
-		"transaction.timeout.ms": int64(cfg.TransactionTimeout),
+	for _, f := range []struct {
+		name string
+		v    int64
+	}{
+		{"delivery.timeout.ms", int64(cfg.DeliveryTimeout)},
+		{"max.in.flight.requests.per.connection", int64(cfg.MaxInFlight)},
+		{"batch.size", int64(cfg.BatchSize)},
+		{"queue.buffering.max.messages", int64(cfg.MaxBufferedMessages)},
+		{"queue.buffering.max.kbytes", cfg.MaxBufferedBytes},
+		{"message.max.bytes", int64(cfg.MaxMessageBytes)},
+		{"transaction.timeout.ms", int64(cfg.TransactionTimeout)},
 	} {
-		if v < 0 {
-			return cfg, configErr("%s must be positive, got %d", name, v)
+		// In a fixed order, so that the same config always reports the
+		// same error.
+		if f.v < 0 {
+			return cfg, configErr("%s must be positive, got %d", f.name, f.v)
 		}
 	}
 	switch cfg.Compression {
@@ -770,8 +670,10 @@ func prepareProducer(cfg ProducerConfig, caps backend.Capabilities, backendName 
 	transactional := cfg.TransactionalID != ""
 	switch cfg.Idempotence {
 	case backend.ToggleDefault:
+		// On where the backend has it and the rest of the config allows
+		// it: a default steps aside, it never makes a config fail.
 		cfg.Idempotence = backend.ToggleOff
-		if caps.Idempotence && cfg.Acks == backend.AcksAll && cfg.MaxInFlight <= 5 {
+		if caps.Idempotence && cfg.Acks == backend.AcksAll && cfg.MaxInFlight <= 5 && cfg.Retries >= 0 {
 			cfg.Idempotence = backend.ToggleOn
 		}
 	case backend.ToggleOn:
@@ -783,7 +685,10 @@ func prepareProducer(cfg ProducerConfig, caps backend.Capabilities, backendName 
 		return cfg, configErr("enable.idempotence value %d is invalid", cfg.Idempotence)
 	}
 	if transactional {
-		if !caps.Transactions {
+		// Transactions need an idempotent producer; whether the backend
+		// has the transaction calls is known once its producer is open:
+		// NewProducer checks it.
+		if !caps.Idempotence {
 			return cfg, unsupportedConfig("transactional.id", backendName)
 		}
 		if cfg.Idempotence == backend.ToggleOff {
@@ -844,8 +749,8 @@ func prepareConsumer(cfg ConsumerConfig, caps backend.Capabilities, backendName 
 		return cfg, configErr("auto.offset.reset value %d is invalid", cfg.AutoOffsetReset)
 	}
 	switch cfg.IsolationLevel {
-	case backend.ReadUncommitted:
-	case backend.ReadCommitted:
+	case backend.IsolationReadUncommitted:
+	case backend.IsolationReadCommitted:
 		if !caps.ReadCommitted {
 			return cfg, unsupportedConfig("isolation.level=read_committed", backendName)
 		}
@@ -900,11 +805,8 @@ func unsupportedConfig(setting, backendName string) error {
 
 // sortedTopicPartitions sorts tps by topic, then partition.
 func sortedTopicPartitions(tps []backend.TopicPartition) []backend.TopicPartition {
-	sort.Slice(tps, func(i, j int) bool {
-		if tps[i].Topic != tps[j].Topic {
-			return tps[i].Topic < tps[j].Topic
-		}
-		return tps[i].Partition < tps[j].Partition
+	slices.SortFunc(tps, func(a, b backend.TopicPartition) int {
+		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
 	})
 	return tps
 }

@@ -2,7 +2,10 @@ package kafkaclient_test
 
 import (
 	"errors"
+	"fmt"
 	"maps"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kafkaclient/kafkaclient"
+	"github.com/kafkaclient/kafkaclient/backend"
+	"github.com/kafkaclient/kafkaclient/kafkatest"
 )
 
 func TestParseProducerConfigGuideKeys(t *testing.T) {
@@ -72,7 +77,7 @@ func TestParseConsumerConfigGuideKeys(t *testing.T) {
 	assert.Equal(t, 52428800, cfg.FetchMaxBytes)
 	assert.Equal(t, 1048576, cfg.MaxPartitionFetchBytes)
 	assert.Equal(t, []kafkaclient.Assignor{kafkaclient.AssignorCooperativeSticky}, cfg.Assignors)
-	assert.Equal(t, kafkaclient.ReadCommitted, cfg.IsolationLevel)
+	assert.Equal(t, kafkaclient.IsolationReadCommitted, cfg.IsolationLevel)
 }
 
 func TestConfigErrors(t *testing.T) {
@@ -140,7 +145,7 @@ func TestTypedConfigValidation(t *testing.T) {
 		{"bootstrap server without port", kafkaclient.ProducerConfig{ClientConfig: kafkaclient.ClientConfig{BootstrapServers: []string{"kafka"}}}, kafkaclient.CodeBadConfig},
 		{"idempotence needs acks=all", kafkaclient.ProducerConfig{ClientConfig: kafkaclient.ClientConfig{BootstrapServers: servers}, Idempotence: kafkaclient.ToggleOn, Acks: kafkaclient.AcksLeader}, kafkaclient.CodeBadConfig},
 		{"transactions need idempotence", kafkaclient.ProducerConfig{ClientConfig: kafkaclient.ClientConfig{BootstrapServers: servers}, TransactionalID: "t", Idempotence: kafkaclient.ToggleOff}, kafkaclient.CodeBadConfig},
-		{"sasl needs a user", kafkaclient.ProducerConfig{ClientConfig: kafkaclient.ClientConfig{BootstrapServers: servers, Security: kafkaclient.Security{Protocol: kafkaclient.SASLPlaintext}}}, kafkaclient.CodeBadConfig},
+		{"sasl needs a user", kafkaclient.ProducerConfig{ClientConfig: kafkaclient.ClientConfig{BootstrapServers: servers, Security: kafkaclient.Security{Protocol: kafkaclient.SecuritySASLPlaintext}}}, kafkaclient.CodeBadConfig},
 		{"ssl file without ssl", kafkaclient.ProducerConfig{ClientConfig: kafkaclient.ClientConfig{BootstrapServers: servers, Security: kafkaclient.Security{CAFile: "/ca.pem"}}}, kafkaclient.CodeBadConfig},
 		{"negative batch size", kafkaclient.ProducerConfig{ClientConfig: kafkaclient.ClientConfig{BootstrapServers: servers}, BatchSize: -1}, kafkaclient.CodeBadConfig},
 		{"invalid acks value", kafkaclient.ProducerConfig{ClientConfig: kafkaclient.ClientConfig{BootstrapServers: servers}, Acks: 7}, kafkaclient.CodeBadConfig},
@@ -192,6 +197,238 @@ func TestConfigKeysListed(t *testing.T) {
 		"transactional.id", "isolation.level", "security.protocol", "sasl.mechanism", "sasl.username", "sasl.password",
 		"ssl.ca.location", "ssl.certificate.location", "ssl.key.location"} {
 		assert.Contains(t, keys, k)
+	}
+}
+
+func TestProducerConfigMapRefused(t *testing.T) {
+	cases := []struct {
+		name     string
+		m        kafkaclient.ConfigMap
+		key      string // named in the error
+		contains []string
+		absent   []string
+	}{
+		{"unknown key linger suggests linger.ms", kafkaclient.ConfigMap{"linger": "5"}, "linger", []string{`did you mean "linger.ms"`}, nil},
+		{"unknown key bootstrap.server suggests bootstrap.servers", kafkaclient.ConfigMap{"bootstrap.server": "5"}, "bootstrap.server", []string{`did you mean "bootstrap.servers"`}, nil},
+		{"unknown key compresion.type suggests compression.type", kafkaclient.ConfigMap{"compresion.type": "5"}, "compresion.type", []string{`did you mean "compression.type"`}, nil},
+		{"a key unlike any other gets no suggestion", kafkaclient.ConfigMap{"zzzzzzzzzz": "1"}, "zzzzzzzzzz", nil, []string{"did you mean"}},
+		{"acks=7 as a string names the value", kafkaclient.ConfigMap{"acks": "7"}, "acks", []string{"7"}, nil},
+		{"acks=7 as a number names the value", kafkaclient.ConfigMap{"acks": 7}, "acks", []string{"7"}, nil},
+		{"compression.type=brotli names the value", kafkaclient.ConfigMap{"compression.type": "brotli"}, "compression.type", []string{"brotli"}, nil},
+		{"negative linger.ms", kafkaclient.ConfigMap{"linger.ms": "-5"}, "linger.ms", nil, nil},
+		{"negative batch.size", kafkaclient.ConfigMap{"batch.size": -1}, "batch.size", nil, nil},
+		{"negative delivery.timeout.ms", kafkaclient.ConfigMap{"delivery.timeout.ms": "-1"}, "delivery.timeout.ms", nil, nil},
+		{"negative queue.buffering.max.messages", kafkaclient.ConfigMap{"queue.buffering.max.messages": "-10"}, "queue.buffering.max.messages", nil, nil},
+		{"linger.ms not a number", kafkaclient.ConfigMap{"linger.ms": "ten"}, "linger.ms", nil, nil},
+		{"linger.ms fractional", kafkaclient.ConfigMap{"linger.ms": 1.5}, "linger.ms", nil, nil},
+		{"linger.ms a bool", kafkaclient.ConfigMap{"linger.ms": true}, "linger.ms", nil, nil},
+		{"linger.ms a slice of ints", kafkaclient.ConfigMap{"linger.ms": []int{1}}, "linger.ms", nil, nil},
+		{"consumer key group.id on a producer", kafkaclient.ConfigMap{"group.id": "x"}, "group.id", []string{"consumer"}, nil},
+		{"consumer key auto.offset.reset on a producer", kafkaclient.ConfigMap{"auto.offset.reset": "x"}, "auto.offset.reset", []string{"consumer"}, nil},
+		{"consumer key enable.auto.commit on a producer", kafkaclient.ConfigMap{"enable.auto.commit": "x"}, "enable.auto.commit", []string{"consumer"}, nil},
+		{"empty bootstrap.servers", kafkaclient.ConfigMap{"bootstrap.servers": ""}, "bootstrap.servers", nil, nil},
+	}
+	b := kafkatest.NewMock()
+	for _, c := range cases {
+		t.Run(c.name+" is BAD_CONFIG naming the key", func(t *testing.T) {
+			err := openFromMapErr(t, b, "producer", c.m)
+			requireBadConfig(t, err, b.Name(), c.key)
+			for _, s := range c.contains {
+				assert.Contains(t, err.Error(), s)
+			}
+			for _, s := range c.absent {
+				assert.NotContains(t, err.Error(), s)
+			}
+		})
+	}
+}
+
+func TestParseConsumerConfigRefusesProducerKey(t *testing.T) {
+	_, err := kafkaclient.ParseConsumerConfig(kafkaclient.ConfigMap{"linger.ms": 5})
+	require.ErrorIs(t, err, kafkaclient.ErrBadConfig)
+	assert.Contains(t, err.Error(), "linger.ms")
+}
+
+func TestParseAcks(t *testing.T) {
+	cases := []struct {
+		value any
+		want  kafkaclient.Acks
+		name  string
+	}{
+		{"all", kafkaclient.AcksAll, "AcksAll"}, {"-1", kafkaclient.AcksAll, "AcksAll"}, {-1, kafkaclient.AcksAll, "AcksAll"},
+		{"1", kafkaclient.AcksLeader, "AcksLeader"}, {1, kafkaclient.AcksLeader, "AcksLeader"},
+		{"0", kafkaclient.AcksNone, "AcksNone"}, {0, kafkaclient.AcksNone, "AcksNone"},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("acks=%#v parses to %s", c.value, c.name), func(t *testing.T) {
+			cfg, err := kafkaclient.ParseProducerConfig(kafkaclient.ConfigMap{"acks": c.value})
+			require.NoError(t, err)
+			assert.Equal(t, c.want, cfg.Acks)
+		})
+	}
+}
+
+func TestBootstrapServersRequiredAndValid(t *testing.T) {
+	b := kafkatest.NewMock()
+	for _, servers := range [][]string{nil, {}, {"localhost"}, {"localhost:0"}, {"localhost:99999"}, {":9092"}, {"localhost:x"}} {
+		t.Run(fmt.Sprintf("%#v is BAD_CONFIG and opens nothing", servers), func(t *testing.T) {
+			cfg := kafkaclient.ProducerConfig{ClientConfig: kafkaclient.ClientConfig{BootstrapServers: servers}}
+			p, err := kafkaclient.NewProducer(cfg, kafkaclient.WithBackend(b))
+			require.Nil(t, p)
+			requireBadConfig(t, err, b.Name(), "")
+		})
+	}
+}
+
+func TestConfigMapValueForms(t *testing.T) {
+	servers := []string{"127.0.0.1:9092", "127.0.0.2:9093"}
+	forms := []struct {
+		name string
+		m    kafkaclient.ConfigMap
+	}{
+		{"strings", kafkaclient.ConfigMap{"bootstrap.servers": strings.Join(servers, ","), "linger.ms": "20", "enable.idempotence": "false", "batch.size": "1000"}},
+		{"typed values and a []string list", kafkaclient.ConfigMap{"bootstrap.servers": servers, "linger.ms": 20, "enable.idempotence": false, "batch.size": int64(1000)}},
+		{"spaced list, whole float64, upper-case bool, int32", kafkaclient.ConfigMap{"bootstrap.servers": strings.Join(servers, " , "), "linger.ms": float64(20), "enable.idempotence": "FALSE", "batch.size": int32(1000)}},
+	}
+	for _, f := range forms {
+		t.Run(f.name+" parse to the same config", func(t *testing.T) {
+			cfg, err := kafkaclient.ParseProducerConfig(f.m)
+			require.NoError(t, err)
+			assert.Equal(t, servers, cfg.BootstrapServers)
+			assert.Equal(t, 20*time.Millisecond, cfg.Linger)
+			assert.Equal(t, kafkaclient.ToggleOff, cfg.Idempotence)
+			assert.Equal(t, 1000, cfg.BatchSize)
+		})
+	}
+	t.Run("linger.ms=0 means send at once, not the default", func(t *testing.T) {
+		p, err := kafkaclient.NewProducerFromMap(kafkaclient.ConfigMap{"bootstrap.servers": servers, "linger.ms": 0}, kafkaclient.WithBackend(kafkatest.NewMock()))
+		require.NoError(t, err)
+		closeClient(t, p.Close)
+		assert.Equal(t, time.Duration(0), p.Config().Linger)
+	})
+}
+
+// cloneConfigMap copies m deeply enough to detect changes to slices in it.
+func cloneConfigMap(m kafkaclient.ConfigMap) kafkaclient.ConfigMap {
+	out := make(kafkaclient.ConfigMap, len(m))
+	for k, v := range m {
+		if ss, ok := v.([]string); ok {
+			v = slices.Clone(ss)
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func TestConfigMapNotModified(t *testing.T) {
+	servers := []string{"127.0.0.1:9092"}
+	m := kafkaclient.ConfigMap{
+		"bootstrap.servers":  servers,
+		"linger.ms":          20,
+		"acks":               "1",
+		"enable.idempotence": false,
+		"compression.type":   "GZIP",
+		"client.id":          "  spaced  ",
+		"confluent.x":        "y",
+		"franz.x":            "y",
+		"segmentio.x":        "y",
+	}
+	want := cloneConfigMap(m)
+
+	t.Run("parsing leaves the map unchanged and shares no slice with it", func(t *testing.T) {
+		cfg, err := kafkaclient.ParseProducerConfig(m)
+		require.NoError(t, err)
+		assert.Equal(t, want, m)
+		cfg.BootstrapServers[0] = "mutated:1"
+		assert.Equal(t, want, m, "the parsed config shares a slice with the map")
+	})
+
+	t.Run("opening a producer that delivers leaves the map unchanged", func(t *testing.T) {
+		opened := maps.Clone(m)
+		for k := range opened {
+			if strings.HasSuffix(k, ".x") {
+				delete(opened, k)
+			}
+		}
+		wantOpened := cloneConfigMap(opened)
+		b := kafkatest.NewMock()
+		p, err := kafkaclient.NewProducerFromMap(opened, kafkaclient.WithBackend(b))
+		require.NoError(t, err)
+		require.NoError(t, p.ProduceSync(t.Context(), kafkaclient.NewMessage("topic", nil, []byte("v"))))
+		closeClient(t, p.Close)
+		assert.Equal(t, wantOpened, opened)
+		assert.Len(t, b.Messages(), 1)
+	})
+
+	t.Run("a refused map is left unchanged", func(t *testing.T) {
+		bad := kafkaclient.ConfigMap{"bootstrap.servers": servers, "linger.ms": "x", "acks": 7}
+		wantBad := cloneConfigMap(bad)
+		_, err := kafkaclient.NewProducerFromMap(bad, kafkaclient.WithBackend(kafkatest.NewMock()))
+		require.ErrorIs(t, err, kafkaclient.ErrBadConfig)
+		assert.Equal(t, wantBad, bad)
+		assert.Equal(t, []string{"127.0.0.1:9092"}, servers)
+	})
+}
+
+// idempotentMock is the mock backend declaring idempotence, so that the
+// default that depends on it can be tested both ways.
+type idempotentMock struct{ *kafkatest.Mock }
+
+func (idempotentMock) Capabilities() backend.Capabilities {
+	return backend.Capabilities{Idempotence: true}
+}
+
+func TestNewProducerCopiesConfigAndAppliesDefaults(t *testing.T) {
+	cases := []struct {
+		name        string
+		backend     kafkaclient.Backend
+		idempotence kafkaclient.Toggle
+	}{
+		{"a backend without idempotence defaults it off", kafkatest.NewMock(), kafkaclient.ToggleOff},
+		{"a backend with idempotence defaults it on", idempotentMock{kafkatest.NewMock()}, kafkaclient.ToggleOn},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			servers := []string{"127.0.0.1:9092", "127.0.0.1:9092"} // duplicates are allowed
+			cfg := kafkaclient.ProducerConfig{ClientConfig: kafkaclient.ClientConfig{BootstrapServers: servers}}
+			before := cfg
+			want := slices.Clone(servers)
+			p, err := kafkaclient.NewProducer(cfg, kafkaclient.WithBackend(c.backend))
+			require.NoError(t, err)
+			t.Cleanup(func() { closeClient(t, p.Close) })
+
+			// The caller's config is not modified.
+			assert.Equal(t, want, cfg.BootstrapServers, "BootstrapServers elements changed")
+			assert.Equal(t, before.Linger, cfg.Linger)
+			assert.Equal(t, time.Duration(0), cfg.Linger)
+			assert.Equal(t, "", cfg.ClientID)
+			assert.Equal(t, kafkaclient.ToggleDefault, cfg.Idempotence)
+			assert.Zero(t, cfg.MaxMessageBytes)
+
+			// Config shows the documented defaults.
+			got := p.Config()
+			assert.Equal(t, 5*time.Millisecond, got.Linger)
+			assert.Equal(t, kafkaclient.AcksAll, got.Acks)
+			assert.Equal(t, kafkaclient.CompressionNone, got.Compression)
+			assert.Equal(t, kafkaclient.PartitionerMurmur2, got.Partitioner)
+			assert.Equal(t, 1_000_000, got.MaxMessageBytes)
+			assert.Equal(t, 120*time.Second, got.DeliveryTimeout)
+			assert.Equal(t, 5, got.MaxInFlight)
+			assert.Equal(t, 100_000, got.MaxBufferedMessages)
+			assert.Equal(t, 30*time.Second, got.RequestTimeout)
+			assert.NotEmpty(t, got.ClientID)
+			assert.Equal(t, c.idempotence, got.Idempotence)
+
+			// The producer keeps its own copy of the slice.
+			cfg.BootstrapServers[0] = "mutated:1"
+			assert.Equal(t, want, p.Config().BootstrapServers)
+			got.BootstrapServers[0] = "mutated:2"
+			assert.Equal(t, want, p.Config().BootstrapServers, "Config returns a slice the producer still uses")
+
+			m := kafkaclient.NewMessage("topic", nil, []byte("still works"))
+			require.NoError(t, p.ProduceSync(t.Context(), m))
+			assert.GreaterOrEqual(t, m.Offset, int64(0))
+		})
 	}
 }
 

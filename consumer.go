@@ -139,25 +139,26 @@ func NewConsumer(cfg ConsumerConfig, opts ...Option) (*Consumer, error) {
 
 // NewConsumerFromMap parses m (see ConfigMap) and opens a consumer.
 func NewConsumerFromMap(m ConfigMap, opts ...Option) (*Consumer, error) {
-	o := applyOptions(opts)
-	cfg, err := parseConsumerConfig(m, o.backend.Name())
-	if err != nil {
-		return nil, withBackend(err, o.backend)
-	}
-	return NewConsumer(cfg, WithBackend(o.backend))
+	return fromMap(m, opts, parseConsumerConfig, NewConsumer)
 }
 
-// Config returns the consumer's effective config, defaults applied.
-func (c *Consumer) Config() ConsumerConfig { return c.cfg }
+// Config returns the consumer's effective config, defaults applied. It is a
+// copy: changing it does not change the consumer.
+func (c *Consumer) Config() ConsumerConfig {
+	cfg := c.cfg
+	cfg.ClientConfig = cloneClient(cfg.ClientConfig)
+	cfg.Assignors = slices.Clone(cfg.Assignors)
+	return cfg
+}
 
 // Backend returns the name of the backend the consumer runs on.
 func (c *Consumer) Backend() string { return c.b.Name() }
 
 // Capabilities returns what the consumer's backend supports.
-func (c *Consumer) Capabilities() Capabilities { return c.b.Capabilities() }
+func (c *Consumer) Capabilities() Capabilities { return capabilitiesOf(c.b, c.bc) }
 
 // As sets target to the underlying client if its type matches.
-func (c *Consumer) As(target any) bool { return c.bc.As(target) }
+func (c *Consumer) As(target any) bool { return as(c.bc, target) }
 
 func (c *Consumer) onClientError(err error) {
 	if l := c.cfg.Logger; l != nil {
@@ -171,10 +172,6 @@ func (c *Consumer) fail(op string, code Code, format string, args ...any) *Error
 	return e
 }
 
-func (c *Consumer) unsupported(op, feature string) *Error {
-	return c.fail(op, CodeUnsupported, "%s is not supported by the %s backend", feature, c.b.Name())
-}
-
 func (c *Consumer) usable(op string) error {
 	if c.closing.Load() {
 		return c.fail(op, CodeClosed, "consumer is closed")
@@ -184,9 +181,10 @@ func (c *Consumer) usable(op string) error {
 
 // Subscribe joins the consumer group (ConsumerConfig.GroupID) and consumes
 // the topics; subscribing again replaces the topic list. listener, which
-// may be nil, is told of partition changes; it needs a backend with
-// Capabilities.RebalanceCallbacks.
-func (c *Consumer) Subscribe(topics []string, listener RebalanceListener) error {
+// may be nil, is told of partition changes. It returns once the
+// subscription is registered; partitions are assigned in the background and
+// reported to listener inside Poll. ctx bounds the registration.
+func (c *Consumer) Subscribe(ctx context.Context, topics []string, listener RebalanceListener) error {
 	const op = "subscribe"
 	if err := c.usable(op); err != nil {
 		return err
@@ -203,9 +201,6 @@ func (c *Consumer) Subscribe(topics []string, listener RebalanceListener) error 
 			return err
 		}
 	}
-	if listener != nil && !c.b.Capabilities().RebalanceCallbacks {
-		return c.unsupported(op, "a rebalance listener")
-	}
 	c.mu.Lock()
 	if c.mode == modeAssigned {
 		c.mu.Unlock()
@@ -214,20 +209,21 @@ func (c *Consumer) Subscribe(topics []string, listener RebalanceListener) error 
 	c.listener = listener
 	c.mode = modeSubscribed
 	c.mu.Unlock()
-	return c.errs.wrap(op, "", -1, c.bc.Subscribe(slices.Clone(topics)))
+	return c.errs.wrap(op, "", -1, c.bc.Subscribe(ctx, slices.Clone(topics)))
 }
 
 // Assign consumes exactly these partitions without group management,
 // starting at each one's Offset (OffsetBeginning, OffsetEnd, OffsetStored or
 // an offset). Assigning again replaces the assignment. It needs a backend
-// with Capabilities.ManualAssign.
-func (c *Consumer) Assign(partitions ...TopicPartition) error {
+// with Capabilities.ManualAssign. ctx bounds the offset look-ups it needs.
+func (c *Consumer) Assign(ctx context.Context, partitions []TopicPartition) error {
 	const op = "assign"
 	if err := c.usable(op); err != nil {
 		return err
 	}
-	if !c.b.Capabilities().ManualAssign {
-		return c.unsupported(op, "manual partition assignment")
+	assigner, err := optional[backend.Assigner](c.b, c.bc, op, "manual partition assignment")
+	if err != nil {
+		return err
 	}
 	for _, tp := range partitions {
 		if err := validTopic(tp.Topic); err != nil {
@@ -257,7 +253,7 @@ func (c *Consumer) Assign(partitions ...TopicPartition) error {
 		}
 	}
 	c.mu.Unlock()
-	return c.errs.wrap(op, "", -1, c.bc.Assign(slices.Clone(partitions)))
+	return c.errs.wrap(op, "", -1, assigner.Assign(ctx, slices.Clone(partitions)))
 }
 
 // Assignment returns the partitions currently assigned, sorted.
@@ -316,12 +312,12 @@ func (c *Consumer) interruptPoll() {
 func (c *Consumer) runRebalance(ctx context.Context, kind backend.RebalanceKind, tps []TopicPartition) error {
 	c.mu.Lock()
 	listener := c.listener
-	if kind == backend.Assigned {
+	if kind == backend.RebalanceAssigned {
 		for _, tp := range tps {
 			c.assigned[tpKey{tp.Topic, tp.Partition}] = struct{}{}
 		}
 	}
-	if kind == backend.Lost {
+	if kind == backend.RebalanceLost {
 		c.unassignLocked(tps)
 	}
 	c.mu.Unlock()
@@ -329,15 +325,15 @@ func (c *Consumer) runRebalance(ctx context.Context, kind backend.RebalanceKind,
 	if listener != nil {
 		sorted := sortedTopicPartitions(slices.Clone(tps))
 		switch kind {
-		case backend.Assigned:
+		case backend.RebalanceAssigned:
 			err = listener.OnAssigned(ctx, c, sorted)
-		case backend.Revoked:
+		case backend.RebalanceRevoked:
 			err = listener.OnRevoked(ctx, c, sorted)
-		case backend.Lost:
+		case backend.RebalanceLost:
 			err = listener.OnLost(ctx, c, sorted)
 		}
 	}
-	if kind == backend.Revoked {
+	if kind == backend.RebalanceRevoked {
 		c.mu.Lock()
 		c.unassignLocked(tps)
 		c.mu.Unlock()
@@ -675,8 +671,9 @@ func (c *Consumer) Seek(ctx context.Context, tp TopicPartition) error {
 	if err := c.usable(op); err != nil {
 		return err
 	}
-	if !c.b.Capabilities().Seek {
-		return c.unsupported(op, "seek")
+	seeker, err := optional[backend.Seeker](c.b, c.bc, op, "seek")
+	if err != nil {
+		return err
 	}
 	if tp.Offset < 0 && tp.Offset != OffsetBeginning && tp.Offset != OffsetEnd {
 		e := c.fail(op, CodeInvalidArg, "offset %d is invalid: use an offset >= 0, OffsetBeginning or OffsetEnd", tp.Offset)
@@ -686,7 +683,7 @@ func (c *Consumer) Seek(ctx context.Context, tp TopicPartition) error {
 	if err := c.checkAssigned(op, []TopicPartition{tp}); err != nil {
 		return err
 	}
-	if err := c.bc.Seek(ctx, tp); err != nil {
+	if err := seeker.Seek(ctx, tp); err != nil {
 		return c.errs.wrap(op, tp.Topic, tp.Partition, err)
 	}
 	c.mu.Lock()
@@ -700,25 +697,26 @@ func (c *Consumer) Seek(ctx context.Context, tp TopicPartition) error {
 // Pause stops fetching the partitions until Resume; Poll returns no
 // messages of them meanwhile. The partitions must be assigned.
 func (c *Consumer) Pause(partitions ...TopicPartition) error {
-	return c.pauseResume("pause", partitions, c.bc.Pause)
+	return c.pauseResume("pause", partitions, backend.Pauser.Pause)
 }
 
 // Resume starts fetching paused partitions again.
 func (c *Consumer) Resume(partitions ...TopicPartition) error {
-	return c.pauseResume("resume", partitions, c.bc.Resume)
+	return c.pauseResume("resume", partitions, backend.Pauser.Resume)
 }
 
-func (c *Consumer) pauseResume(op string, tps []TopicPartition, fn func([]TopicPartition) error) error {
+func (c *Consumer) pauseResume(op string, tps []TopicPartition, fn func(backend.Pauser, []TopicPartition) error) error {
 	if err := c.usable(op); err != nil {
 		return err
 	}
-	if !c.b.Capabilities().PauseResume {
-		return c.unsupported(op, op)
+	pauser, err := optional[backend.Pauser](c.b, c.bc, op, op)
+	if err != nil {
+		return err
 	}
 	if err := c.checkAssigned(op, tps); err != nil {
 		return err
 	}
-	return c.errs.wrap(op, "", -1, fn(slices.Clone(tps)))
+	return c.errs.wrap(op, "", -1, fn(pauser, slices.Clone(tps)))
 }
 
 // GroupMetadata returns this member's group identity, for
@@ -730,7 +728,11 @@ func (c *Consumer) GroupMetadata() (GroupMetadata, error) {
 	if c.cfg.GroupID == "" {
 		return GroupMetadata{}, c.fail("group metadata", CodeInvalidArg, "consumer has no group.id")
 	}
-	gm, err := c.bc.GroupMetadata()
+	member, err := optional[backend.GroupMember](c.b, c.bc, "group metadata", "group metadata")
+	if err != nil {
+		return GroupMetadata{}, err
+	}
+	gm, err := member.GroupMetadata()
 	return gm, c.errs.wrap("group metadata", "", -1, err)
 }
 

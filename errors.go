@@ -160,40 +160,6 @@ func CodeOf(err error) Code {
 
 func sentinel(c Code) *Error { return &Error{Code: c, Partition: -1, isSentinel: true} }
 
-// Sentinels, one per commonly tested code. errors.Is(err, ErrX) holds when
-// err is an *Error with ErrX's code, on every backend.
-var (
-	ErrUnsupported              = sentinel(CodeUnsupported)
-	ErrClosed                   = sentinel(CodeClosed)
-	ErrTimedOut                 = sentinel(CodeTimedOut)
-	ErrCanceled                 = sentinel(CodeCanceled)
-	ErrBadConfig                = sentinel(CodeBadConfig)
-	ErrInvalidArg               = sentinel(CodeInvalidArg)
-	ErrQueueFull                = sentinel(CodeQueueFull)
-	ErrNotAssigned              = sentinel(CodeNotAssigned)
-	ErrState                    = sentinel(CodeState)
-	ErrFenced                   = sentinel(CodeFenced)
-	ErrAllBrokersDown           = sentinel(CodeAllBrokersDown)
-	ErrMsgTimedOut              = sentinel(CodeMsgTimedOut)
-	ErrPartitionEOF             = sentinel(CodePartitionEOF)
-	ErrTransport                = sentinel(CodeTransport)
-	ErrAuthentication           = sentinel(CodeAuthentication)
-	ErrSSL                      = sentinel(CodeSSL)
-	ErrUnknownTopicOrPartition  = sentinel(CodeUnknownTopicOrPartition)
-	ErrMessageTooLarge          = sentinel(CodeMessageTooLarge)
-	ErrTopicAlreadyExists       = sentinel(CodeTopicAlreadyExists)
-	ErrInvalidTopic             = sentinel(CodeInvalidTopicException)
-	ErrTopicAuthorizationFailed = sentinel(CodeTopicAuthorizationFailed)
-	ErrGroupAuthorizationFailed = sentinel(CodeGroupAuthorizationFailed)
-	ErrSASLAuthenticationFailed = sentinel(CodeSASLAuthenticationFailed)
-	ErrBrokerNotAvailable       = sentinel(CodeBrokerNotAvailable)
-	ErrNotEnoughReplicas        = sentinel(CodeNotEnoughReplicas)
-	ErrProducerFenced           = sentinel(CodeProducerFenced)
-	ErrRebalanceInProgress      = sentinel(CodeRebalanceInProgress)
-	ErrOffsetOutOfRange         = sentinel(CodeOffsetOutOfRange)
-	ErrGroupIDNotFound          = sentinel(CodeGroupIDNotFound)
-)
-
 // errorMapper turns any error from a backend into an *Error.
 type errorMapper struct {
 	b backend.Backend

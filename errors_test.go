@@ -16,7 +16,7 @@ func TestErrorClassification(t *testing.T) {
 		code                                   kafkaclient.Code
 		retriable, fatal, abortable, isTimeout bool
 	}{
-		{kafkaclient.CodeNotLeaderForPartition, true, false, false, false},
+		{kafkaclient.CodeNotLeaderOrFollower, true, false, false, false},
 		{kafkaclient.CodeUnknownTopicOrPartition, true, false, true, false},
 		{kafkaclient.CodeMessageTooLarge, false, false, true, false},
 		{kafkaclient.CodeProducerFenced, false, true, false, false},

@@ -112,7 +112,7 @@ func ExampleConsumer_Poll() {
 		return
 	}
 	defer c.Close(ctx)
-	c.Subscribe([]string{"orders"}, nil)
+	c.Subscribe(ctx, []string{"orders"}, nil)
 	for {
 		msg, err := c.ReadMessage(5 * time.Second)
 		if errors.Is(err, kafkaclient.ErrTimedOut) {
@@ -138,5 +138,5 @@ func ExampleParseProducerConfig() {
 	fmt.Println(err)
 	// Output:
 	// kafkaclient: config: config key "linger" is unknown; did you mean "linger.ms"? (BAD_CONFIG)
-	// kafkaclient: config: config key "acks" has invalid value "7": want all, -1, 1 or 0 (BAD_CONFIG)
+	// kafkaclient: config: config key "acks" has invalid value "7": want one of -1, 0, 1, all (BAD_CONFIG)
 }

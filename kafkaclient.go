@@ -63,7 +63,6 @@ type (
 	GroupListing       = backend.GroupListing
 	GroupDescription   = backend.GroupDescription
 	MemberDescription  = backend.MemberDescription
-	Capabilities       = backend.Capabilities
 	// Backend is what a client library adapter implements; see package
 	// backend.
 	Backend = backend.Backend
@@ -87,6 +86,84 @@ const (
 	GroupStateCompletingRebalance = backend.GroupStateCompletingRebalance
 	GroupStateDead                = backend.GroupStateDead
 )
+
+// Capabilities lists what a client's backend can do. A call or setting
+// that needs a capability the backend lacks fails with ErrUnsupported.
+//
+// The config-level fields come from the backend; the others from the
+// operations the client has, so a Producer's Capabilities reports its own
+// (Transactions) and a Consumer's its own (ManualAssign, Seek, PauseResume):
+// the other side's fields are false.
+type Capabilities struct {
+	// Transactions: transactional.id and the Producer's transaction calls.
+	Transactions bool
+	// Idempotence: enable.idempotence=true.
+	Idempotence bool
+	// ReadCommitted: isolation.level=read_committed.
+	ReadCommitted bool
+	// CooperativeRebalance: partition.assignment.strategy=cooperative-sticky.
+	CooperativeRebalance bool
+	// StaticMembership: group.instance.id.
+	StaticMembership bool
+	// ManualAssign: Consumer.Assign.
+	ManualAssign bool
+	// Seek: Consumer.Seek.
+	Seek bool
+	// PauseResume: Consumer.Pause and Consumer.Resume.
+	PauseResume bool
+}
+
+// capabilitiesOf combines b's config-level capabilities with the optional
+// interfaces client implements.
+func capabilitiesOf(b backend.Backend, client any) Capabilities {
+	bc := b.Capabilities()
+	_, txn := client.(backend.TransactionalProducer)
+	_, assign := client.(backend.Assigner)
+	_, seek := client.(backend.Seeker)
+	_, pause := client.(backend.Pauser)
+	return Capabilities{
+		Transactions:         txn,
+		Idempotence:          bc.Idempotence,
+		ReadCommitted:        bc.ReadCommitted,
+		CooperativeRebalance: bc.CooperativeRebalance,
+		StaticMembership:     bc.StaticMembership,
+		ManualAssign:         assign,
+		Seek:                 seek,
+		PauseResume:          pause,
+	}
+}
+
+// optional returns client as T, the optional interface (see package
+// backend) that an operation needs, or an ErrUnsupported *Error naming what
+// the backend lacks.
+func optional[T any](b backend.Backend, client any, op, what string) (T, error) {
+	t, ok := client.(T)
+	if !ok {
+		e := newError(op, CodeUnsupported, "%s is not supported by the %s backend", what, b.Name())
+		e.Backend = b.Name()
+		return t, e
+	}
+	return t, nil
+}
+
+// fromMap parses m for the backend opts select and opens a client with
+// open: the shared body of NewProducerFromMap and friends.
+func fromMap[C, T any](m ConfigMap, opts []Option, parse func(ConfigMap, string) (C, error), open func(C, ...Option) (T, error)) (T, error) {
+	o := applyOptions(opts)
+	cfg, err := parse(m, o.backend.Name())
+	if err != nil {
+		var zero T
+		return zero, withBackend(err, o.backend)
+	}
+	return open(cfg, WithBackend(o.backend))
+}
+
+// as implements As for a backend client: false unless it is a
+// backend.Aser.
+func as(client, target any) bool {
+	a, ok := client.(backend.Aser)
+	return ok && a.As(target)
+}
 
 // Option changes how a client is opened.
 type Option func(*options)

@@ -4,13 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/kafkaclient/kafkaclient/backend"
 )
@@ -62,22 +59,22 @@ type Producer struct {
 	// once closing is set, so that Close waits for them.
 	mu       sync.RWMutex
 	closing  atomic.Bool
+	stopping chan struct{} // closed when Close starts
 	closed   chan struct{} // closed when Close has finished
 	abandon  chan struct{} // closed when Close gives up waiting for Events readers
 	closeErr error
+	// txnCalls counts the transaction calls running, which Close waits for
+	// before it closes the backend producer; txnMu orders their start
+	// against txnClosed.
+	txnMu     sync.Mutex
+	txnClosed bool
+	txnCalls  sync.WaitGroup
 
+	// buffered bounds the messages handed to bp and not yet reported.
+	buffered gate
 	// topics holds what Produce learned about each topic: that its name
 	// is valid, and its partition count for keyed messages.
 	topics topicCache
-	// toEvents is p.reportToEvents, bound once; eventsWrap wraps it.
-	toEvents   DeliveryFunc
-	eventsWrap *reportWrap
-	// lastWrap is the wrapper of the DeliveryFunc passed most often, kept
-	// so that a producer given the same function every time (the common
-	// case) takes no wrapper per message; lastSeen identifies the function
-	// of the latest call that missed it.
-	lastWrap atomic.Pointer[reportWrap]
-	lastSeen atomic.Uintptr
 }
 
 // NewProducer opens a producer. The config is validated and defaults are
@@ -89,34 +86,32 @@ func NewProducer(cfg ProducerConfig, opts ...Option) (*Producer, error) {
 		return nil, withBackend(err, o.backend)
 	}
 	p := &Producer{
-		cfg:     prepared,
-		b:       o.backend,
-		errs:    errorMapper{o.backend},
-		events:  make(chan Event, eventsBuffer),
-		closed:  make(chan struct{}),
-		abandon: make(chan struct{}),
+		cfg:      prepared,
+		b:        o.backend,
+		errs:     errorMapper{o.backend},
+		events:   make(chan Event, eventsBuffer),
+		stopping: make(chan struct{}),
+		closed:   make(chan struct{}),
+		abandon:  make(chan struct{}),
 	}
-	bp, err := o.backend.NewProducer(prepared, backend.ProducerHooks{OnError: p.onClientError})
+	p.buffered.init(int64(prepared.MaxBufferedMessages), prepared.MaxBufferedBytes)
+	bp, err := o.backend.NewProducer(prepared, backend.ProducerHooks{Delivered: p.delivered, OnError: p.onClientError})
 	if err != nil {
 		return nil, p.errs.wrap("open producer", "", -1, err)
+	}
+	if _, ok := bp.(backend.TransactionalProducer); !ok && prepared.TransactionalID != "" {
+		bp.Close(context.Background()) //nolint:errcheck // nothing was produced
+		return nil, withBackend(unsupportedConfig("transactional.id", o.backend.Name()), o.backend)
 	}
 	p.bp = bp
 	p.topics.ttl = 30 * time.Second
 	p.topics.errs = p.errs
-	p.toEvents = p.reportToEvents
-	p.eventsWrap = &reportWrap{p: p, user: p.toEvents, fixed: true}
-	p.eventsWrap.fn = p.eventsWrap.deliver
 	return p, nil
 }
 
 // NewProducerFromMap parses m (see ConfigMap) and opens a producer.
 func NewProducerFromMap(m ConfigMap, opts ...Option) (*Producer, error) {
-	o := applyOptions(opts)
-	cfg, err := parseProducerConfig(m, o.backend.Name())
-	if err != nil {
-		return nil, withBackend(err, o.backend)
-	}
-	return NewProducer(cfg, WithBackend(o.backend))
+	return fromMap(m, opts, parseProducerConfig, NewProducer)
 }
 
 func withBackend(err error, b backend.Backend) error {
@@ -133,8 +128,7 @@ func withBackend(err error, b backend.Backend) error {
 // copy: changing it does not change the producer.
 func (p *Producer) Config() ProducerConfig {
 	cfg := p.cfg
-	cfg.BootstrapServers = slices.Clone(cfg.BootstrapServers)
-	cfg.BackendOptions = maps.Clone(cfg.BackendOptions)
+	cfg.ClientConfig = cloneClient(cfg.ClientConfig)
 	return cfg
 }
 
@@ -142,11 +136,11 @@ func (p *Producer) Config() ProducerConfig {
 func (p *Producer) Backend() string { return p.b.Name() }
 
 // Capabilities returns what the producer's backend supports.
-func (p *Producer) Capabilities() Capabilities { return p.b.Capabilities() }
+func (p *Producer) Capabilities() Capabilities { return capabilitiesOf(p.b, p.bp) }
 
 // As sets target to the underlying client if its type matches, e.g. a
 // **kgo.Client on franz. It reports whether it did.
-func (p *Producer) As(target any) bool { return p.bp.As(target) }
+func (p *Producer) As(target any) bool { return as(p.bp, target) }
 
 // Events returns the channel that receives a *DeliveryReport for every
 // message produced with a nil DeliveryFunc, and client-level errors as
@@ -185,9 +179,10 @@ func (p *Producer) reportToEvents(m *Message, err error) {
 }
 
 // Produce sends msg asynchronously. It returns once the message is
-// buffered; while the buffer is full it waits until ctx is done. When it
-// returns nil, onDelivery is called exactly once with the outcome; with a
-// nil onDelivery the outcome goes to Events as a *DeliveryReport.
+// buffered; while the buffer is full (queue.buffering.max.messages or
+// queue.buffering.max.kbytes) it waits until ctx is done. When it returns
+// nil, onDelivery is called exactly once with the outcome; with a nil
+// onDelivery the outcome goes to Events as a *DeliveryReport.
 //
 // For a message with a key and Partition PartitionAny the partition is the
 // key's hash (see KeyPartition) over the topic's partitions; a nil key
@@ -195,8 +190,9 @@ func (p *Producer) reportToEvents(m *Message, err error) {
 // reported: the producer fills in its Partition, Offset and Timestamp.
 //
 // Produce returns an *Error at once for a nil message, an invalid topic
-// name, a timestamp before 1970 or after 2262 (CodeInvalidArg), a message larger than MaxMessageBytes (CodeMessageTooLarge), a
-// closed producer (CodeClosed), or a done ctx.
+// name, a timestamp before 1970 or after 2262 (CodeInvalidArg), a message
+// larger than MaxMessageBytes (CodeMessageTooLarge), a closed producer
+// (CodeClosed), or a done ctx.
 func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery DeliveryFunc) error {
 	if msg == nil {
 		return newError("produce", CodeInvalidArg, "message is nil")
@@ -206,7 +202,8 @@ func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery Deliver
 		terr.Op = "produce"
 		return terr
 	}
-	if err := p.check(msg); err != nil {
+	size, err := p.check(msg)
+	if err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -227,7 +224,7 @@ func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery Deliver
 				// Delivery failed; report it the way the backend would.
 				msg.Offset = OffsetInvalid
 				if onDelivery == nil {
-					onDelivery = p.toEvents
+					onDelivery = p.reportToEvents
 				}
 				onDelivery(msg, werr)
 				return nil
@@ -237,89 +234,63 @@ func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery Deliver
 		msg.Partition = KeyPartition(p.cfg.Partitioner, msg.Key, n)
 	}
 	// msg belongs to the backend once handed over: its delivery may fill
-	// in Partition concurrently, so the error below uses copies.
+	// in Partition concurrently, so the errors below use copies.
 	partition := msg.Partition
-	w := p.wrapper(onDelivery)
-	if err := p.bp.Produce(ctx, msg, w.fn); err != nil {
-		w.release()
-		return p.errs.wrap("produce", topic.name, partition, err)
+	if err := p.buffered.acquire(ctx, size, p.stopping); err != nil {
+		if ctx.Err() != nil {
+			e := ctxError("produce", ctx)
+			e.Topic, e.Partition = topic.name, partition
+			return e
+		}
+		return p.closedError("produce", topic.name)
 	}
-	return nil
+	// The token is the caller's function itself: a func value needs no
+	// allocation to travel as an interface.
+	var token any
+	if onDelivery != nil {
+		token = onDelivery
+	}
+	for {
+		err := p.bp.Produce(ctx, msg, token)
+		if err == nil {
+			return nil
+		}
+		werr := p.errs.wrap("produce", topic.name, partition, err)
+		if CodeOf(werr) != CodeQueueFull || ctx.Err() != nil {
+			p.buffered.release(size)
+			return werr
+		}
+		// The client's own buffer is full although ours is not (its
+		// count drops before reports reach us): wait a moment.
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Millisecond):
+		}
+	}
 }
 
-// reportWrap turns a backend's delivery report into the user's: errors
-// become *Error. A wrapper is either fixed, bound to one DeliveryFunc for
-// the producer's life, or taken from a pool for one message; either way
-// its bound method is made once, so a produced message costs no closure.
-type reportWrap struct {
-	p     *Producer
-	user  DeliveryFunc
-	fn    DeliveryFunc // w.deliver, bound once
-	fixed bool
-}
-
-var wrapPool sync.Pool
-
-func init() {
-	wrapPool.New = func() any {
-		w := &reportWrap{}
-		w.fn = w.deliver
-		return w
+// delivered is the backend's report of one message (backend.ProducerHooks).
+// The message leaves the buffer before its report runs, so that a report
+// may produce again; once Close has begun, after, so that Close can wait for
+// the last report to have run.
+func (p *Producer) delivered(m *Message, token any, err error) {
+	size := messageSize(m)
+	closing := p.closing.Load()
+	if !closing {
+		p.buffered.release(size)
 	}
-}
-
-// funcID identifies a func value: the closure it points to. Two func
-// values with the same identity call the same code on the same captured
-// variables.
-func funcID(f DeliveryFunc) uintptr {
-	return uintptr(*(*unsafe.Pointer)(unsafe.Pointer(&f)))
-}
-
-// wrapper returns the wrapper for a message reported to user (nil: to
-// Events). A function passed twice in a row gets a fixed wrapper, kept
-// until another function is passed twice in a row; others get a pooled
-// one.
-func (p *Producer) wrapper(user DeliveryFunc) *reportWrap {
-	if user == nil {
-		return p.eventsWrap
-	}
-	id := funcID(user)
-	// w.user keeps its closure alive, so no other closure can have its
-	// identity while w is compared with.
-	if w := p.lastWrap.Load(); w != nil && funcID(w.user) == id {
-		return w
-	}
-	if p.lastSeen.Swap(id) == id {
-		// lastSeen may name a closure since freed and user reuse its
-		// address: then user is merely cached one call early.
-		w := &reportWrap{p: p, user: user, fixed: true}
-		w.fn = w.deliver
-		p.lastWrap.Store(w)
-		return w
-	}
-	w := wrapPool.Get().(*reportWrap)
-	w.p, w.user = p, user
-	return w
-}
-
-func (w *reportWrap) release() {
-	if w.fixed {
-		return
-	}
-	w.p, w.user = nil, nil
-	wrapPool.Put(w)
-}
-
-// deliver runs once per accepted message (the backend contract), so a
-// pooled wrapper can go back to the pool before the user's function runs.
-func (w *reportWrap) deliver(m *Message, err error) {
-	p, user := w.p, w.user
-	w.release()
 	if err != nil {
 		m.Offset = OffsetInvalid
 		err = p.errs.wrap("produce", m.Topic, m.Partition, err)
 	}
-	user(m, err)
+	if fn, ok := token.(DeliveryFunc); ok {
+		fn(m, err)
+	} else {
+		p.reportToEvents(m, err)
+	}
+	if closing {
+		p.buffered.release(size)
+	}
 }
 
 func (p *Producer) closedError(op, topic string) error {
@@ -337,28 +308,36 @@ var (
 	maxTimestamp = time.Unix(0, math.MaxInt64).UTC().Truncate(time.Millisecond)
 )
 
-// check validates msg, whose topic is valid, before it is buffered.
-func (p *Producer) check(msg *Message) error {
+// check validates msg, whose topic is valid, before it is buffered, and
+// returns its size.
+func (p *Producer) check(msg *Message) (int64, error) {
 	if msg.Partition < PartitionAny {
 		e := newError("produce", CodeInvalidArg, "partition %d is invalid: use a partition number or PartitionAny", msg.Partition)
 		e.Topic = msg.Topic
-		return e
+		return 0, e
 	}
 	if ts := msg.Timestamp; !ts.IsZero() && (ts.Before(minTimestamp) || ts.After(maxTimestamp)) {
 		e := newError("produce", CodeInvalidArg, "timestamp %v is invalid: use the zero time (now) or a time from %v to %v", ts, minTimestamp, maxTimestamp)
 		e.Topic, e.Partition = msg.Topic, msg.Partition
-		return e
+		return 0, e
 	}
-	size := len(msg.Key) + len(msg.Value)
-	for _, h := range msg.Headers {
-		size += len(h.Key) + len(h.Value)
-	}
-	if size > p.cfg.MaxMessageBytes {
+	size := messageSize(msg)
+	if size > int64(p.cfg.MaxMessageBytes) {
 		e := newError("produce", CodeMessageTooLarge, "message of %d bytes is larger than message.max.bytes (%d)", size, p.cfg.MaxMessageBytes)
 		e.Topic, e.Partition = msg.Topic, msg.Partition
-		return e
+		return 0, e
 	}
-	return nil
+	return size, nil
+}
+
+// messageSize is what a message counts against message.max.bytes and
+// queue.buffering.max.kbytes: key, value and headers.
+func messageSize(m *Message) int64 {
+	size := len(m.Key) + len(m.Value)
+	for _, h := range m.Headers {
+		size += len(h.Key) + len(h.Value)
+	}
+	return int64(size)
 }
 
 // ProduceErrors is returned by ProduceSync when some messages failed. It is
@@ -396,44 +375,52 @@ func (pe ProduceErrors) Unwrap() []error {
 
 // ProduceSync sends msgs and waits until each is delivered or failed, or ctx
 // is done. Delivered messages have Partition and Offset set. It returns nil
-// when all were delivered (at once when msgs is empty), otherwise ProduceErrors (index-aligned) or, if
-// ctx ended first, the context's error as an *Error; messages already
-// buffered may still be delivered after that.
+// when all were delivered (at once when msgs is empty), otherwise
+// ProduceErrors (index-aligned) or, if ctx ended first, the context's error
+// as an *Error; messages already buffered may still be delivered after that.
 func (p *Producer) ProduceSync(ctx context.Context, msgs ...*Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	errs := make(ProduceErrors, len(msgs))
-	var wg sync.WaitGroup
+	w := &syncWait{errs: make(ProduceErrors, len(msgs)), done: make(chan struct{})}
+	w.left.Store(int64(len(msgs)))
 	failed := false
 	for i, m := range msgs {
-		wg.Add(1)
-		err := p.Produce(ctx, m, func(_ *Message, err error) {
-			errs[i] = err
-			wg.Done()
-		})
+		err := p.Produce(ctx, m, func(_ *Message, err error) { w.report(i, err) })
 		if err != nil {
-			errs[i] = err
 			failed = true
-			wg.Done()
+			w.report(i, err)
 		}
 	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-w.done:
 	case <-ctx.Done():
 		return ctxError("produce", ctx)
 	}
 	if failed {
-		return errs
+		return w.errs
 	}
-	for _, err := range errs {
+	for _, err := range w.errs {
 		if err != nil {
-			return errs
+			return w.errs
 		}
 	}
 	return nil
+}
+
+// syncWait collects the reports of one ProduceSync without a goroutine of
+// its own: the last report closes done.
+type syncWait struct {
+	errs ProduceErrors
+	left atomic.Int64
+	done chan struct{}
+}
+
+func (w *syncWait) report(i int, err error) {
+	w.errs[i] = err
+	if w.left.Add(-1) == 0 {
+		close(w.done)
+	}
 }
 
 // Flush waits until every buffered message has been delivered or failed, or
@@ -456,119 +443,146 @@ func (p *Producer) Flush(ctx context.Context) error {
 	return nil
 }
 
-// Close flushes buffered messages until ctx is done, fails the rest with
-// CodeClosed (their delivery is still reported), closes Events and releases
-// every resource. It returns by ctx's deadline. Calling Close again returns
-// the first call's result.
+// closeMargin is the part of Close's time kept for failing and reporting
+// what the flush leaves, and for releasing the client: a quarter of what
+// is left, at most closeMarginMax.
+const closeMarginMax = 500 * time.Millisecond
+
+// beforeMargin returns a context that ends closeMargin before ctx's deadline.
+func beforeMargin(ctx context.Context) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, dl.Add(-min(time.Until(dl)/4, closeMarginMax)))
+}
+
+// Close flushes buffered messages until shortly before ctx's deadline, fails
+// the rest with CodeClosed (their delivery is still reported), closes
+// Events and releases every resource. It returns by ctx's deadline: an
+// *Error with CodeTimedOut when messages were left. Calling Close again
+// returns the first call's result.
 func (p *Producer) Close(ctx context.Context) error {
 	if !p.closing.CompareAndSwap(false, true) {
 		<-p.closed
 		return p.closeErr
 	}
+	close(p.stopping)
 	var abandonOnce sync.Once
 	abandon := func() { abandonOnce.Do(func() { close(p.abandon) }) }
 	stop := context.AfterFunc(ctx, abandon)
 	defer stop()
+	fctx, cancel := beforeMargin(ctx)
+	ferr := p.bp.Flush(fctx)
+	cancel()
+	p.waitTransactions(ctx)
 	err := p.bp.Close(ctx)
-	// Every delivery has been reported (the backend's contract); once the
-	// calls in flight have returned, nothing sends on events any more.
+	if err == nil {
+		// A backend may run the reports of what Close failed on goroutines
+		// it does not wait for.
+		err = p.buffered.waitEmpty(ctx)
+	}
+	// Every delivery has been reported; once the calls in flight have
+	// returned, nothing sends on events any more.
 	p.mu.Lock()
 	abandon()
 	close(p.events)
 	p.mu.Unlock()
-	if err != nil {
-		if ctx.Err() != nil {
-			err = ctxError("close", ctx)
-		} else {
-			err = p.errs.wrap("close", "", -1, err)
-		}
+	switch {
+	case ferr != nil && ctx.Err() == nil && fctx.Err() != nil:
+		e := newError("close", CodeTimedOut, "messages not delivered before the close deadline were failed")
+		e.Backend, e.Err = p.b.Name(), fctx.Err()
+		err = e
+	case err != nil && ctx.Err() != nil:
+		err = ctxError("close", ctx)
+	case err != nil:
+		err = p.errs.wrap("close", "", -1, err)
+	case ferr != nil:
+		err = p.errs.wrap("close", "", -1, ferr)
 	}
 	p.closeErr = err
 	close(p.closed)
 	return err
 }
 
-// Transactions. These need a backend with Capabilities.Transactions and a
-// producer opened with a TransactionalID; otherwise they return an *Error
-// with CodeUnsupported or CodeState.
+// waitTransactions makes new transaction calls fail and waits until none
+// runs, or ctx ends.
+func (p *Producer) waitTransactions(ctx context.Context) {
+	p.txnMu.Lock()
+	p.txnClosed = true
+	p.txnMu.Unlock()
+	backend.RunWithin(ctx, func() error { p.txnCalls.Wait(); return nil }) //nolint:errcheck // ctx's end is Close's to report
+}
 
-func (p *Producer) txn(op string) (backend.TransactionalProducer, error) {
-	if p.closing.Load() {
-		return nil, p.closedError(op, "")
+// Transactions. These need a backend whose producer implements
+// backend.TransactionalProducer and a producer opened with a
+// TransactionalID; otherwise they return an *Error with CodeUnsupported or
+// CodeState. They hold off Close while they run.
+
+// txn runs fn on the transactional producer, unless the producer is closed.
+func (p *Producer) txn(op string, fn func(backend.TransactionalProducer) error) error {
+	p.txnMu.Lock()
+	if p.txnClosed || p.closing.Load() {
+		p.txnMu.Unlock()
+		return p.closedError(op, "")
 	}
-	tp, ok := p.bp.(backend.TransactionalProducer)
-	if !ok || !p.b.Capabilities().Transactions {
-		e := newError(op, CodeUnsupported, "transactions are not supported by the %s backend", p.b.Name())
-		e.Backend = p.b.Name()
-		return nil, e
+	p.txnCalls.Add(1)
+	p.txnMu.Unlock()
+	defer p.txnCalls.Done()
+	tp, err := optional[backend.TransactionalProducer](p.b, p.bp, op, "transactions")
+	if err != nil {
+		return err
 	}
 	if p.cfg.TransactionalID == "" {
 		e := newError(op, CodeState, "producer has no transactional.id; set ProducerConfig.TransactionalID")
 		e.Backend = p.b.Name()
-		return nil, e
+		return e
 	}
-	return tp, nil
+	return p.errs.wrap(op, "", -1, fn(tp))
 }
 
 // InitTransactions registers the transactional.id with the cluster, fencing
 // older producers with the same id. Call it once, before the first
 // BeginTransaction.
 func (p *Producer) InitTransactions(ctx context.Context) error {
-	tp, err := p.txn("init transactions")
-	if err != nil {
-		return err
-	}
-	return p.errs.wrap("init transactions", "", -1, tp.InitTransactions(ctx))
+	return p.txn("init transactions", func(tp backend.TransactionalProducer) error { return tp.InitTransactions(ctx) })
 }
 
 // BeginTransaction starts a transaction: messages produced until Commit or
 // Abort belong to it.
 func (p *Producer) BeginTransaction() error {
-	tp, err := p.txn("begin transaction")
-	if err != nil {
-		return err
-	}
-	return p.errs.wrap("begin transaction", "", -1, tp.BeginTransaction())
+	return p.txn("begin transaction", backend.TransactionalProducer.BeginTransaction)
 }
 
 // SendOffsetsToTransaction adds consumer offsets to the current transaction,
 // so that they are committed if and only if the transaction commits. group
 // comes from Consumer.GroupMetadata.
 func (p *Producer) SendOffsetsToTransaction(ctx context.Context, offsets []TopicPartition, group GroupMetadata) error {
-	tp, err := p.txn("send offsets to transaction")
-	if err != nil {
-		return err
-	}
-	if group.GroupID == "" {
-		return newError("send offsets to transaction", CodeInvalidArg, "group metadata has no group id; pass Consumer.GroupMetadata()")
-	}
-	for _, o := range offsets {
-		if o.Offset < 0 {
-			e := newError("send offsets to transaction", CodeInvalidArg, "offset %d is invalid", o.Offset)
-			e.Topic, e.Partition = o.Topic, o.Partition
-			return e
+	const op = "send offsets to transaction"
+	return p.txn(op, func(tp backend.TransactionalProducer) error {
+		if group.GroupID == "" {
+			return newError(op, CodeInvalidArg, "group metadata has no group id; pass Consumer.GroupMetadata()")
 		}
-	}
-	return p.errs.wrap("send offsets to transaction", "", -1, tp.SendOffsetsToTransaction(ctx, offsets, group))
+		for _, o := range offsets {
+			if o.Offset < 0 {
+				e := newError(op, CodeInvalidArg, "offset %d is invalid", o.Offset)
+				e.Topic, e.Partition = o.Topic, o.Partition
+				return e
+			}
+		}
+		return tp.SendOffsetsToTransaction(ctx, offsets, group)
+	})
 }
 
 // CommitTransaction flushes and commits the current transaction.
 func (p *Producer) CommitTransaction(ctx context.Context) error {
-	tp, err := p.txn("commit transaction")
-	if err != nil {
-		return err
-	}
-	return p.errs.wrap("commit transaction", "", -1, tp.CommitTransaction(ctx))
+	return p.txn("commit transaction", func(tp backend.TransactionalProducer) error { return tp.CommitTransaction(ctx) })
 }
 
 // AbortTransaction aborts the current transaction: its messages are never
 // seen by read_committed consumers.
 func (p *Producer) AbortTransaction(ctx context.Context) error {
-	tp, err := p.txn("abort transaction")
-	if err != nil {
-		return err
-	}
-	return p.errs.wrap("abort transaction", "", -1, tp.AbortTransaction(ctx))
+	return p.txn("abort transaction", func(tp backend.TransactionalProducer) error { return tp.AbortTransaction(ctx) })
 }
 
 // topicCache remembers the valid topic names Produce has seen, and their

@@ -3,37 +3,58 @@
 //
 // Most code should use package kafkaclient. This package is for authors of
 // backends: the in-repo ones (franz, segmentio, confluent) and third-party
-// ones. It holds the plain data types the root package re-exports and the
-// small interfaces a backend implements. It imports nothing of this module.
+// ones. It holds the plain data types the root package re-exports, the small
+// interfaces a backend implements, and helpers that keep adapters short. It
+// imports nothing of this module.
+//
+// # Required and optional
+//
+// A backend implements [Backend], [Producer], [Consumer] and [Admin]: what
+// every Kafka client has. Operations some clients lack are optional
+// interfaces, found by type assertion as database/sql/driver does:
+// [TransactionalProducer], [Assigner], [Seeker], [Pauser], [GroupMember],
+// [PartitionCreator], [TopicConfigDescriber], [GroupDeleter] and [Aser]. A
+// value that does not implement one makes the root return ErrUnsupported;
+// an adapter never writes "not supported" code for an operation.
+// [Capabilities] holds only what a config asks for (idempotence,
+// read_committed, cooperative rebalancing, static membership); the root
+// refuses such settings when the backend does not declare them.
 //
 // # What the root does, so a backend need not
 //
-// The root package validates configs and arguments, computes the partition of
-// keyed messages (a backend only ever sees an explicit partition, or
-// PartitionAny for a nil key), builds synchronous produce on top of Produce,
-// tracks the assignment to refuse commits of unowned partitions, runs
-// rebalance listeners on the polling goroutine, turns every error into its
-// Error type with a classification computed from the code, and makes every
-// call after Close fail with CodeClosed.
+// The root package validates configs and arguments; computes the partition
+// of keyed messages (a backend only ever sees an explicit partition, or
+// PartitionAny for a nil key); waits for a topic created a moment ago;
+// bounds the messages and bytes waiting for delivery (Produce is never
+// called past the limit); keeps Close's flush within its deadline; builds
+// synchronous produce on top of Produce; tracks the assignment to refuse
+// commits of unowned partitions; runs rebalance listeners on the polling
+// goroutine; sorts admin results; turns every error into its Error type
+// with a classification computed from the code; and makes every call after
+// Close fail with CodeClosed.
 //
 // # Checklist for a backend
 //
-//   - Backend.Name is short and lowercase; it appears in every error.
+//   - Backend.Name is short and lowercase; it appears in every error and
+//     names the prefix of the backend's own config keys ("name.key").
 //   - Backend.Capabilities is truthful; the conformance suite checks each
-//     claim, and that every missing capability yields CodeUnsupported.
+//     claim, and that every missing optional interface yields
+//     CodeUnsupported.
 //   - Every config field is honoured or refused: New* returns an error with
 //     CodeUnsupported naming the setting when the client cannot honour a
 //     non-default value. Nothing is silently ignored.
 //   - Defaults are the ones documented in ProducerConfig and ConsumerConfig,
-//     not the client's own (acks=all, 5ms linger, no compression, murmur2).
+//     not the client's own (acks=all, 5ms linger, no compression).
 //   - Backend.Code maps the client's errors to Codes (Kafka protocol codes
-//     where the client reports one), so errors compare equal across backends.
-//   - Produce calls the DeliveryFunc exactly once for every message it
-//     accepted, including when the producer is closed before delivery.
+//     where the client reports one), so errors compare equal across
+//     backends; [NetworkCode] classifies TLS and connection errors.
+//   - Produce reports every message it accepted exactly once, through
+//     ProducerHooks.Delivered, including when the producer is closed before
+//     delivery.
 //   - Close honours its context: it returns by the deadline, and no
 //     goroutine of the client is left once it has returned.
-//   - As reaches the underlying client types; the backend's package doc lists
-//     them under an "As" heading.
+//   - Aser reaches the underlying client types; the backend's package doc
+//     lists them under an "As" heading.
 //   - The backend's package has a conformance test that calls
 //     conformance.Run.
 package backend
@@ -45,10 +66,12 @@ import "context"
 type Backend interface {
 	// Name is the backend's short name, e.g. "franz".
 	Name() string
-	// Capabilities lists the optional features the backend provides.
+	// Capabilities lists the config-level features the backend provides.
 	Capabilities() Capabilities
 	// NewProducer opens a producer. The config has the root's defaults
 	// applied and is validated; the backend refuses what it cannot honour.
+	// It does no network I/O that could block: connections are made
+	// lazily.
 	NewProducer(cfg ProducerConfig, hooks ProducerHooks) (Producer, error)
 	// NewConsumer opens a consumer, likewise.
 	NewConsumer(cfg ConsumerConfig, hooks ConsumerHooks) (Consumer, error)
@@ -57,7 +80,8 @@ type Backend interface {
 	// Code returns the Code of an error returned by one of this backend's
 	// clients: the Kafka protocol code where there is one, otherwise the
 	// closest client-side code, or CodeFailed. A CodeError anywhere in
-	// err's chain takes precedence and need not be handled here.
+	// err's chain takes precedence and need not be handled here; nor need
+	// context errors.
 	Code(err error) Code
 }
 
@@ -68,47 +92,79 @@ type DeliveryFunc func(msg *Message, err error)
 
 // ProducerHooks are the root's callbacks into a producer.
 type ProducerHooks struct {
+	// Delivered receives the outcome of every message Produce accepted,
+	// once, with the token Produce was given: err is nil when the message
+	// was written, and msg then has Partition, Offset and Timestamp set.
+	// It may be called from any goroutine, also before Produce returns,
+	// and must not be called after Close has returned. It is never nil.
+	Delivered func(msg *Message, token any, err error)
 	// OnError receives client-level errors that belong to no single
 	// message: all brokers down, a fatal idempotence error, an
 	// authentication failure. It must not block. It may be nil.
 	OnError func(err error)
 }
 
-// Producer sends messages. Methods may be called concurrently.
+// Producer sends messages. Every method may be called concurrently with
+// every other, Close included.
 type Producer interface {
-	// Produce hands msg to the client and returns once it is buffered.
+	// Produce hands msg to the client and returns once it is buffered;
+	// Delivered is then called exactly once for it, with token.
 	// msg.Partition is a partition number, or PartitionAny for a message
-	// with a nil key (spread it over partitions). While the buffer is
-	// full Produce waits until ctx is done and then returns ctx's error;
-	// it must not drop the message silently. When Produce returns nil,
-	// report is called exactly once, later, from any goroutine. When it
-	// returns an error, report is not called.
-	Produce(ctx context.Context, msg *Message, report DeliveryFunc) error
+	// with a nil key (spread it over partitions). The root has reserved
+	// room for msg in its buffer limit, so the client's own limit is never
+	// the one that blocks; if it is reached all the same, Produce returns
+	// an error with CodeQueueFull, and the root waits and retries.
+	// Retrying failed sends until the message's delivery timeout is the
+	// client's job (or see DeliveryTimeout). When Produce returns an error,
+	// Delivered is not called for msg. Cancelling ctx only abandons a
+	// Produce still waiting to buffer msg.
+	Produce(ctx context.Context, msg *Message, token any) error
 	// PartitionCount returns the number of partitions of topic, from the
-	// client's metadata. An unknown topic is an error with
-	// CodeUnknownTopicOrPartition.
+	// client's metadata, asking the cluster when it has none. An unknown
+	// topic is an error with CodeUnknownTopicOrPartition; the root retries
+	// that while the topic may still be being created. It returns when ctx
+	// ends.
 	PartitionCount(ctx context.Context, topic string) (int32, error)
-	// Flush waits until every buffered message has been reported, or ctx
-	// is done.
+	// Flush sends buffered messages without waiting for linger.ms and
+	// waits until every message accepted before the call has been
+	// reported, or ctx is done (then it returns ctx's error; the messages
+	// stay buffered).
 	Flush(ctx context.Context) error
-	// Close flushes within ctx, fails what is left with CodeClosed (each
-	// report still called once), and releases every resource before it
-	// returns.
+	// Close fails every message still buffered or in flight with
+	// CodeClosed (each still reported once; the root has already flushed
+	// what it could) and releases every resource before it returns, by
+	// ctx's deadline. Produce and Flush calls running concurrently return
+	// CodeClosed. The root calls it once.
 	Close(ctx context.Context) error
-	// As sets target to an underlying client value if its type matches.
-	As(target any) bool
 }
 
 // TransactionalProducer is implemented by producers that support
-// transactions (Capabilities.Transactions). The root calls these only on a
-// producer opened with a TransactionalID.
+// transactions. The root calls these only on a producer opened with a
+// TransactionalID, one at a time, and never concurrently with Close.
+// Errors the broker answers are returned as they are: the root classifies
+// them (abortable, fatal) and the caller retries or aborts.
 type TransactionalProducer interface {
 	Producer
+	// InitTransactions registers the transactional id, fencing older
+	// producers, waiting until done or ctx ends.
 	InitTransactions(ctx context.Context) error
+	// BeginTransaction starts a transaction locally; it does no I/O.
 	BeginTransaction() error
+	// SendOffsetsToTransaction adds the group's offsets to the open
+	// transaction.
 	SendOffsetsToTransaction(ctx context.Context, offsets []TopicPartition, group GroupMetadata) error
+	// CommitTransaction flushes and commits the open transaction.
 	CommitTransaction(ctx context.Context) error
+	// AbortTransaction drops the buffered messages and aborts the open
+	// transaction.
 	AbortTransaction(ctx context.Context) error
+}
+
+// Aser is implemented by producers, consumers and admins that expose their
+// underlying client: As sets target to it if target's type matches, and
+// reports whether it did. Without it, the root's As reports false.
+type Aser interface {
+	As(target any) bool
 }
 
 // RebalanceKind says what happened to a consumer's assignment.
@@ -116,25 +172,25 @@ type RebalanceKind int8
 
 // Rebalance kinds.
 const (
-	// Assigned: partitions were added to the assignment. Consumption of
-	// them starts after the hook returns.
-	Assigned RebalanceKind = iota + 1
-	// Revoked: partitions are being taken away in an orderly rebalance;
-	// committing their offsets in the hook still works.
-	Revoked
-	// Lost: partitions were lost (session expired, fenced); another member
-	// may already own them, so commits would fail.
-	Lost
+	// RebalanceAssigned: partitions were added to the assignment.
+	// Consumption of them starts after the hook returns.
+	RebalanceAssigned RebalanceKind = iota + 1
+	// RebalanceRevoked: partitions are being taken away in an orderly
+	// rebalance; committing their offsets in the hook still works.
+	RebalanceRevoked
+	// RebalanceLost: partitions were lost (session expired, fenced);
+	// another member may already own them, so commits would fail.
+	RebalanceLost
 )
 
 // String names the kind.
 func (k RebalanceKind) String() string {
 	switch k {
-	case Assigned:
+	case RebalanceAssigned:
 		return "assigned"
-	case Revoked:
+	case RebalanceRevoked:
 		return "revoked"
-	case Lost:
+	case RebalanceLost:
 		return "lost"
 	}
 	return "unknown"
@@ -143,14 +199,14 @@ func (k RebalanceKind) String() string {
 // ConsumerHooks are the root's callbacks into a consumer.
 type ConsumerHooks struct {
 	// Rebalance reports a change of the group assignment. The backend
-	// calls it for every change, whether or not the user registered a
-	// listener, so the root can track the assignment. inPoll tells the
-	// root where it is called from: true when the backend calls it on the
-	// goroutine running Consumer.Poll (librdkafka's model); false when it
-	// calls it from a client goroutine (franz-go's model), in which case
-	// it blocks until the user's listener has run inside the user's next
-	// Poll, or ctx ends, or the consumer closes. The backend applies the
-	// assignment change after Rebalance returns.
+	// calls it for every change, so the root can track the assignment and
+	// run the user's listener. inPoll tells the root where it is called
+	// from: true when the backend calls it on the goroutine running
+	// Consumer.Poll or Close (librdkafka's model); false when it calls it
+	// from a client goroutine (franz-go's model), in which case it blocks
+	// until the user's listener has run inside the user's next Poll, or
+	// ctx ends, or the consumer closes. The backend applies the change
+	// after Rebalance returns.
 	Rebalance func(ctx context.Context, kind RebalanceKind, partitions []TopicPartition, inPoll bool) error
 	// OnError receives client-level errors that belong to no single call.
 	// It must not block. It may be nil.
@@ -158,61 +214,117 @@ type ConsumerHooks struct {
 }
 
 // Consumer reads messages. Poll is called from one goroutine at a time; the
-// other methods may be called concurrently with it unless noted.
+// other methods may be called concurrently with it, and Close with all of
+// them (they then return CodeClosed).
 type Consumer interface {
 	// Subscribe joins the consumer group (ConsumerConfig.GroupID) for the
-	// topics. Subscribing again replaces the topic list.
-	Subscribe(topics []string) error
-	// Assign consumes exactly these partitions, without group management,
-	// starting at each TopicPartition's Offset (OffsetStored uses the
-	// group's committed offset when GroupID is set, else auto.offset.reset).
-	// Requires Capabilities.ManualAssign.
-	Assign(partitions []TopicPartition) error
+	// topics; subscribing again replaces the topic list. It returns once
+	// the subscription is registered, not once partitions are assigned:
+	// joining happens in the background or inside Poll, and the client
+	// retries it. ctx bounds the registration only.
+	Subscribe(ctx context.Context, topics []string) error
 	// Poll returns between 1 and max messages, waiting until at least one
 	// is ready or ctx is done (then it returns ctx's error and no
-	// messages). A message returned by Poll counts as consumed for
-	// auto-commit.
+	// messages). It never returns no messages and no error. A message
+	// returned by Poll counts as consumed for auto-commit. The client
+	// retries fetches; Poll returns an error only for what the caller must
+	// know (offset out of range with auto.offset.reset=none, a fatal
+	// error).
 	Poll(ctx context.Context, max int) ([]*Message, error)
-	// Commit synchronously commits offsets (next offset to read) for the
-	// group.
+	// Commit synchronously commits offsets (each the next offset to read)
+	// for the group, waiting for the broker's answer or ctx's end. It is
+	// not retried: the root returns the error, which says whether a retry
+	// may succeed. A commit still running when ctx ends may complete.
 	Commit(ctx context.Context, offsets []TopicPartition) error
-	// Seek makes the next Poll of the partition start at its Offset.
-	// Requires Capabilities.Seek.
+	// Close leaves the group (after committing consumed offsets when
+	// auto-commit is on; rebalance hooks run for the revoked partitions)
+	// and releases every resource, by ctx's deadline.
+	Close(ctx context.Context) error
+}
+
+// Assigner is implemented by consumers that can consume partitions without
+// group management.
+type Assigner interface {
+	// Assign consumes exactly these partitions, replacing any earlier
+	// assignment, starting at each TopicPartition's Offset: an offset, or
+	// OffsetBeginning, OffsetEnd, or OffsetStored (the group's committed
+	// offset when GroupID is set, else auto.offset.reset). ctx bounds the
+	// offset look-ups it may need.
+	Assign(ctx context.Context, partitions []TopicPartition) error
+}
+
+// Seeker is implemented by consumers that can move the position of an
+// assigned partition.
+type Seeker interface {
+	// Seek makes the next Poll of tp's partition start at tp.Offset (an
+	// offset, OffsetBeginning or OffsetEnd), dropping messages of it
+	// fetched and not yet returned. ctx bounds the offset look-up a
+	// special offset needs.
 	Seek(ctx context.Context, tp TopicPartition) error
-	// Pause stops fetching the partitions; Resume starts again. Requires
-	// Capabilities.PauseResume.
+}
+
+// Pauser is implemented by consumers that can stop and restart fetching
+// assigned partitions. Neither call does I/O; messages of a paused
+// partition fetched and not yet returned are dropped and fetched again
+// after Resume.
+type Pauser interface {
 	Pause(partitions []TopicPartition) error
 	Resume(partitions []TopicPartition) error
-	// GroupMetadata returns the member's current group identity, for
-	// SendOffsetsToTransaction.
+}
+
+// GroupMember is implemented by consumers that can report their group
+// identity, for SendOffsetsToTransaction.
+type GroupMember interface {
+	// GroupMetadata returns the member's current identity; it does no
+	// I/O.
 	GroupMetadata() (GroupMetadata, error)
-	// Close leaves the group (after committing consumed offsets when
-	// auto-commit is on) and releases every resource, within ctx.
-	Close(ctx context.Context) error
-	// As sets target to an underlying client value if its type matches.
-	As(target any) bool
 }
 
 // Admin manages topics and inspects groups and the cluster. Methods may be
-// called concurrently. Every result slice is in the order of the request.
+// called concurrently, and return when ctx ends. Per-item results (one topic
+// of several) carry their own Err; the call's error is for failures of the
+// whole request. The root orders results: a backend may return them in any
+// order. Nothing is retried beyond the client's own request retries.
 type Admin interface {
+	// CreateTopics creates the topics; Partitions and ReplicationFactor are
+	// positive or -1 for the broker's default.
 	CreateTopics(ctx context.Context, topics []TopicSpec) ([]TopicResult, error)
+	// DeleteTopics deletes the topics.
 	DeleteTopics(ctx context.Context, topics []string) ([]TopicResult, error)
-	// CreatePartitions raises topic's partition count to total.
-	CreatePartitions(ctx context.Context, topic string, total int32) error
 	// DescribeTopics describes the topics, or every non-internal topic when
 	// topics is empty. A missing topic has Err set with
 	// CodeUnknownTopicOrPartition; it is not an error of the call.
 	DescribeTopics(ctx context.Context, topics []string) ([]TopicDescription, error)
+	// DescribeCluster describes the cluster and its brokers.
+	DescribeCluster(ctx context.Context) (ClusterDescription, error)
+	// ListConsumerGroups lists the groups with their state.
+	ListConsumerGroups(ctx context.Context) ([]GroupListing, error)
+	// DescribeConsumerGroups describes the groups; a missing group has Err
+	// set with CodeGroupIDNotFound.
+	DescribeConsumerGroups(ctx context.Context, groups []string) ([]GroupDescription, error)
+	// ListConsumerGroupOffsets returns the group's committed offsets.
+	ListConsumerGroupOffsets(ctx context.Context, group string) ([]TopicPartition, error)
+	// Close releases the client by ctx's deadline. The root calls it once,
+	// after the calls in flight have returned, or when ctx has ended while
+	// some still run (they then fail).
+	Close(ctx context.Context) error
+}
+
+// PartitionCreator is implemented by admins that can add partitions.
+type PartitionCreator interface {
+	// CreatePartitions raises topic's partition count to total.
+	CreatePartitions(ctx context.Context, topic string, total int32) error
+}
+
+// TopicConfigDescriber is implemented by admins that can read topic
+// configs.
+type TopicConfigDescriber interface {
 	// DescribeTopicConfigs returns the topic's effective configs.
 	DescribeTopicConfigs(ctx context.Context, topic string) (map[string]string, error)
-	DescribeCluster(ctx context.Context) (ClusterDescription, error)
-	ListConsumerGroups(ctx context.Context) ([]GroupListing, error)
-	DescribeConsumerGroups(ctx context.Context, groups []string) ([]GroupDescription, error)
-	// ListConsumerGroupOffsets returns the group's committed offsets, sorted
-	// by topic and partition.
-	ListConsumerGroupOffsets(ctx context.Context, group string) ([]TopicPartition, error)
+}
+
+// GroupDeleter is implemented by admins that can delete consumer groups.
+type GroupDeleter interface {
+	// DeleteConsumerGroups deletes the (empty) groups.
 	DeleteConsumerGroups(ctx context.Context, groups []string) error
-	Close(ctx context.Context) error
-	As(target any) bool
 }

@@ -111,10 +111,11 @@ const (
 // aborted transactions.
 type IsolationLevel int8
 
-// IsolationLevel values. The zero value is ReadUncommitted, Kafka's default.
+// IsolationLevel values. The zero value is IsolationReadUncommitted,
+// Kafka's default.
 const (
-	ReadUncommitted IsolationLevel = iota
-	ReadCommitted
+	IsolationReadUncommitted IsolationLevel = iota
+	IsolationReadCommitted
 )
 
 // Assignor is a partition assignment strategy for consumer groups.
@@ -137,17 +138,17 @@ type SecurityProtocol string
 
 // Security protocols. The zero value means PLAINTEXT.
 const (
-	Plaintext     SecurityProtocol = "PLAINTEXT"
-	SSL           SecurityProtocol = "SSL"
-	SASLPlaintext SecurityProtocol = "SASL_PLAINTEXT"
-	SASLSSL       SecurityProtocol = "SASL_SSL"
+	SecurityPlaintext     SecurityProtocol = "PLAINTEXT"
+	SecuritySSL           SecurityProtocol = "SSL"
+	SecuritySASLPlaintext SecurityProtocol = "SASL_PLAINTEXT"
+	SecuritySASLSSL       SecurityProtocol = "SASL_SSL"
 )
 
 // UsesTLS reports whether the protocol encrypts the connection.
-func (p SecurityProtocol) UsesTLS() bool { return p == SSL || p == SASLSSL }
+func (p SecurityProtocol) UsesTLS() bool { return p == SecuritySSL || p == SecuritySASLSSL }
 
 // UsesSASL reports whether the protocol authenticates with SASL.
-func (p SecurityProtocol) UsesSASL() bool { return p == SASLPlaintext || p == SASLSSL }
+func (p SecurityProtocol) UsesSASL() bool { return p == SecuritySASLPlaintext || p == SecuritySASLSSL }
 
 // SASLMechanism is sasl.mechanism.
 type SASLMechanism string

@@ -20,10 +20,10 @@ func TestTLSConfigErrors(t *testing.T) {
 		sec  backend.Security
 		code backend.Code
 	}{
-		{"missing CA file", backend.Security{Protocol: backend.SSL, CAFile: filepath.Join(dir, "nope.pem")}, backend.CodeBadConfig},
-		{"CA file without PEM", backend.Security{Protocol: backend.SSL, CAFile: notPEM}, backend.CodeBadConfig},
-		{"missing key pair", backend.Security{Protocol: backend.SSL, CertFile: filepath.Join(dir, "c.pem"), KeyFile: filepath.Join(dir, "k.pem")}, backend.CodeBadConfig},
-		{"encrypted key", backend.Security{Protocol: backend.SSL, CertFile: "c.pem", KeyFile: "k.pem", KeyPassword: "secret"}, backend.CodeUnsupported},
+		{"missing CA file", backend.Security{Protocol: backend.SecuritySSL, CAFile: filepath.Join(dir, "nope.pem")}, backend.CodeBadConfig},
+		{"CA file without PEM", backend.Security{Protocol: backend.SecuritySSL, CAFile: notPEM}, backend.CodeBadConfig},
+		{"missing key pair", backend.Security{Protocol: backend.SecuritySSL, CertFile: filepath.Join(dir, "c.pem"), KeyFile: filepath.Join(dir, "k.pem")}, backend.CodeBadConfig},
+		{"encrypted key", backend.Security{Protocol: backend.SecuritySSL, CertFile: "c.pem", KeyFile: "k.pem", KeyPassword: "secret"}, backend.CodeUnsupported},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -38,10 +38,10 @@ func TestTLSConfigErrors(t *testing.T) {
 }
 
 func TestTLSConfigHostnameVerification(t *testing.T) {
-	tc, err := backend.TLSConfig(backend.Security{Protocol: backend.SSL}, "test")
+	tc, err := backend.TLSConfig(backend.Security{Protocol: backend.SecuritySSL}, "test")
 	require.NoError(t, err)
 	assert.False(t, tc.InsecureSkipVerify, "hostnames are verified by default")
-	tc, err = backend.TLSConfig(backend.Security{Protocol: backend.SSL, SkipHostnameVerification: true}, "test")
+	tc, err = backend.TLSConfig(backend.Security{Protocol: backend.SecuritySSL, SkipHostnameVerification: true}, "test")
 	require.NoError(t, err)
 	assert.True(t, tc.InsecureSkipVerify)
 	require.NotNil(t, tc.VerifyConnection, "the chain is still verified")

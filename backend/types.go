@@ -185,28 +185,19 @@ type GroupDescription struct {
 	Err error
 }
 
-// Capabilities lists the optional features a backend provides. A call that
-// needs a capability the backend lacks returns an error with
-// CodeUnsupported.
+// Capabilities lists the config-level features a backend provides: the
+// settings it can honour. The root refuses a config that asks for one the
+// backend lacks with CodeUnsupported naming the setting. Operations some
+// clients lack (transactions, manual assignment, seek, pause) are not listed
+// here: they are optional interfaces, see package doc.
 type Capabilities struct {
-	// Transactions: InitTransactions, BeginTransaction, CommitTransaction,
-	// AbortTransaction, SendOffsetsToTransaction.
-	Transactions bool
 	// Idempotence: enable.idempotence=true.
 	Idempotence bool
 	// ReadCommitted: isolation.level=read_committed that never returns
 	// aborted records.
 	ReadCommitted bool
-	// RebalanceCallbacks: a RebalanceListener passed to Subscribe.
-	RebalanceCallbacks bool
 	// CooperativeRebalance: partition.assignment.strategy=cooperative-sticky.
 	CooperativeRebalance bool
-	// PauseResume: Consumer.Pause and Consumer.Resume.
-	PauseResume bool
-	// ManualAssign: Consumer.Assign without a group subscription.
-	ManualAssign bool
-	// Seek: Consumer.Seek on an assigned partition.
-	Seek bool
 	// StaticMembership: group.instance.id.
 	StaticMembership bool
 }

@@ -57,7 +57,7 @@ func (c kcClient) NewConsumer(s Settings, group string) (Consumer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := cons.Subscribe([]string{s.Topic}, nil); err != nil {
+	if err := cons.Subscribe(context.Background(), []string{s.Topic}, nil); err != nil {
 		_ = cons.Close(context.Background())
 		return nil, err
 	}

@@ -166,7 +166,7 @@ func adminDescribeMissingTopic(t *testing.T, e *Env) {
 	require.ErrorIs(t, rs[0].Err, kafkaclient.ErrUnknownTopicOrPartition)
 
 	_, err = a.DescribeTopics(ctx, "bad topic!")
-	require.ErrorIs(t, err, kafkaclient.ErrInvalidTopic)
+	require.ErrorIs(t, err, kafkaclient.ErrInvalidTopicException)
 }
 
 func adminDescribeCluster(t *testing.T, e *Env) {
@@ -210,7 +210,7 @@ func adminConsumerGroups(t *testing.T, e *Env) {
 		cfg.DisableAutoCommit = true
 		cfg.ClientID = clientID
 	})
-	require.NoError(t, c.Subscribe([]string{topic}, nil))
+	require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
 	msgs := PollN(t, c, 3)
 	require.NoError(t, c.CommitMessages(Ctx(t), msgs...))
 

@@ -6,17 +6,32 @@
 //		conformance.Run(t, conformance.Harness{Backend: mybackend.New()})
 //	}
 //
-// The suite runs against the embedded broker of package kafkatest, or
-// against the cluster named by KAFKA_BOOTSTRAP_SERVERS. Each case is a
+// The cases of Cases run against the embedded broker of package kafkatest,
+// or against the cluster named by KAFKA_BOOTSTRAP_SERVERS. Each case is a
 // subtest named for what it proves; a case that needs a capability the
 // backend does not declare asserts that the call fails with ErrUnsupported
 // instead of skipping. Every case checks that the clients it opened left no
 // goroutine behind.
+//
+// Run also holds the cases that need a real Kafka cluster started by the
+// repository's scripts/kafka: under faults/ the fault-tolerance cases, when
+// KAFKA_FAULT_CLUSTER names a 3-node cluster whose nodes they kill and
+// restart; under security/ the SASL and TLS cases, when
+// KAFKA_SASL_PLAINTEXT, KAFKA_SASL_SSL and KAFKA_CA_FILE name its
+// listeners. Without those variables each group is skipped, saying which
+// variables enable it.
+//
+// Config parsing and validation, topic-name checks and key partitioning
+// are done by package kafkaclient before a backend is involved, so they are
+// tested there once rather than here for every backend.
 package conformance
 
 import (
 	"context"
 	"errors"
+	"path/filepath"
+	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -31,12 +46,45 @@ import (
 type Harness struct {
 	// Backend is the backend under test.
 	Backend kafkaclient.Backend
-	// Cluster, if set, returns the cluster to run against; by default
-	// kafkatest.NewCluster(t, kafkatest.Brokers(3)): three embedded brokers,
-	// or the cluster named by KAFKA_BOOTSTRAP_SERVERS.
+	// Cluster, if set, returns the cluster the cases of Cases run against;
+	// by default kafkatest.NewCluster(t, kafkatest.Brokers(3)): three
+	// embedded brokers, or the cluster named by KAFKA_BOOTSTRAP_SERVERS. It
+	// is called once, from the first case that needs a cluster, with the
+	// test given to Run, so that the clean-ups it registers run when Run's
+	// test ends; no cluster is started when only faults/ or security/
+	// cases are selected.
 	Cluster func(t *testing.T) *kafkatest.Cluster
-	// Filter, if set, selects cases by name (for debugging a backend).
+	// Filter, if set, selects cases by name (for debugging a backend): the
+	// names of Cases, "faults/" and "security/" followed by a case's name.
 	Filter func(name string) bool
+	// As, if set, checks the backend's As targets: the case as/targets
+	// calls it with a producer, a consumer that has subscribed and an
+	// admin, open on the backend, and it should require that As reaches
+	// every type the backend's package doc lists under its "As" heading.
+	As func(t *testing.T, p *kafkaclient.Producer, c *kafkaclient.Consumer, a *kafkaclient.Admin)
+	// KafkaScript is the path of scripts/kafka, which the faults/ cases run
+	// to kill and restart nodes. By default it is the one in the module
+	// holding this package's source, which suits the backends of this
+	// repository whatever their working directory.
+	KafkaScript string
+}
+
+// defaultKafkaScript is scripts/kafka next to this package's source
+// directory, or "" if the source location is unknown.
+func defaultKafkaScript() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok || !filepath.IsAbs(file) {
+		// Built with -trimpath: the path is not one to run.
+		return ""
+	}
+	return filepath.Join(filepath.Dir(file), "..", "scripts", "kafka")
+}
+
+func (h Harness) kafkaScript() string {
+	if h.KafkaScript != "" {
+		return h.KafkaScript
+	}
+	return defaultKafkaScript()
 }
 
 // Case is one conformance case.
@@ -49,7 +97,9 @@ type Case struct {
 	Run func(t *testing.T, e *Env)
 }
 
-// Cases returns the suite's cases, in order.
+// Cases returns the cases that run against Harness.Cluster, in order. The
+// faults/ and security/ cases, which need a cluster of scripts/kafka, are
+// not among them.
 func Cases() []Case {
 	var all []Case
 	all = append(all, producerCases...)
@@ -58,24 +108,26 @@ func Cases() []Case {
 	all = append(all, transactionCases...)
 	all = append(all, configCases...)
 	all = append(all, inputCases...)
+	all = append(all, asCases...)
 	return all
 }
 
-// Run runs every case against h.
+// Run runs against h every case its environment allows: the cases of
+// Cases, then the fault cases under faults/ and the security cases under
+// security/ when their environment variables are set (see the package
+// doc).
 func Run(t *testing.T, h Harness) {
 	require.NotNil(t, h.Backend, "Harness.Backend is required")
-	var cluster *kafkatest.Cluster
-	if h.Cluster != nil {
-		cluster = h.Cluster(t)
-	} else {
-		cluster = kafkatest.NewCluster(t, kafkatest.Brokers(3))
-	}
+	s := &suite{t: t, h: h}
 	for _, c := range Cases() {
 		if h.Filter != nil && !h.Filter(c.Name) {
 			continue
 		}
 		t.Run(c.Name, func(t *testing.T) {
-			// Registered first, so it runs after every other clean-up.
+			e := s.env(t)
+			// Taken once the shared cluster runs, so that its goroutines
+			// are not counted, and registered before the case's own
+			// clean-ups, so that it runs after them.
 			ignore := goleak.IgnoreCurrent()
 			t.Cleanup(func() {
 				if t.Failed() {
@@ -86,9 +138,91 @@ func Run(t *testing.T, h Harness) {
 				}
 			})
 			t.Log(c.Doc)
-			c.Run(t, &Env{Backend: h.Backend, Cluster: cluster, Caps: h.Backend.Capabilities()})
+			c.Run(t, e)
 		})
 	}
+	runGroup(t, h, "faults", faultCaseNames(), func(t *testing.T) {
+		runFaults(t, h, faultClusterFromEnv(t, h.kafkaScript()))
+	})
+	runGroup(t, h, "security", securityCaseNames(), func(t *testing.T) {
+		runSecurity(t, h, securityClusterFromEnv(t))
+	})
+}
+
+// runGroup runs fn as the subtest group unless Filter selects none of the
+// group's cases.
+func runGroup(t *testing.T, h Harness, group string, names []string, fn func(t *testing.T)) {
+	if h.Filter != nil && !slices.ContainsFunc(names, func(n string) bool { return h.Filter(group + "/" + n) }) {
+		return
+	}
+	t.Run(group, fn)
+}
+
+func faultCaseNames() []string {
+	names := make([]string, len(faultCases))
+	for i, c := range faultCases {
+		names[i] = c.Name
+	}
+	return names
+}
+
+func securityCaseNames() []string {
+	names := make([]string, len(securityCases))
+	for i, c := range securityCases {
+		names[i] = c.Name
+	}
+	return names
+}
+
+// suite holds what the cases of one Run share: the cluster and the
+// backend's capabilities, set up by the first case that needs them, so that
+// a run selecting only faults/ or security/ starts no cluster.
+type suite struct {
+	t      *testing.T // Run's test
+	h      Harness
+	shared *Env
+	failed bool
+}
+
+// env returns a new Env on the shared cluster, setting the cluster up on
+// the first call. A failure to set it up fails t, and every later case
+// without a retry.
+func (s *suite) env(t *testing.T) *Env {
+	t.Helper()
+	if s.failed {
+		t.Fatal("no cluster: setting it up failed in an earlier case")
+	}
+	if s.shared == nil {
+		s.failed = true
+		cluster := s.startCluster()
+		if cluster == nil {
+			t.Fatalf("no cluster: Harness.Cluster failed %s (see its log)", s.t.Name())
+		}
+		caps := capabilities(t, s.h.Backend, cluster.ClientConfig())
+		s.shared = &Env{Backend: s.h.Backend, Cluster: cluster, Caps: caps, as: s.h.As}
+		s.failed = false
+	}
+	e := *s.shared
+	return &e
+}
+
+// startCluster calls Harness.Cluster with Run's test, so that the cluster
+// lives until that test ends. It is called from a case, so it calls it on a
+// goroutine of its own: should it fail Run's test (FailNow), that goroutine
+// ends rather than the case's, and startCluster returns nil.
+func (s *suite) startCluster() *kafkatest.Cluster {
+	newCluster := s.h.Cluster
+	if newCluster == nil {
+		newCluster = func(t *testing.T) *kafkatest.Cluster { return kafkatest.NewCluster(t, kafkatest.Brokers(3)) }
+	}
+	var cluster *kafkatest.Cluster
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		cluster = newCluster(s.t)
+	}()
+	<-done
+	return cluster
 }
 
 // ignoreBroker skips the embedded broker's own goroutines: it serves the
@@ -101,11 +235,28 @@ var ignoreBroker = []goleak.Option{
 	goleak.IgnoreAnyFunction("github.com/twmb/franz-go/pkg/kfake.(*clientConn).write"),
 }
 
+// capabilities opens a producer and a consumer on b (neither connects
+// until it is used) and merges what each reports of its own operations.
+func capabilities(t *testing.T, b kafkaclient.Backend, cc kafkaclient.ClientConfig) kafkaclient.Capabilities {
+	t.Helper()
+	p, err := kafkaclient.NewProducer(kafkaclient.ProducerConfig{ClientConfig: cc}, kafkaclient.WithBackend(b))
+	require.NoError(t, err)
+	defer closeWithin(t, p.Close)
+	c, err := kafkaclient.NewConsumer(kafkaclient.ConsumerConfig{ClientConfig: cc}, kafkaclient.WithBackend(b))
+	require.NoError(t, err)
+	defer closeWithin(t, c.Close)
+	caps, cons := p.Capabilities(), c.Capabilities()
+	caps.ManualAssign, caps.Seek, caps.PauseResume = cons.ManualAssign, cons.Seek, cons.PauseResume
+	return caps
+}
+
 // Env is what a case works with.
 type Env struct {
 	Backend kafkaclient.Backend
 	Cluster *kafkatest.Cluster
 	Caps    kafkaclient.Capabilities
+
+	as func(t *testing.T, p *kafkaclient.Producer, c *kafkaclient.Consumer, a *kafkaclient.Admin)
 }
 
 // Timeout bounds every wait in the suite.

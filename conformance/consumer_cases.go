@@ -183,7 +183,7 @@ func consumeCommitResume(t *testing.T, e *Env) {
 	ProduceValues(t, p, topic, ccSeq("v", 0, 10)...)
 
 	a := e.Consumer(t, group, ccNoAutoCommit)
-	require.NoError(t, a.Subscribe([]string{topic}, nil))
+	require.NoError(t, a.Subscribe(Ctx(t), []string{topic}, nil))
 	first := PollN(t, a, 5)
 	require.Equal(t, ccSeq("v", 0, 5), ccValues(first))
 	for i, m := range first {
@@ -195,7 +195,7 @@ func consumeCommitResume(t *testing.T, e *Env) {
 	require.NoError(t, a.Close(Ctx(t)))
 
 	b := e.Consumer(t, group, ccNoAutoCommit)
-	require.NoError(t, b.Subscribe([]string{topic}, nil))
+	require.NoError(t, b.Subscribe(Ctx(t), []string{topic}, nil))
 	rest := PollN(t, b, 5)
 	require.Equal(t, ccSeq("v", 5, 5), ccValues(rest), "the new member must start after the committed messages")
 	require.Equal(t, int64(5), rest[0].Offset)
@@ -209,8 +209,8 @@ func consumeGroupSplit(t *testing.T, e *Env) {
 	p := e.Producer(t, nil)
 	a := e.Consumer(t, group, nil)
 	b := e.Consumer(t, group, nil)
-	require.NoError(t, a.Subscribe([]string{topic}, nil))
-	require.NoError(t, b.Subscribe([]string{topic}, nil))
+	require.NoError(t, a.Subscribe(Ctx(t), []string{topic}, nil))
+	require.NoError(t, b.Subscribe(Ctx(t), []string{topic}, nil))
 
 	split := func() bool {
 		as, bs := a.Assignment(), b.Assignment()
@@ -295,11 +295,6 @@ func consumeGroupSplit(t *testing.T, e *Env) {
 func consumeRebalanceCallbacks(t *testing.T, e *Env) {
 	topic := e.Topic(t, 2)
 	group := e.Group(t)
-	if !e.Caps.RebalanceCallbacks {
-		c := e.Consumer(t, group, nil)
-		RequireUnsupported(t, c.Subscribe([]string{topic}, kafkaclient.RebalanceFuncs{}))
-		return
-	}
 	p := e.Producer(t, nil)
 
 	var (
@@ -335,7 +330,7 @@ func consumeRebalanceCallbacks(t *testing.T, e *Env) {
 		},
 	}
 	c := e.Consumer(t, group, nil)
-	require.NoError(t, c.Subscribe([]string{topic}, listener))
+	require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, listener))
 
 	// The group forms in the background, but the listener waits for Poll.
 	time.Sleep(time.Second)
@@ -396,11 +391,6 @@ func ccPartitionsOnly(tps []kafkaclient.TopicPartition) []kafkaclient.TopicParti
 func consumeCommitOnRevoke(t *testing.T, e *Env) {
 	topic := e.Topic(t, 1)
 	group := e.Group(t)
-	if !e.Caps.RebalanceCallbacks {
-		c := e.Consumer(t, group, ccNoAutoCommit)
-		RequireUnsupported(t, c.Subscribe([]string{topic}, kafkaclient.RebalanceFuncs{Revoked: func(context.Context, *kafkaclient.Consumer, []kafkaclient.TopicPartition) error { return nil }}))
-		return
-	}
 	p := e.Producer(t, nil)
 	ProduceValues(t, p, topic, ccSeq("v", 0, 10)...)
 
@@ -411,7 +401,7 @@ func consumeCommitOnRevoke(t *testing.T, e *Env) {
 		calls     int
 	)
 	a := e.Consumer(t, group, ccNoAutoCommit)
-	require.NoError(t, a.Subscribe([]string{topic}, kafkaclient.RebalanceFuncs{
+	require.NoError(t, a.Subscribe(Ctx(t), []string{topic}, kafkaclient.RebalanceFuncs{
 		Revoked: func(ctx context.Context, c *kafkaclient.Consumer, _ []kafkaclient.TopicPartition) error {
 			offsets, err := c.Commit(ctx)
 			mu.Lock()
@@ -438,7 +428,7 @@ func consumeCommitOnRevoke(t *testing.T, e *Env) {
 	require.Equal(t, int64(4), ccGroupOffset(t, adm, group, topic, 0))
 
 	b := e.Consumer(t, group, ccNoAutoCommit)
-	require.NoError(t, b.Subscribe([]string{topic}, nil))
+	require.NoError(t, b.Subscribe(Ctx(t), []string{topic}, nil))
 	next := PollN(t, b, 1)
 	require.Equal(t, int64(4), next[0].Offset)
 	require.Equal(t, "v4", string(next[0].Value))
@@ -462,7 +452,7 @@ func consumeCommitStaleMessage(t *testing.T, e *Env) {
 	}
 	if !e.Caps.ManualAssign {
 		// Through a subscription: a message at an offset never delivered.
-		require.NoError(t, c.Subscribe([]string{topic}, nil))
+		require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
 		got := PollN(t, c, 1)[0]
 		requireStale(c.CommitMessages(ctx, &kafkaclient.Message{Topic: got.Topic, Partition: got.Partition, Offset: got.Offset + 5}), "never delivered")
 		require.NoError(t, c.CommitMessages(ctx, got))
@@ -470,15 +460,15 @@ func consumeCommitStaleMessage(t *testing.T, e *Env) {
 	}
 	p0 := kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}
 	p1 := kafkaclient.TopicPartition{Topic: topic, Partition: 1, Offset: kafkaclient.OffsetBeginning}
-	require.NoError(t, c.Assign(p0))
+	require.NoError(t, c.Assign(Ctx(t), []kafkaclient.TopicPartition{p0}))
 	require.NoError(t, c.CommitOffsets(ctx, kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 0, LeaderEpoch: -1}))
 	old := PollN(t, c, 2)
 	// Never delivered: an offset past what Poll returned.
 	requireStale(c.CommitMessages(ctx, &kafkaclient.Message{Topic: topic, Partition: 0, Offset: 7}), "never delivered")
 	// Partition 0 goes away and comes back: its earlier messages are stale.
-	require.NoError(t, c.Assign(p1))
+	require.NoError(t, c.Assign(Ctx(t), []kafkaclient.TopicPartition{p1}))
 	PollN(t, c, 1)
-	require.NoError(t, c.Assign(p0))
+	require.NoError(t, c.Assign(Ctx(t), []kafkaclient.TopicPartition{p0}))
 	requireStale(c.CommitMessages(ctx, old...), "delivered before reassignment")
 	require.Equal(t, int64(0), ccGroupOffset(t, adm, group, topic, 0), "nothing committed")
 	// Delivered again after the reassignment: they commit.
@@ -501,7 +491,7 @@ func consumeCommitUnassigned(t *testing.T, e *Env) {
 	err := c.CommitOffsets(ctx, kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 1, LeaderEpoch: -1})
 	require.ErrorIs(t, err, kafkaclient.ErrNotAssigned)
 
-	require.NoError(t, c.Subscribe([]string{topic}, nil))
+	require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
 	PollN(t, c, 1)
 	for _, tp := range []kafkaclient.TopicPartition{
 		{Topic: topic, Partition: 3, Offset: 1, LeaderEpoch: -1},
@@ -534,7 +524,7 @@ func consumeAssignSeek(t *testing.T, e *Env) {
 	topic := e.Topic(t, 2)
 	if !e.Caps.ManualAssign {
 		c := e.Consumer(t, "", nil)
-		RequireUnsupported(t, c.Assign(kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}))
+		RequireUnsupported(t, c.Assign(Ctx(t), []kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}}))
 		if !e.Caps.Seek {
 			RequireUnsupported(t, c.Seek(Ctx(t), kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 0}))
 		}
@@ -545,7 +535,7 @@ func consumeAssignSeek(t *testing.T, e *Env) {
 	ccProduceTo(t, p, topic, 1, "other")
 
 	c := e.Consumer(t, "", nil)
-	require.NoError(t, c.Assign(kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}))
+	require.NoError(t, c.Assign(Ctx(t), []kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}}))
 	require.Equal(t, []kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetInvalid, LeaderEpoch: -1}}, c.Assignment())
 	first := PollN(t, c, 3)
 	require.Equal(t, ccSeq("v", 0, 3), ccValues(first))
@@ -586,7 +576,7 @@ func consumeAssignSeek(t *testing.T, e *Env) {
 	require.ErrorIs(t, err, kafkaclient.ErrNotAssigned, "seek on an unassigned partition")
 
 	// Re-assigning replaces the assignment.
-	require.NoError(t, c.Assign(kafkaclient.TopicPartition{Topic: topic, Partition: 1, Offset: kafkaclient.OffsetBeginning}))
+	require.NoError(t, c.Assign(Ctx(t), []kafkaclient.TopicPartition{{Topic: topic, Partition: 1, Offset: kafkaclient.OffsetBeginning}}))
 	m, err = c.Poll(ctx)
 	require.NoError(t, err)
 	require.Equal(t, int32(1), m.Partition)
@@ -605,7 +595,7 @@ func consumePauseResume(t *testing.T, e *Env) {
 		RequireUnsupported(t, c.Resume(tp0))
 		return
 	}
-	require.NoError(t, c.Subscribe([]string{topic}, nil))
+	require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
 	ccProduceTo(t, p, topic, 0, "a0")
 	ccProduceTo(t, p, topic, 1, "b0")
 	require.ElementsMatch(t, []string{"a0", "b0"}, ccValues(PollN(t, c, 2)))
@@ -635,11 +625,11 @@ func consumeOffsetReset(t *testing.T, e *Env) {
 	ProduceValues(t, p, topic, ccSeq("old", 0, 5)...)
 
 	early := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) { cfg.AutoOffsetReset = kafkaclient.OffsetResetEarliest })
-	require.NoError(t, early.Subscribe([]string{topic}, nil))
+	require.NoError(t, early.Subscribe(Ctx(t), []string{topic}, nil))
 	require.Equal(t, ccSeq("old", 0, 5), ccValues(PollN(t, early, 5)))
 
 	late := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) { cfg.AutoOffsetReset = kafkaclient.OffsetResetLatest })
-	require.NoError(t, late.Subscribe([]string{topic}, nil))
+	require.NoError(t, late.Subscribe(Ctx(t), []string{topic}, nil))
 	// Produce markers until one arrives: the consumer is then assigned.
 	ctx := Ctx(t)
 	var seen []string
@@ -673,7 +663,7 @@ func consumePollAvailable(t *testing.T, e *Env) {
 	c := e.Consumer(t, e.Group(t), nil)
 	_, err := c.PollAvailable(Ctx(t), 0)
 	require.ErrorIs(t, err, kafkaclient.ErrInvalidArg)
-	require.NoError(t, c.Subscribe([]string{topic}, nil))
+	require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
 
 	var got []*kafkaclient.Message
 	for len(got) < 10 {
@@ -709,7 +699,7 @@ func consumePollBatch(t *testing.T, e *Env) {
 	_, err = c.PollBatch(Ctx(t), -1)
 	require.ErrorIs(t, err, kafkaclient.ErrInvalidArg)
 
-	require.NoError(t, c.Subscribe([]string{topic}, nil))
+	require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
 	batch, err := c.PollBatch(Ctx(t), 4)
 	require.NoError(t, err)
 	require.Equal(t, ccSeq("v", 0, 4), ccValues(batch), "PollBatch(4) with 10 available returns 4")
@@ -759,7 +749,7 @@ func consumeOrderWithinPartition(t *testing.T, e *Env) {
 	for _, autoCommit := range []bool{true, false} {
 		t.Run(fmt.Sprintf("auto_commit=%v", autoCommit), func(t *testing.T) {
 			c := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) { cfg.DisableAutoCommit = !autoCommit })
-			require.NoError(t, c.Subscribe(topics, nil))
+			require.NoError(t, c.Subscribe(Ctx(t), topics, nil))
 			next := map[tp]int64{}
 			deadline := time.Now().Add(Timeout)
 			for read := 0; read < total; {
@@ -791,7 +781,7 @@ func consumeOrderWithinPartition(t *testing.T, e *Env) {
 func consumeReadMessageTimeout(t *testing.T, e *Env) {
 	topic := e.Topic(t, 1)
 	c := e.Consumer(t, e.Group(t), nil)
-	require.NoError(t, c.Subscribe([]string{topic}, nil))
+	require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
 	start := time.Now()
 	m, err := c.ReadMessage(time.Second)
 	took := time.Since(start)
@@ -809,7 +799,7 @@ func consumeClose(t *testing.T, e *Env) {
 	p := e.Producer(t, nil)
 	ProduceValues(t, p, topic, "v0", "v1")
 	c := e.Consumer(t, group, nil)
-	require.NoError(t, c.Subscribe([]string{topic}, nil))
+	require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
 	PollN(t, c, 1)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
@@ -829,7 +819,7 @@ func consumeClose(t *testing.T, e *Env) {
 	if err != nil {
 		require.ErrorIs(t, err, kafkaclient.ErrClosed)
 	}
-	require.ErrorIs(t, c.Subscribe([]string{topic}, nil), kafkaclient.ErrClosed)
+	require.ErrorIs(t, c.Subscribe(Ctx(t), []string{topic}, nil), kafkaclient.ErrClosed)
 	require.NoError(t, c.Close(Ctx(t)), "Close again")
 
 	// A consumer that never subscribed closes too.
@@ -842,7 +832,7 @@ func consumeClose(t *testing.T, e *Env) {
 func consumeCloseInterruptsPoll(t *testing.T, e *Env) {
 	topic := e.Topic(t, 1)
 	c := e.Consumer(t, e.Group(t), nil)
-	require.NoError(t, c.Subscribe([]string{topic}, nil))
+	require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
 	// Let the blocked Poll be well under way.
 	errc := make(chan error, 1)
 	go func() {
@@ -873,11 +863,11 @@ func consumeStateErrors(t *testing.T, e *Env) {
 	require.ErrorIs(t, err, kafkaclient.ErrState)
 	_, err = c.ReadMessage(time.Second)
 	require.ErrorIs(t, err, kafkaclient.ErrState)
-	require.ErrorIs(t, c.Subscribe(nil, nil), kafkaclient.ErrInvalidArg, "Subscribe without topics")
-	require.ErrorIs(t, c.Subscribe([]string{"bad topic!"}, nil), kafkaclient.ErrInvalidTopic)
+	require.ErrorIs(t, c.Subscribe(Ctx(t), nil, nil), kafkaclient.ErrInvalidArg, "Subscribe without topics")
+	require.ErrorIs(t, c.Subscribe(Ctx(t), []string{"bad topic!"}, nil), kafkaclient.ErrInvalidTopicException)
 
 	noGroup := e.Consumer(t, "", nil)
-	err = noGroup.Subscribe([]string{topic}, nil)
+	err = noGroup.Subscribe(Ctx(t), []string{topic}, nil)
 	require.ErrorIs(t, err, kafkaclient.ErrInvalidArg, "Subscribe without group.id")
 	RequireCode(t, err, kafkaclient.CodeInvalidArg)
 	_, err = noGroup.Poll(ctx)
@@ -886,20 +876,20 @@ func consumeStateErrors(t *testing.T, e *Env) {
 	require.ErrorIs(t, err, kafkaclient.ErrInvalidArg)
 
 	if e.Caps.ManualAssign {
-		require.NoError(t, noGroup.Assign(kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}))
-		require.ErrorIs(t, noGroup.Subscribe([]string{topic}, nil), kafkaclient.ErrInvalidArg, "still no group.id")
+		require.NoError(t, noGroup.Assign(Ctx(t), []kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}}))
+		require.ErrorIs(t, noGroup.Subscribe(Ctx(t), []string{topic}, nil), kafkaclient.ErrInvalidArg, "still no group.id")
 
 		mixed := e.Consumer(t, e.Group(t), nil)
-		require.NoError(t, mixed.Assign(kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}))
-		require.ErrorIs(t, mixed.Subscribe([]string{topic}, nil), kafkaclient.ErrState, "Subscribe after Assign")
-		err = mixed.Assign(kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: -9})
+		require.NoError(t, mixed.Assign(Ctx(t), []kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}}))
+		require.ErrorIs(t, mixed.Subscribe(Ctx(t), []string{topic}, nil), kafkaclient.ErrState, "Subscribe after Assign")
+		err = mixed.Assign(Ctx(t), []kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: -9}})
 		require.ErrorIs(t, err, kafkaclient.ErrInvalidArg)
-		err = mixed.Assign(kafkaclient.TopicPartition{Topic: topic, Partition: -2, Offset: 0})
+		err = mixed.Assign(Ctx(t), []kafkaclient.TopicPartition{{Topic: topic, Partition: -2, Offset: 0}})
 		require.ErrorIs(t, err, kafkaclient.ErrInvalidArg)
 
 		sub := e.Consumer(t, e.Group(t), nil)
-		require.NoError(t, sub.Subscribe([]string{topic}, nil))
-		err = sub.Assign(kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning})
+		require.NoError(t, sub.Subscribe(Ctx(t), []string{topic}, nil))
+		err = sub.Assign(Ctx(t), []kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}})
 		require.ErrorIs(t, err, kafkaclient.ErrState, "Assign after Subscribe")
 	}
 }
@@ -912,7 +902,7 @@ func consumeAutoCommit(t *testing.T, e *Env) {
 	adm := e.Admin(t)
 
 	a := e.Consumer(t, group, func(cfg *kafkaclient.ConsumerConfig) { cfg.AutoCommitInterval = 100 * time.Millisecond })
-	require.NoError(t, a.Subscribe([]string{topic}, nil))
+	require.NoError(t, a.Subscribe(Ctx(t), []string{topic}, nil))
 	require.Equal(t, ccSeq("v", 0, 5), ccValues(PollN(t, a, 5)))
 	// Periodic commit: the position shows up without any call.
 	ccEventually(t, 10*time.Second, func() bool { return ccGroupOffset(t, adm, group, topic, 0) == 5 },
@@ -923,7 +913,7 @@ func consumeAutoCommit(t *testing.T, e *Env) {
 	require.Equal(t, int64(7), ccGroupOffset(t, adm, group, topic, 0), "Close commits what Poll returned")
 
 	b := e.Consumer(t, group, nil)
-	require.NoError(t, b.Subscribe([]string{topic}, nil))
+	require.NoError(t, b.Subscribe(Ctx(t), []string{topic}, nil))
 	rest := PollN(t, b, 3)
 	require.Equal(t, ccSeq("v", 7, 3), ccValues(rest))
 	PollNone(t, b, 500*time.Millisecond)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"slices"
@@ -27,10 +28,10 @@ import (
 // by scripts/kafka up --nodes 3.
 const EnvFaultCluster = "KAFKA_FAULT_CLUSTER"
 
-// FaultCluster is a real Kafka cluster of three nodes (ids 1, 2, 3; replication
+// faultCluster is a real Kafka cluster of three nodes (ids 1, 2, 3; replication
 // factor 3, min.insync.replicas 2) whose nodes the fault cases kill and
 // restart.
-type FaultCluster struct {
+type faultCluster struct {
 	// BootstrapServers are the nodes' client addresses.
 	BootstrapServers []string
 	// Kill stops one node at once (SIGKILL), keeping its data.
@@ -42,10 +43,9 @@ type FaultCluster struct {
 	Start func(nodeIDs ...int32) error
 }
 
-// ScriptFaultCluster returns a FaultCluster on servers whose nodes are
-// killed and restarted with the repository's scripts/kafka, found at script
-// (relative to the test's working directory, such as ../../scripts/kafka).
-func ScriptFaultCluster(script string, servers []string) FaultCluster {
+// scriptFaultCluster returns a faultCluster on servers whose nodes are
+// killed and restarted with the repository's scripts/kafka, found at script.
+func scriptFaultCluster(script string, servers []string) faultCluster {
 	run := func(timeout time.Duration, args ...string) error {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
@@ -55,7 +55,7 @@ func ScriptFaultCluster(script string, servers []string) FaultCluster {
 		}
 		return nil
 	}
-	return FaultCluster{
+	return faultCluster{
 		BootstrapServers: slices.Clone(servers),
 		Kill: func(id int32) error {
 			return run(30*time.Second, "kill", strconv.Itoa(int(id)), "--nodes", "3")
@@ -70,24 +70,35 @@ func ScriptFaultCluster(script string, servers []string) FaultCluster {
 	}
 }
 
-// FaultClusterFromEnv returns the cluster named by KAFKA_FAULT_CLUSTER, its
-// nodes driven by script (see ScriptFaultCluster), and skips the test when
-// the variable is unset.
-func FaultClusterFromEnv(t *testing.T, script string) FaultCluster {
+// faultClusterFromEnv returns the cluster named by KAFKA_FAULT_CLUSTER, its
+// nodes driven by script (see scriptFaultCluster). It skips t when the
+// variable is unset, and fails it when the variable does not hold host:port
+// addresses or the script is missing, before any node is touched.
+func faultClusterFromEnv(t *testing.T, script string) faultCluster {
 	t.Helper()
+	env := os.Getenv(EnvFaultCluster)
 	var servers []string
-	for a := range strings.SplitSeq(os.Getenv(EnvFaultCluster), ",") {
+	for a := range strings.SplitSeq(env, ",") {
 		if a = strings.TrimSpace(a); a != "" {
 			servers = append(servers, a)
 		}
 	}
 	if len(servers) == 0 {
-		t.Skipf("%s is unset: the fault cases need the 3-node cluster: scripts/kafka up --nodes 3; runs in .ci/run", EnvFaultCluster)
+		t.Skipf("%s unset: the fault cases run when it is set to the bootstrap servers of the 3-node cluster that scripts/kafka up --nodes 3 starts (as .ci/run does)", EnvFaultCluster)
+	}
+	for _, a := range servers {
+		host, port, err := net.SplitHostPort(a)
+		if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n <= 0 || n > 65535 {
+			t.Fatalf("%s=%q: %q is not host:port; set it to the bootstrap servers that scripts/kafka up --nodes 3 prints", EnvFaultCluster, env, a)
+		}
+	}
+	if script == "" {
+		t.Fatalf("fault cases: the path of scripts/kafka is unknown; set Harness.KafkaScript")
 	}
 	if _, err := os.Stat(script); err != nil {
-		t.Fatalf("fault cases: scripts/kafka not found at %s: %v", script, err)
+		t.Fatalf("fault cases: scripts/kafka not found at %s (set Harness.KafkaScript): %v", script, err)
 	}
-	return ScriptFaultCluster(script, servers)
+	return scriptFaultCluster(script, servers)
 }
 
 // faultCase is one fault-tolerance case.
@@ -104,19 +115,18 @@ var faultCases = []faultCase{
 	{"whole_cluster_unreachable", "With every broker down, delivery fails with MSG_TIMED_OUT once delivery.timeout.ms has passed, not before, and Flush and Close return by their deadlines.", faultClusterDown},
 }
 
-// RunFaults runs the fault-tolerance cases against fc with h.Backend: nodes
-// are killed and restarted, so the cluster must not be shared with other
-// tests while it runs (run one package at a time: go test -p 1). Every case
-// leaves all nodes running and in sync, and checks that its clients left no
-// goroutine behind. Results (lost, duplicated and failed messages, timings)
-// are logged as lines starting with "RESULT".
-func RunFaults(t *testing.T, h Harness, fc FaultCluster) {
-	require.NotNil(t, h.Backend, "Harness.Backend is required")
-	require.NotEmpty(t, fc.BootstrapServers, "FaultCluster.BootstrapServers is required")
-	require.NotNil(t, fc.Kill, "FaultCluster.Kill is required")
-	require.NotNil(t, fc.Start, "FaultCluster.Start is required")
+// runFaults runs the fault-tolerance cases against fc with h.Backend, each
+// as a subtest of t: nodes are killed and restarted, so the cluster must not
+// be shared with other tests while it runs (run one package at a time: go
+// test -p 1). Every case leaves all nodes running and in sync, and checks
+// that its clients left no goroutine behind. Results (lost, duplicated and
+// failed messages, timings) are logged as lines starting with "RESULT".
+func runFaults(t *testing.T, h Harness, fc faultCluster) {
+	require.NotEmpty(t, fc.BootstrapServers, "faultCluster.BootstrapServers is required")
+	require.NotNil(t, fc.Kill, "faultCluster.Kill is required")
+	require.NotNil(t, fc.Start, "faultCluster.Start is required")
 	for _, c := range faultCases {
-		if h.Filter != nil && !h.Filter(c.Name) {
+		if h.Filter != nil && !h.Filter("faults/"+c.Name) {
 			continue
 		}
 		t.Run(c.Name, func(t *testing.T) {
@@ -152,7 +162,7 @@ func findLeaks(ignore goleak.Option, within time.Duration) error {
 // faultEnv is what a fault case works with.
 type faultEnv struct {
 	b     kafkaclient.Backend
-	fc    FaultCluster
+	fc    faultCluster
 	admin *kafkaclient.Admin
 
 	mu   sync.Mutex
@@ -166,7 +176,7 @@ const (
 	faultCaseTimeout = 4 * time.Minute
 )
 
-func newFaultEnv(t *testing.T, b kafkaclient.Backend, fc FaultCluster) *faultEnv {
+func newFaultEnv(t *testing.T, b kafkaclient.Backend, fc faultCluster) *faultEnv {
 	t.Helper()
 	e := &faultEnv{b: b, fc: fc, down: map[int32]bool{}}
 	// A previous run may have stopped with nodes down.
@@ -678,7 +688,7 @@ func faultLeaderKilled(t *testing.T, e *faultEnv) {
 	for i := range int32(faultPartitions) {
 		tps = append(tps, kafkaclient.TopicPartition{Topic: topic, Partition: i, Offset: kafkaclient.OffsetBeginning})
 	}
-	require.NoError(t, c.Assign(tps...))
+	require.NoError(t, c.Assign(Ctx(t), tps))
 	acked := led.ackedSet()
 	ty := newTally(keys, led.isAcked)
 	cstart := time.Now()
@@ -820,8 +830,8 @@ func faultMemberCrash(t *testing.T, e *faultEnv) {
 		}
 	}
 
-	require.NoError(t, b.c.Subscribe([]string{topic}, nil))
-	require.NoError(t, a.c.Subscribe([]string{topic}, nil))
+	require.NoError(t, b.c.Subscribe(Ctx(t), []string{topic}, nil))
+	require.NoError(t, a.c.Subscribe(Ctx(t), []string{topic}, nil))
 	bctx, bstop := context.WithCancel(ctx)
 	defer bstop()
 	var wg sync.WaitGroup
@@ -906,7 +916,7 @@ func faultBrokerRestart(t *testing.T, e *faultEnv) {
 	topic := e.topic(t, faultPartitions)
 	p := e.producer(t, e.producerConfig())
 	c := e.consumer(t, e.consumerConfig(kafkatest.UniqueName(t, "group")))
-	require.NoError(t, c.Subscribe([]string{topic}, nil))
+	require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
 	ctx, cancel := context.WithTimeout(t.Context(), faultCaseTimeout)
 	defer cancel()
 	led := newLedger(capacity)

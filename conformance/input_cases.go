@@ -3,7 +3,6 @@ package conformance
 import (
 	"context"
 	"fmt"
-	"maps"
 	"math"
 	"runtime/debug"
 	"strings"
@@ -17,334 +16,14 @@ import (
 	"github.com/kafkaclient/kafkaclient"
 )
 
-// inputCases feed every entry point bad input: unknown and out-of-range
-// config, invalid topic names, oversized and nil messages, calls after
-// Close and with done contexts, and arguments that name partitions or
-// offsets that cannot be used. Each call must return the typed *Error with
-// the right code, must not panic, and must leave the client usable.
+// inputCases feed every entry point bad input: oversized and nil messages,
+// calls after Close and with done contexts, and arguments that name
+// partitions or offsets that cannot be used. Each call must return the typed
+// *Error with the right code, must not panic, and must leave the client
+// usable. Bad config and invalid topic names are refused before a backend
+// sees them, so they are tested once in the root package
+// (validation_test.go).
 var inputCases = []Case{
-	// Config.
-	{
-		Name: "input/config_unknown_keys",
-		Doc:  "Unknown config keys are BAD_CONFIG naming the key, for producers, consumers and admins.",
-		Run: func(t *testing.T, e *Env) {
-			for _, key := range []string{"foo", "foo.bar.baz", "log.level", "max.request.size", "zzz.linger.ms", "bootstrap.servers.extra"} {
-				err := inOpenErr(t, e, "producer", kafkaclient.ConfigMap{key: "1"})
-				inRequireBadConfig(t, e, err, key)
-				err = inOpenErr(t, e, "consumer", kafkaclient.ConfigMap{key: "1"})
-				inRequireBadConfig(t, e, err, key)
-				err = inOpenErr(t, e, "admin", kafkaclient.ConfigMap{key: "1"})
-				inRequireBadConfig(t, e, err, key)
-			}
-		},
-	},
-	{
-		Name: "input/config_misspelled_keys",
-		Doc:  "Misspelled config keys are BAD_CONFIG naming the key and suggesting the right one.",
-		Run: func(t *testing.T, e *Env) {
-			for _, tc := range []struct{ kind, key, want string }{
-				{"producer", "lingr.ms", "linger.ms"},
-				{"producer", "enable.idempotance", "enable.idempotence"},
-				{"producer", "compresion.type", "compression.type"},
-				{"producer", "Acks", "acks"},
-				{"consumer", "group.idd", "group.id"},
-				{"consumer", "auto.offset.rest", "auto.offset.reset"},
-				{"consumer", "sesion.timeout.ms", "session.timeout.ms"},
-				{"admin", "client.idd", "client.id"},
-				{"admin", "security.protocl", "security.protocol"},
-				{"admin", "sasl.pasword", "sasl.password"},
-			} {
-				err := inOpenErr(t, e, tc.kind, kafkaclient.ConfigMap{tc.key: "x"})
-				inRequireBadConfig(t, e, err, tc.key)
-				assert.Contains(t, err.Error(), fmt.Sprintf("did you mean %q", tc.want), "%s key %q", tc.kind, tc.key)
-			}
-		},
-	},
-	{
-		Name: "input/config_key_for_other_client",
-		Doc:  "A consumer key on a producer, a producer key on a consumer, and either on an admin are BAD_CONFIG naming the key.",
-		Run: func(t *testing.T, e *Env) {
-			inRequireBadConfig(t, e, inOpenErr(t, e, "producer", kafkaclient.ConfigMap{"session.timeout.ms": 10000}), "session.timeout.ms")
-			inRequireBadConfig(t, e, inOpenErr(t, e, "consumer", kafkaclient.ConfigMap{"acks": "all"}), "acks")
-			inRequireBadConfig(t, e, inOpenErr(t, e, "admin", kafkaclient.ConfigMap{"linger.ms": 5}), "linger.ms")
-			inRequireBadConfig(t, e, inOpenErr(t, e, "admin", kafkaclient.ConfigMap{"group.id": "g"}), "group.id")
-		},
-	},
-	{
-		Name: "input/config_acks_out_of_range",
-		Doc:  "acks=7 (string or number), acks=2 and acks=many are BAD_CONFIG; a typed Acks(7) is BAD_CONFIG too.",
-		Run: func(t *testing.T, e *Env) {
-			for _, v := range []any{"7", 7, 2, "-2", "many", ""} {
-				err := inOpenErr(t, e, "producer", kafkaclient.ConfigMap{"acks": v})
-				inRequireBadConfig(t, e, err, "acks")
-			}
-			cfg := e.Cluster.ProducerConfig()
-			cfg.Acks = kafkaclient.Acks(7)
-			inRequireBadConfig(t, e, inOpenTypedErr(t, e, cfg), "")
-		},
-	},
-	{
-		Name: "input/config_negative_linger",
-		Doc:  "linger.ms=-1 and linger.ms=-5 are BAD_CONFIG.",
-		Run: func(t *testing.T, e *Env) {
-			for _, v := range []any{-1, "-5", int64(-1000), float64(-1)} {
-				inRequireBadConfig(t, e, inOpenErr(t, e, "producer", kafkaclient.ConfigMap{"linger.ms": v}), "linger.ms")
-				inRequireBadConfig(t, e, inOpenErr(t, e, "producer", kafkaclient.ConfigMap{"queue.buffering.max.ms": v}), "queue.buffering.max.ms")
-			}
-		},
-	},
-	{
-		Name: "input/config_unknown_compression",
-		Doc:  "compression.type=brotli (and other unknown codecs) is BAD_CONFIG naming the value; a typed out-of-range codec is BAD_CONFIG.",
-		Run: func(t *testing.T, e *Env) {
-			for _, v := range []any{"brotli", "gzip2", "", 3} {
-				err := inOpenErr(t, e, "producer", kafkaclient.ConfigMap{"compression.type": v})
-				inRequireBadConfig(t, e, err, "compression.type")
-				assert.Contains(t, err.Error(), fmt.Sprint(v))
-			}
-			cfg := e.Cluster.ProducerConfig()
-			cfg.Compression = kafkaclient.Compression(-1)
-			inRequireBadConfig(t, e, inOpenTypedErr(t, e, cfg), "")
-		},
-	},
-	{
-		Name: "input/config_batch_size_not_positive",
-		Doc:  "batch.size=0 and batch.size=-1 are BAD_CONFIG; a typed negative BatchSize is BAD_CONFIG.",
-		Run: func(t *testing.T, e *Env) {
-			for _, v := range []any{0, "0", -1, "-100", math.MinInt32} {
-				inRequireBadConfig(t, e, inOpenErr(t, e, "producer", kafkaclient.ConfigMap{"batch.size": v}), "batch.size")
-			}
-			cfg := e.Cluster.ProducerConfig()
-			cfg.BatchSize = -1
-			inRequireBadConfig(t, e, inOpenTypedErr(t, e, cfg), "")
-		},
-	},
-	{
-		Name: "input/config_not_a_number",
-		Doc:  "session.timeout.ms=abc, a fractional number and an overflowing number are BAD_CONFIG naming the key.",
-		Run: func(t *testing.T, e *Env) {
-			for _, v := range []any{"abc", "1.5", 1.5, "10s", "99999999999999999999", int64(math.MaxInt64)} {
-				inRequireBadConfig(t, e, inOpenErr(t, e, "consumer", kafkaclient.ConfigMap{"session.timeout.ms": v}), "session.timeout.ms")
-			}
-			for _, v := range []any{"abc", true} {
-				inRequireBadConfig(t, e, inOpenErr(t, e, "admin", kafkaclient.ConfigMap{"request.timeout.ms": v}), "request.timeout.ms")
-			}
-		},
-	},
-	{
-		Name: "input/config_fetch_max_bytes_negative",
-		Doc:  "fetch.max.bytes=-1, fetch.min.bytes=0 and max.partition.fetch.bytes=-1 are BAD_CONFIG; typed negative sizes too.",
-		Run: func(t *testing.T, e *Env) {
-			inRequireBadConfig(t, e, inOpenErr(t, e, "consumer", kafkaclient.ConfigMap{"fetch.max.bytes": -1}), "fetch.max.bytes")
-			inRequireBadConfig(t, e, inOpenErr(t, e, "consumer", kafkaclient.ConfigMap{"fetch.min.bytes": "0"}), "fetch.min.bytes")
-			inRequireBadConfig(t, e, inOpenErr(t, e, "consumer", kafkaclient.ConfigMap{"max.partition.fetch.bytes": "-1"}), "max.partition.fetch.bytes")
-			for _, edit := range []func(*kafkaclient.ConsumerConfig){
-				func(c *kafkaclient.ConsumerConfig) { c.FetchMaxBytes = -1 },
-				func(c *kafkaclient.ConsumerConfig) { c.MaxPartitionFetchBytes = -1 },
-				func(c *kafkaclient.ConsumerConfig) { c.SessionTimeout = -time.Second },
-				func(c *kafkaclient.ConsumerConfig) { c.HeartbeatInterval = time.Minute }, // not below the session timeout
-			} {
-				cfg := e.Cluster.ConsumerConfig(e.Group(t))
-				edit(&cfg)
-				inRequireBadConfig(t, e, inOpenConsumerTypedErr(t, e, cfg), "")
-			}
-		},
-	},
-	{
-		Name: "input/config_value_types",
-		Doc:  "Config values of an unusable type (struct, map, slice of ints, nil) are BAD_CONFIG naming the key.",
-		Run: func(t *testing.T, e *Env) {
-			for _, v := range []any{struct{}{}, map[string]int{"a": 1}, []int{1}, nil, 1.25, []byte("5")} {
-				inRequireBadConfig(t, e, inOpenErr(t, e, "producer", kafkaclient.ConfigMap{"linger.ms": v}), "linger.ms")
-			}
-		},
-	},
-	{
-		Name: "input/config_bad_enums",
-		Doc:  "Unknown values of consumer enums (auto.offset.reset, isolation.level, partition.assignment.strategy, enable.auto.commit) are BAD_CONFIG naming the key.",
-		Run: func(t *testing.T, e *Env) {
-			for key, v := range map[string]any{
-				"auto.offset.reset":             "oldest",
-				"isolation.level":               "serializable",
-				"partition.assignment.strategy": "range,magic",
-				"enable.auto.commit":            "maybe",
-			} {
-				inRequireBadConfig(t, e, inOpenErr(t, e, "consumer", kafkaclient.ConfigMap{"group.id": "g", key: v}), key)
-			}
-			inRequireBadConfig(t, e, inOpenErr(t, e, "producer", kafkaclient.ConfigMap{"partitioner": "random"}), "partitioner")
-			inRequireBadConfig(t, e, inOpenErr(t, e, "producer", kafkaclient.ConfigMap{"enable.idempotence": "perhaps"}), "enable.idempotence")
-		},
-	},
-	{
-		Name: "input/config_bad_security",
-		Doc:  "An unknown security.protocol or sasl.mechanism, SASL without a username, and ssl/sasl settings with the wrong protocol are BAD_CONFIG.",
-		Run: func(t *testing.T, e *Env) {
-			inRequireBadConfig(t, e, inOpenErr(t, e, "producer", kafkaclient.ConfigMap{"security.protocol": "TLS"}), "security.protocol")
-			inRequireBadConfig(t, e, inOpenErr(t, e, "consumer", kafkaclient.ConfigMap{"security.protocol": "SASL_SSL", "sasl.mechanism": "GSSAPI", "sasl.username": "u"}), "sasl.mechanism")
-			inRequireBadConfig(t, e, inOpenErr(t, e, "admin", kafkaclient.ConfigMap{"security.protocol": "SASL_PLAINTEXT", "sasl.password": "pw-in-test"}), "")
-			inRequireBadConfig(t, e, inOpenErr(t, e, "admin", kafkaclient.ConfigMap{"sasl.username": "u", "sasl.password": "pw-in-test"}), "")
-			inRequireBadConfig(t, e, inOpenErr(t, e, "producer", kafkaclient.ConfigMap{"ssl.ca.location": "/nonexistent/ca.pem"}), "")
-			inRequireBadConfig(t, e, inOpenErr(t, e, "producer", kafkaclient.ConfigMap{"security.protocol": "SSL", "ssl.certificate.location": "/x/cert.pem"}), "")
-			// The password never appears in the error.
-			err := inOpenErr(t, e, "admin", kafkaclient.ConfigMap{"security.protocol": "SASL_PLAINTEXT", "sasl.password": "pw-in-test"})
-			assert.NotContains(t, err.Error(), "pw-in-test")
-		},
-	},
-	{
-		Name: "input/config_typed_out_of_range",
-		Doc:  "Typed configs with out-of-range enums or negative sizes and durations are BAD_CONFIG.",
-		Run: func(t *testing.T, e *Env) {
-			for i, edit := range []func(*kafkaclient.ProducerConfig){
-				func(c *kafkaclient.ProducerConfig) { c.Partitioner = kafkaclient.Partitioner(9) },
-				func(c *kafkaclient.ProducerConfig) { c.Idempotence = kafkaclient.Toggle(9) },
-				func(c *kafkaclient.ProducerConfig) { c.MaxMessageBytes = -1 },
-				func(c *kafkaclient.ProducerConfig) { c.DeliveryTimeout = -time.Second },
-				func(c *kafkaclient.ProducerConfig) { c.MaxInFlight = -1 },
-				func(c *kafkaclient.ProducerConfig) { c.RequestTimeout = -time.Second },
-				func(c *kafkaclient.ProducerConfig) { c.Security.Protocol = "QUIC" },
-				func(c *kafkaclient.ProducerConfig) { c.BootstrapServers = []string{"localhost"} },
-				func(c *kafkaclient.ProducerConfig) { c.BootstrapServers = []string{"localhost:99999"} },
-				func(c *kafkaclient.ProducerConfig) { c.BootstrapServers = nil },
-			} {
-				cfg := e.Cluster.ProducerConfig()
-				edit(&cfg)
-				err := inOpenTypedErr(t, e, cfg)
-				require.ErrorIs(t, err, kafkaclient.ErrBadConfig, "edit %d", i)
-				inRequireBadConfig(t, e, err, "")
-			}
-			for i, edit := range []func(*kafkaclient.ConsumerConfig){
-				func(c *kafkaclient.ConsumerConfig) { c.AutoOffsetReset = kafkaclient.OffsetReset(9) },
-				func(c *kafkaclient.ConsumerConfig) { c.IsolationLevel = kafkaclient.IsolationLevel(9) },
-				func(c *kafkaclient.ConsumerConfig) { c.Assignors = []kafkaclient.Assignor{"magic"} },
-			} {
-				cfg := e.Cluster.ConsumerConfig(e.Group(t))
-				edit(&cfg)
-				err := inOpenConsumerTypedErr(t, e, cfg)
-				require.ErrorIs(t, err, kafkaclient.ErrBadConfig, "edit %d", i)
-				inRequireBadConfig(t, e, err, "")
-			}
-		},
-	},
-	{
-		Name: "input/config_message_max_bytes_out_of_range",
-		Doc:  "message.max.bytes below 1000 or above 1000000000 is BAD_CONFIG.",
-		Run: func(t *testing.T, e *Env) {
-			for _, v := range []any{10, "999", 2_000_000_000, -1} {
-				inRequireBadConfig(t, e, inOpenErr(t, e, "producer", kafkaclient.ConfigMap{"message.max.bytes": v}), "message.max.bytes")
-			}
-		},
-	},
-
-	// Topic names.
-	{
-		Name: "input/topic_invalid_produce",
-		Doc:  "Producing to an invalid topic name (empty, '.', '..', 250 characters, illegal characters) is INVALID_TOPIC_EXCEPTION at once, reports nothing, and the producer still delivers.",
-		Run: func(t *testing.T, e *Env) {
-			topic := e.Topic(t, 1)
-			p := e.Producer(t, nil)
-			var reports atomic.Int32
-			for _, name := range inBadTopics {
-				for _, key := range [][]byte{nil, []byte("k")} {
-					err := inErr(t, "produce", func() error {
-						return p.Produce(Ctx(t), kafkaclient.NewMessage(name, key, []byte("v")), func(*kafkaclient.Message, error) { reports.Add(1) })
-					})
-					inRequire(t, err, kafkaclient.ErrInvalidTopic, "topic %q", name)
-					err = inErr(t, "produce sync", func() error { return p.ProduceSync(Ctx(t), kafkaclient.NewMessage(name, key, []byte("v"))) })
-					inRequire(t, err, kafkaclient.ErrInvalidTopic, "topic %q", name)
-				}
-			}
-			inStillProduces(t, e, p, topic)
-			assert.Zero(t, reports.Load(), "delivery reports for refused messages")
-		},
-	},
-	{
-		Name: "input/topic_invalid_subscribe",
-		Doc:  "Subscribing to an invalid topic name is INVALID_TOPIC_EXCEPTION and leaves no subscription.",
-		Run: func(t *testing.T, e *Env) {
-			topic := e.Topic(t, 1)
-			c := e.Consumer(t, e.Group(t), nil)
-			for _, name := range inBadTopics {
-				err := inErr(t, "subscribe", func() error { return c.Subscribe([]string{name}, nil) })
-				inRequire(t, err, kafkaclient.ErrInvalidTopic, "topic %q", name)
-				err = inErr(t, "subscribe", func() error { return c.Subscribe([]string{topic, name}, nil) })
-				inRequire(t, err, kafkaclient.ErrInvalidTopic, "a valid topic next to %q", name)
-			}
-			_, err := c.Poll(Ctx(t))
-			inRequire(t, err, kafkaclient.ErrState, "a refused Subscribe leaves no subscription")
-		},
-	},
-	{
-		Name: "input/topic_invalid_assign",
-		Doc:  "Assigning a partition of an invalid topic name is INVALID_TOPIC_EXCEPTION (UNSUPPORTED without manual assignment).",
-		Run: func(t *testing.T, e *Env) {
-			c := e.Consumer(t, "", nil)
-			for _, name := range inBadTopics {
-				err := inErr(t, "assign", func() error {
-					return c.Assign(kafkaclient.TopicPartition{Topic: name, Partition: 0, Offset: kafkaclient.OffsetBeginning})
-				})
-				if !e.Caps.ManualAssign {
-					RequireUnsupported(t, err)
-					return
-				}
-				inRequire(t, err, kafkaclient.ErrInvalidTopic, "topic %q", name)
-			}
-			_, err := c.Poll(Ctx(t))
-			inRequire(t, err, kafkaclient.ErrState, "a refused Assign leaves no assignment")
-		},
-	},
-	{
-		Name: "input/topic_invalid_admin_create",
-		Doc:  "Creating a topic with an invalid name is INVALID_TOPIC_EXCEPTION for the call, and no topic is created.",
-		Run: func(t *testing.T, e *Env) {
-			a := e.Admin(t)
-			for _, name := range inBadTopics {
-				err := inErr(t, "create topics", func() error {
-					_, err := a.CreateTopics(Ctx(t), kafkaclient.TopicSpec{Name: name, Partitions: 1, ReplicationFactor: 1})
-					return err
-				})
-				inRequire(t, err, kafkaclient.ErrInvalidTopic, "topic %q", name)
-			}
-			inStillAdmins(t, a)
-		},
-	},
-	{
-		Name: "input/topic_invalid_admin_delete",
-		Doc:  "Deleting a topic with an invalid name is INVALID_TOPIC_EXCEPTION for the call.",
-		Run: func(t *testing.T, e *Env) {
-			a := e.Admin(t)
-			for _, name := range inBadTopics {
-				err := inErr(t, "delete topics", func() error {
-					_, err := a.DeleteTopics(Ctx(t), name)
-					return err
-				})
-				inRequire(t, err, kafkaclient.ErrInvalidTopic, "topic %q", name)
-			}
-			inStillAdmins(t, a)
-		},
-	},
-	{
-		Name: "input/topic_invalid_admin_describe",
-		Doc:  "Describing a topic, its configs or adding partitions under an invalid name is INVALID_TOPIC_EXCEPTION.",
-		Run: func(t *testing.T, e *Env) {
-			a := e.Admin(t)
-			for _, name := range inBadTopics {
-				err := inErr(t, "describe topics", func() error {
-					_, err := a.DescribeTopics(Ctx(t), name)
-					return err
-				})
-				inRequire(t, err, kafkaclient.ErrInvalidTopic, "topic %q", name)
-				err = inErr(t, "describe configs", func() error {
-					_, err := a.DescribeTopicConfigs(Ctx(t), name)
-					return err
-				})
-				inRequire(t, err, kafkaclient.ErrInvalidTopic, "topic %q", name)
-				err = inErr(t, "create partitions", func() error { return a.CreatePartitions(Ctx(t), name, 3) })
-				inRequire(t, err, kafkaclient.ErrInvalidTopic, "topic %q", name)
-			}
-			inStillAdmins(t, a)
-		},
-	},
-
 	// Messages.
 	{
 		Name: "input/message_too_large",
@@ -562,9 +241,9 @@ var inputCases = []Case{
 			c := e.Consumer(t, e.Group(t), nil)
 			tp := kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}
 			if e.Caps.ManualAssign {
-				require.NoError(t, c.Assign(tp))
+				require.NoError(t, c.Assign(Ctx(t), []kafkaclient.TopicPartition{tp}))
 			} else {
-				require.NoError(t, c.Subscribe([]string{topic}, nil))
+				require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
 			}
 			require.NoError(t, c.Close(Ctx(t)))
 			ctx := Ctx(t)
@@ -580,8 +259,8 @@ var inputCases = []Case{
 			inRequire(t, inErr(t, "seek", func() error { return c.Seek(ctx, at) }), kafkaclient.ErrClosed)
 			inRequire(t, inErr(t, "pause", func() error { return c.Pause(tp) }), kafkaclient.ErrClosed)
 			inRequire(t, inErr(t, "resume", func() error { return c.Resume(tp) }), kafkaclient.ErrClosed)
-			inRequire(t, inErr(t, "subscribe", func() error { return c.Subscribe([]string{topic}, nil) }), kafkaclient.ErrClosed)
-			inRequire(t, inErr(t, "assign", func() error { return c.Assign(tp) }), kafkaclient.ErrClosed)
+			inRequire(t, inErr(t, "subscribe", func() error { return c.Subscribe(Ctx(t), []string{topic}, nil) }), kafkaclient.ErrClosed)
+			inRequire(t, inErr(t, "assign", func() error { return c.Assign(Ctx(t), []kafkaclient.TopicPartition{tp}) }), kafkaclient.ErrClosed)
 			inRequire(t, inErr(t, "group metadata", func() error { _, err := c.GroupMetadata(); return err }), kafkaclient.ErrClosed)
 		},
 	},
@@ -591,7 +270,7 @@ var inputCases = []Case{
 		Run: func(t *testing.T, e *Env) {
 			topic := e.Topic(t, 1)
 			c := e.Consumer(t, e.Group(t), nil)
-			require.NoError(t, c.Subscribe([]string{topic}, nil))
+			require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
 			errs := make(chan error, 3)
 			for range 3 {
 				go func() { errs <- inErrAsync(func() error { return c.Close(Ctx(t)) }) }()
@@ -747,7 +426,7 @@ var inputCases = []Case{
 			if !e.Caps.ManualAssign {
 				return
 			}
-			require.NoError(t, c.Assign(kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}))
+			require.NoError(t, c.Assign(Ctx(t), []kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}}))
 			inRequire(t, inErr(t, "commit offsets", func() error { return c.CommitOffsets(Ctx(t), other) }), kafkaclient.ErrNotAssigned, "another partition")
 			missing := kafkaclient.TopicPartition{Topic: "no-such-topic", Partition: 0, Offset: 1, LeaderEpoch: -1}
 			inRequire(t, inErr(t, "commit offsets", func() error { return c.CommitOffsets(Ctx(t), missing) }), kafkaclient.ErrNotAssigned, "another topic")
@@ -833,7 +512,7 @@ var inputCases = []Case{
 				{Topic: topic, Partition: 0, Offset: -7},
 				{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetInvalid},
 			} {
-				err := inErr(t, "assign", func() error { return c.Assign(tp) })
+				err := inErr(t, "assign", func() error { return c.Assign(Ctx(t), []kafkaclient.TopicPartition{tp}) })
 				if !e.Caps.ManualAssign {
 					RequireUnsupported(t, err)
 					return
@@ -868,13 +547,13 @@ var inputCases = []Case{
 		Doc:  "Subscribe with no topics (nil or empty) is INVALID_ARG and leaves no subscription.",
 		Run: func(t *testing.T, e *Env) {
 			c := e.Consumer(t, e.Group(t), nil)
-			inRequire(t, inErr(t, "subscribe", func() error { return c.Subscribe(nil, nil) }), kafkaclient.ErrInvalidArg)
-			inRequire(t, inErr(t, "subscribe", func() error { return c.Subscribe([]string{}, nil) }), kafkaclient.ErrInvalidArg)
+			inRequire(t, inErr(t, "subscribe", func() error { return c.Subscribe(Ctx(t), nil, nil) }), kafkaclient.ErrInvalidArg)
+			inRequire(t, inErr(t, "subscribe", func() error { return c.Subscribe(Ctx(t), []string{}, nil) }), kafkaclient.ErrInvalidArg)
 			_, err := c.Poll(Ctx(t))
 			inRequire(t, err, kafkaclient.ErrState)
 			// It can still subscribe.
 			topic := e.Topic(t, 1)
-			require.NoError(t, c.Subscribe([]string{topic}, nil))
+			require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
 		},
 	},
 	{
@@ -931,9 +610,6 @@ var inputCases = []Case{
 	},
 }
 
-// inBadTopics are topic names Kafka refuses.
-var inBadTopics = []string{"", ".", "..", strings.Repeat("a", 250), "has space", "a/b", "tópico", "a\x00b", "semi;colon", "tab\t"}
-
 // inNoPanic runs fn and fails the test if it panics.
 func inNoPanic(t *testing.T, what string, fn func()) {
 	t.Helper()
@@ -975,91 +651,6 @@ func inRequire(t *testing.T, err error, sentinel *kafkaclient.Error, msgAndArgs 
 	require.ErrorIs(t, err, sentinel, msgAndArgs...)
 	assert.Contains(t, err.Error(), kafkaclient.CodeName(sentinel.Code))
 	return ke
-}
-
-// inRequireBadConfig asserts BAD_CONFIG from the config step, naming key
-// when key is set, with the backend's name.
-func inRequireBadConfig(t *testing.T, e *Env, err error, key string) {
-	t.Helper()
-	ke := inRequire(t, err, kafkaclient.ErrBadConfig)
-	assert.Equal(t, e.Backend.Name(), ke.Backend, "error %v", err)
-	assert.False(t, kafkaclient.IsRetriable(err))
-	if key != "" {
-		assert.Contains(t, err.Error(), fmt.Sprintf("%q", key), "the error names the key")
-	}
-}
-
-// inOpenErr opens a client of kind ("producer", "consumer", "admin") from m
-// plus the cluster's bootstrap servers, and returns the error, failing the
-// test if the client opened or the call panicked.
-func inOpenErr(t *testing.T, e *Env, kind string, m kafkaclient.ConfigMap) error {
-	t.Helper()
-	full := maps.Clone(m)
-	if _, ok := full["bootstrap.servers"]; !ok {
-		full["bootstrap.servers"] = strings.Join(e.Cluster.BootstrapServers(), ",")
-	}
-	opt := kafkaclient.WithBackend(e.Backend)
-	var close func(context.Context) error
-	err := inErr(t, "open "+kind, func() error {
-		switch kind {
-		case "producer":
-			p, err := kafkaclient.NewProducerFromMap(full, opt)
-			if p != nil {
-				close = p.Close
-			}
-			return err
-		case "consumer":
-			c, err := kafkaclient.NewConsumerFromMap(full, opt)
-			if c != nil {
-				close = c.Close
-			}
-			return err
-		default:
-			a, err := kafkaclient.NewAdminFromMap(full, opt)
-			if a != nil {
-				close = a.Close
-			}
-			return err
-		}
-	})
-	if close != nil {
-		closeWithin(t, close)
-	}
-	if err == nil {
-		t.Fatalf("%s config %v opened a client", kind, m)
-	}
-	require.Nil(t, close, "a client is returned with an error")
-	return err
-}
-
-// inOpenTypedErr opens a producer from cfg and returns the error.
-func inOpenTypedErr(t *testing.T, e *Env, cfg kafkaclient.ProducerConfig) error {
-	t.Helper()
-	var p *kafkaclient.Producer
-	err := inErr(t, "open producer", func() (err error) {
-		p, err = kafkaclient.NewProducer(cfg, kafkaclient.WithBackend(e.Backend))
-		return err
-	})
-	if p != nil {
-		closeWithin(t, p.Close)
-		t.Fatalf("config %+v opened a producer", cfg)
-	}
-	return err
-}
-
-// inOpenConsumerTypedErr opens a consumer from cfg and returns the error.
-func inOpenConsumerTypedErr(t *testing.T, e *Env, cfg kafkaclient.ConsumerConfig) error {
-	t.Helper()
-	var c *kafkaclient.Consumer
-	err := inErr(t, "open consumer", func() (err error) {
-		c, err = kafkaclient.NewConsumer(cfg, kafkaclient.WithBackend(e.Backend))
-		return err
-	})
-	if c != nil {
-		closeWithin(t, c.Close)
-		t.Fatalf("config %+v opened a consumer", cfg)
-	}
-	return err
 }
 
 type inDoneContext struct {
@@ -1105,11 +696,11 @@ func inAssigned(t *testing.T, e *Env, topic, group string) *kafkaclient.Consumer
 			group = e.Group(t)
 		}
 		c := e.Consumer(t, group, nil)
-		require.NoError(t, c.Subscribe([]string{topic}, nil))
+		require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
 		return c
 	}
 	c := e.Consumer(t, group, ccNoAutoCommit)
-	require.NoError(t, c.Assign(kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}))
+	require.NoError(t, c.Assign(Ctx(t), []kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}}))
 	return c
 }
 

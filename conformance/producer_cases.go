@@ -115,45 +115,6 @@ var producerCases = []Case{
 		},
 	},
 	{
-		Name: "produce/key_partition_golden_vectors",
-		Doc:  "Murmur2 and KeyPartition match the Java client's and librdkafka's vectors, and keyed messages land on KeyPartition's partition for each partitioner.",
-		Run: func(t *testing.T, e *Env) {
-			// Kafka's UtilsTest.testMurmur2.
-			assert.Equal(t, int32(-973932308), kafkaclient.Murmur2([]byte("21")))
-			assert.Equal(t, int32(-790332482), kafkaclient.Murmur2([]byte("foobar")))
-			assert.Equal(t, int32(479470107), kafkaclient.Murmur2([]byte("abc")))
-			want := map[kafkaclient.Partitioner][3]int32{
-				kafkaclient.PartitionerMurmur2: {4, 2, 1},
-				kafkaclient.PartitionerCRC32:   {3, 5, 1},
-				kafkaclient.PartitionerFNV1a:   {0, 3, 0},
-			}
-			for part, parts := range want {
-				for i, k := range []string{"a", "b", "order-123"} {
-					assert.Equal(t, parts[i], kafkaclient.KeyPartition(part, []byte(k), 6), "%v(%q) on 6 partitions", part, k)
-				}
-			}
-			for _, part := range []kafkaclient.Partitioner{kafkaclient.PartitionerMurmur2, kafkaclient.PartitionerCRC32, kafkaclient.PartitionerFNV1a} {
-				t.Run(part.String(), func(t *testing.T) {
-					topic := e.Topic(t, 6)
-					p := e.Producer(t, func(c *kafkaclient.ProducerConfig) { c.Partitioner = part })
-					var msgs []*kafkaclient.Message
-					for i := range 60 {
-						msgs = append(msgs, kafkaclient.NewMessage(topic, []byte(fmt.Sprintf("key-%d", i)), []byte("v")))
-					}
-					msgs = append(msgs, kafkaclient.NewMessage(topic, []byte("a"), []byte("v")), kafkaclient.NewMessage(topic, []byte("order-123"), []byte("v")))
-					Produce(t, p, msgs...)
-					seen := map[int32]bool{}
-					for _, m := range msgs {
-						wantPart := kafkaclient.KeyPartition(part, m.Key, 6)
-						assert.Equal(t, wantPart, m.Partition, "key %q", m.Key)
-						seen[m.Partition] = true
-					}
-					assert.Len(t, seen, 6, "60 keys should cover all 6 partitions")
-				})
-			}
-		},
-	},
-	{
 		Name: "produce/per_key_ordering",
 		Doc:  "Messages with the same key are consumed in the order they were produced.",
 		Run: func(t *testing.T, e *Env) {
@@ -508,7 +469,7 @@ var producerCases = []Case{
 				for _, key := range [][]byte{nil, []byte("k")} {
 					err := p.Produce(ctx, kafkaclient.NewMessage(topic, key, []byte("v")), cb)
 					RequireCode(t, err, kafkaclient.CodeInvalidTopicException)
-					require.ErrorIs(t, err, kafkaclient.ErrInvalidTopic, "topic %q", topic)
+					require.ErrorIs(t, err, kafkaclient.ErrInvalidTopicException, "topic %q", topic)
 				}
 			}
 
@@ -656,11 +617,11 @@ func prodConsume(t *testing.T, e *Env, topic string, partitions int32, n int) []
 		for i := range tps {
 			tps[i] = kafkaclient.TopicPartition{Topic: topic, Partition: int32(i), Offset: kafkaclient.OffsetBeginning, LeaderEpoch: -1}
 		}
-		require.NoError(t, c.Assign(tps...))
+		require.NoError(t, c.Assign(Ctx(t), tps))
 		return PollN(t, c, n)
 	}
 	c := e.Consumer(t, e.Group(t), nil)
-	require.NoError(t, c.Subscribe([]string{topic}, nil))
+	require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
 	return PollN(t, c, n)
 }
 

@@ -15,6 +15,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -28,9 +29,9 @@ import (
 	"github.com/kafkaclient/kafkaclient/kafkatest"
 )
 
-// SecurityCluster names the SASL listeners of a real Kafka cluster, for
-// RunSecurity.
-type SecurityCluster struct {
+// securityCluster names the SASL listeners of a real Kafka cluster, for the
+// security cases.
+type securityCluster struct {
 	// SASLPlaintext is the host:port of a SASL_PLAINTEXT listener.
 	SASLPlaintext string
 	// SASLSSL is the host:port of a SASL_SSL listener whose certificate is
@@ -45,21 +46,36 @@ type SecurityCluster struct {
 	Password string
 }
 
-// SecurityClusterFromEnv returns the cluster that `scripts/kafka up` starts,
-// from the variables it prints (KAFKA_SASL_PLAINTEXT, KAFKA_SASL_SSL,
-// KAFKA_CA_FILE), with the script's user alice. It skips t when they are
-// unset.
-func SecurityClusterFromEnv(t *testing.T) SecurityCluster {
+// The environment variables that enable the security cases: the listeners
+// and the CA that `scripts/kafka up` prints.
+const (
+	EnvSASLPlaintext = "KAFKA_SASL_PLAINTEXT"
+	EnvSASLSSL       = "KAFKA_SASL_SSL"
+	EnvCAFile        = "KAFKA_CA_FILE"
+)
+
+// securityClusterFromEnv returns the cluster that `scripts/kafka up` starts,
+// from the variables it prints, with the script's user alice. It skips t,
+// naming the variables, unless all of them are set.
+func securityClusterFromEnv(t *testing.T) securityCluster {
 	t.Helper()
-	s := SecurityCluster{
-		SASLPlaintext: os.Getenv("KAFKA_SASL_PLAINTEXT"),
-		SASLSSL:       os.Getenv("KAFKA_SASL_SSL"),
-		CAFile:        os.Getenv("KAFKA_CA_FILE"),
+	s := securityCluster{
+		SASLPlaintext: os.Getenv(EnvSASLPlaintext),
+		SASLSSL:       os.Getenv(EnvSASLSSL),
+		CAFile:        os.Getenv(EnvCAFile),
 		Username:      "alice",
 		Password:      "alice-secret",
 	}
-	if s.SASLPlaintext == "" || s.SASLSSL == "" || s.CAFile == "" {
-		t.Skip("KAFKA_SASL_PLAINTEXT, KAFKA_SASL_SSL and KAFKA_CA_FILE are unset: set by scripts/kafka up; runs in .ci/run")
+	var unset []string
+	for name, v := range map[string]string{EnvSASLPlaintext: s.SASLPlaintext, EnvSASLSSL: s.SASLSSL, EnvCAFile: s.CAFile} {
+		if v == "" {
+			unset = append(unset, name)
+		}
+	}
+	if len(unset) > 0 {
+		slices.Sort(unset)
+		t.Skipf("%s unset: the security cases run when %s, %s and %s are set to what scripts/kafka up prints (as .ci/run does)",
+			strings.Join(unset, ", "), EnvSASLPlaintext, EnvSASLSSL, EnvCAFile)
 	}
 	return s
 }
@@ -68,21 +84,61 @@ func SecurityClusterFromEnv(t *testing.T) SecurityCluster {
 // credentials or an untrusted broker certificate.
 const AuthTimeout = 10 * time.Second
 
-// RunSecurity runs the security cases against s on h's backend: produce,
-// consume and admin calls over SASL_PLAINTEXT and over SASL_SSL (the broker
-// certificate verified against s.CAFile, hostname verification on) with
-// PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512; a wrong password and an untrusted
-// certificate failing with typed errors within AuthTimeout; and no secret in
-// any error or log line.
-func RunSecurity(t *testing.T, h Harness, s SecurityCluster) {
-	require.NotNil(t, h.Backend, "Harness.Backend is required")
-	require.NotEmpty(t, s.Password)
-	sec := &secEnv{Backend: h.Backend, Caps: h.Backend.Capabilities(), s: s, wrong: "wrong-" + kafkatest.UniqueName(t, "pw")}
-	run := func(name string, fn func(t *testing.T)) {
-		if h.Filter != nil && !h.Filter("security/"+name) {
-			return
+// securityCase is one security case.
+type securityCase struct {
+	Name string
+	Run  func(t *testing.T, e *secEnv)
+}
+
+// securityCases are the security cases: produce, consume and admin calls
+// over SASL_PLAINTEXT and over SASL_SSL (the broker certificate verified
+// against the CA, hostname verification on) with PLAIN, SCRAM-SHA-256 and
+// SCRAM-SHA-512; a wrong password and an untrusted certificate failing with
+// typed errors within AuthTimeout; and no secret in any error or log line.
+var securityCases = func() []securityCase {
+	var cs []securityCase
+	for _, mech := range []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} {
+		for _, proto := range []string{"SASL_SSL", "SASL_PLAINTEXT"} {
+			cs = append(cs, securityCase{secName(proto, mech), func(t *testing.T, e *secEnv) { e.roundTrip(t, proto, mech, nil) }})
 		}
-		t.Run(name, func(t *testing.T) {
+	}
+	cs = append(cs, securityCase{"debug_logs_hold_no_secret", func(t *testing.T, e *secEnv) {
+		logs := newSecLog()
+		for _, mech := range []string{"PLAIN", "SCRAM-SHA-512"} {
+			e.roundTrip(t, "SASL_SSL", mech, logs)
+		}
+		e.requireNoSecret(t, "the debug log", logs.String())
+		// A config is safe to print once redacted.
+		cfg, err := kafkaclient.ParseProducerConfig(e.configMap("SASL_SSL", "PLAIN", e.s.Password, nil))
+		require.NoError(t, err)
+		e.requireNoSecret(t, "a redacted config", fmt.Sprintf("%+v", cfg.Security.Redacted()))
+	}})
+	for _, tc := range []struct{ proto, mech string }{
+		{"SASL_PLAINTEXT", "PLAIN"},
+		{"SASL_PLAINTEXT", "SCRAM-SHA-256"},
+		{"SASL_SSL", "SCRAM-SHA-512"},
+		{"SASL_SSL", "PLAIN"},
+	} {
+		cs = append(cs, securityCase{"wrong_password_" + secName(tc.proto, tc.mech), func(t *testing.T, e *secEnv) { e.wrongPassword(t, tc.proto, tc.mech) }})
+	}
+	return append(cs, securityCase{"untrusted_certificate", func(t *testing.T, e *secEnv) { e.untrustedCert(t) }})
+}()
+
+// secName names a case for proto and mech: sasl_ssl_scram_sha_256.
+func secName(proto, mech string) string {
+	return strings.ToLower(proto + "_" + strings.ReplaceAll(mech, "-", "_"))
+}
+
+// runSecurity runs the security cases against s on h's backend, each as a
+// subtest of t checked for leaked goroutines.
+func runSecurity(t *testing.T, h Harness, s securityCluster) {
+	require.NotEmpty(t, s.Password)
+	sec := &secEnv{Backend: h.Backend, Caps: capabilities(t, h.Backend, kafkaclient.ClientConfig{BootstrapServers: []string{s.SASLPlaintext}}), s: s, wrong: "wrong-" + kafkatest.UniqueName(t, "pw")}
+	for _, c := range securityCases {
+		if h.Filter != nil && !h.Filter("security/"+c.Name) {
+			continue
+		}
+		t.Run(c.Name, func(t *testing.T) {
 			ignore := goleak.IgnoreCurrent()
 			t.Cleanup(func() {
 				if t.Failed() {
@@ -92,44 +148,15 @@ func RunSecurity(t *testing.T, h Harness, s SecurityCluster) {
 					t.Errorf("goroutines left after the case's clients closed: %v", err)
 				}
 			})
-			fn(t)
+			c.Run(t, sec)
 		})
 	}
-	for _, mech := range []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} {
-		for _, proto := range []string{"SASL_SSL", "SASL_PLAINTEXT"} {
-			run(strings.ToLower(proto+"_"+strings.ReplaceAll(mech, "-", "_")), func(t *testing.T) {
-				sec.roundTrip(t, proto, mech, nil)
-			})
-		}
-	}
-	run("debug_logs_hold_no_secret", func(t *testing.T) {
-		logs := newSecLog()
-		for _, mech := range []string{"PLAIN", "SCRAM-SHA-512"} {
-			sec.roundTrip(t, "SASL_SSL", mech, logs)
-		}
-		sec.requireNoSecret(t, "the debug log", logs.String())
-		// A config is safe to print once redacted.
-		cfg, err := kafkaclient.ParseProducerConfig(sec.configMap("SASL_SSL", "PLAIN", s.Password, nil))
-		require.NoError(t, err)
-		sec.requireNoSecret(t, "a redacted config", fmt.Sprintf("%+v", cfg.Security.Redacted()))
-	})
-	for _, tc := range []struct{ proto, mech string }{
-		{"SASL_PLAINTEXT", "PLAIN"},
-		{"SASL_PLAINTEXT", "SCRAM-SHA-256"},
-		{"SASL_SSL", "SCRAM-SHA-512"},
-		{"SASL_SSL", "PLAIN"},
-	} {
-		run("wrong_password_"+strings.ToLower(tc.proto+"_"+strings.ReplaceAll(tc.mech, "-", "_")), func(t *testing.T) {
-			sec.wrongPassword(t, tc.proto, tc.mech)
-		})
-	}
-	run("untrusted_certificate", sec.untrustedCert)
 }
 
 type secEnv struct {
 	Backend kafkaclient.Backend
 	Caps    kafkaclient.Capabilities
-	s       SecurityCluster
+	s       securityCluster
 	wrong   string
 }
 
@@ -255,9 +282,9 @@ func (e *secEnv) roundTrip(t *testing.T, proto, mech string, logs *secLog) {
 	group := kafkatest.UniqueName(t, "secure-group")
 	c := e.consumer(t, e.configMap(proto, mech, e.s.Password, kafkaclient.ConfigMap{"group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": false}), logs)
 	if e.Caps.ManualAssign {
-		require.NoError(t, c.Assign(kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}))
+		require.NoError(t, c.Assign(Ctx(t), []kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}}))
 	} else {
-		require.NoError(t, c.Subscribe([]string{topic}, nil))
+		require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
 	}
 	got, err := c.Poll(ctx)
 	require.NoError(t, err, "consume over %s with %s", proto, mech)

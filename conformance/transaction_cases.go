@@ -86,7 +86,7 @@ func txnCommitAbortVisibility(t *testing.T, e *Env) {
 	if tp == nil {
 		if !e.Caps.ReadCommitted {
 			cfg := e.Cluster.ConsumerConfig(e.Group(t))
-			cfg.IsolationLevel = kafkaclient.ReadCommitted
+			cfg.IsolationLevel = kafkaclient.IsolationReadCommitted
 			_, err := kafkaclient.NewConsumer(cfg, kafkaclient.WithBackend(e.Backend))
 			RequireUnsupported(t, err)
 		}
@@ -106,18 +106,18 @@ func txnCommitAbortVisibility(t *testing.T, e *Env) {
 	ProduceValues(t, plain, topic, "end")
 
 	if e.Caps.ReadCommitted {
-		rc := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) { cfg.IsolationLevel = kafkaclient.ReadCommitted })
-		require.NoError(t, rc.Subscribe([]string{topic}, nil))
+		rc := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) { cfg.IsolationLevel = kafkaclient.IsolationReadCommitted })
+		require.NoError(t, rc.Subscribe(Ctx(t), []string{topic}, nil))
 		require.Equal(t, ccSeq("c", 0, 10), tcReadToMarker(t, rc, "end"), "read_committed sees exactly the committed transaction")
 	} else {
 		cfg := e.Cluster.ConsumerConfig(e.Group(t))
-		cfg.IsolationLevel = kafkaclient.ReadCommitted
+		cfg.IsolationLevel = kafkaclient.IsolationReadCommitted
 		_, err := kafkaclient.NewConsumer(cfg, kafkaclient.WithBackend(e.Backend))
 		RequireUnsupported(t, err)
 	}
 
 	ru := e.Consumer(t, e.Group(t), nil)
-	require.NoError(t, ru.Subscribe([]string{topic}, nil))
+	require.NoError(t, ru.Subscribe(Ctx(t), []string{topic}, nil))
 	seen := tcReadToMarker(t, ru, "end")
 	t.Logf("read_uncommitted saw %d data messages", len(seen))
 	require.GreaterOrEqual(t, len(seen), 10)
@@ -135,7 +135,7 @@ func txnSendOffsets(t *testing.T, e *Env) {
 	ProduceValues(t, p, in, ccSeq("in", 0, 5)...)
 
 	c := e.Consumer(t, group, ccNoAutoCommit)
-	require.NoError(t, c.Subscribe([]string{in}, nil))
+	require.NoError(t, c.Subscribe(Ctx(t), []string{in}, nil))
 	msgs := PollN(t, c, 5)
 	require.Equal(t, ccSeq("in", 0, 5), ccValues(msgs))
 	gm, err := c.GroupMetadata()
@@ -189,8 +189,8 @@ func txnSendOffsets(t *testing.T, e *Env) {
 
 	if e.Caps.ReadCommitted {
 		ProduceValues(t, p, out, "end")
-		rc := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) { cfg.IsolationLevel = kafkaclient.ReadCommitted })
-		require.NoError(t, rc.Subscribe([]string{out}, nil))
+		rc := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) { cfg.IsolationLevel = kafkaclient.IsolationReadCommitted })
+		require.NoError(t, rc.Subscribe(Ctx(t), []string{out}, nil))
 		want := make([]string, 0, 8)
 		for _, v := range ccSeq("in", 0, 8) {
 			want = append(want, "out-"+v)
@@ -239,7 +239,7 @@ func txnStateErrors(t *testing.T, e *Env) {
 
 func txnReadCommittedConfig(t *testing.T, e *Env) {
 	cfg := e.Cluster.ConsumerConfig(e.Group(t))
-	cfg.IsolationLevel = kafkaclient.ReadCommitted
+	cfg.IsolationLevel = kafkaclient.IsolationReadCommitted
 	if !e.Caps.ReadCommitted {
 		c, err := kafkaclient.NewConsumer(cfg, kafkaclient.WithBackend(e.Backend))
 		if c != nil {
@@ -251,9 +251,9 @@ func txnReadCommittedConfig(t *testing.T, e *Env) {
 	topic := e.Topic(t, 1)
 	p := e.Producer(t, nil)
 	ProduceValues(t, p, topic, "v0", "v1")
-	c := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) { cfg.IsolationLevel = kafkaclient.ReadCommitted })
-	require.Equal(t, kafkaclient.ReadCommitted, c.Config().IsolationLevel)
-	require.NoError(t, c.Subscribe([]string{topic}, nil))
+	c := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) { cfg.IsolationLevel = kafkaclient.IsolationReadCommitted })
+	require.Equal(t, kafkaclient.IsolationReadCommitted, c.Config().IsolationLevel)
+	require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
 	require.Equal(t, []string{"v0", "v1"}, ccValues(PollN(t, c, 2)))
 }
 
@@ -275,7 +275,7 @@ func txnOffsetsOnlyAndOrder(t *testing.T, e *Env) {
 	p := e.Producer(t, nil)
 	ProduceValues(t, p, in, ccSeq("in", 0, 3)...)
 	c := e.Consumer(t, group, ccNoAutoCommit)
-	require.NoError(t, c.Subscribe([]string{in}, nil))
+	require.NoError(t, c.Subscribe(Ctx(t), []string{in}, nil))
 	PollN(t, c, 3)
 	gm, err := c.GroupMetadata()
 	require.NoError(t, err)
@@ -294,8 +294,8 @@ func txnOffsetsOnlyAndOrder(t *testing.T, e *Env) {
 	require.NoError(t, tp.CommitTransaction(ctx))
 	if e.Caps.ReadCommitted {
 		ProduceValues(t, p, out, "end")
-		rc := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) { cfg.IsolationLevel = kafkaclient.ReadCommitted })
-		require.NoError(t, rc.Subscribe([]string{out}, nil))
+		rc := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) { cfg.IsolationLevel = kafkaclient.IsolationReadCommitted })
+		require.NoError(t, rc.Subscribe(Ctx(t), []string{out}, nil))
 		require.Equal(t, []string{"after"}, tcReadToMarker(t, rc, "end"))
 	}
 }

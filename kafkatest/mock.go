@@ -177,8 +177,8 @@ func (m *Mock) Capabilities() backend.Capabilities { return backend.Capabilities
 func (m *Mock) Code(error) backend.Code { return backend.CodeFailed }
 
 // NewProducer implements backend.Backend.
-func (m *Mock) NewProducer(backend.ProducerConfig, backend.ProducerHooks) (backend.Producer, error) {
-	p := &mockProducer{m: m, jobs: make(chan mockJob, 1024), done: make(chan struct{})}
+func (m *Mock) NewProducer(_ backend.ProducerConfig, hooks backend.ProducerHooks) (backend.Producer, error) {
+	p := &mockProducer{m: m, delivered: hooks.Delivered, jobs: make(chan mockJob, 1024), done: make(chan struct{})}
 	go p.run()
 	return p, nil
 }
@@ -194,17 +194,18 @@ func (m *Mock) NewAdmin(backend.AdminConfig) (backend.Admin, error) {
 }
 
 type mockJob struct {
-	msg    *backend.Message
-	report backend.DeliveryFunc
-	flush  chan struct{}
+	msg   *backend.Message
+	token any
+	flush chan struct{}
 }
 
 type mockProducer struct {
-	m       *Mock
-	jobs    chan mockJob
-	done    chan struct{}
-	closeMu sync.Mutex
-	closed  bool
+	m         *Mock
+	delivered func(*backend.Message, any, error)
+	jobs      chan mockJob
+	done      chan struct{}
+	closeMu   sync.Mutex
+	closed    bool
 }
 
 func (p *mockProducer) run() {
@@ -214,18 +215,18 @@ func (p *mockProducer) run() {
 			close(j.flush)
 			continue
 		}
-		j.report(j.msg, p.m.deliver(j.msg))
+		p.delivered(j.msg, j.token, p.m.deliver(j.msg))
 	}
 }
 
-func (p *mockProducer) Produce(ctx context.Context, msg *backend.Message, report backend.DeliveryFunc) error {
+func (p *mockProducer) Produce(ctx context.Context, msg *backend.Message, token any) error {
 	p.closeMu.Lock()
 	defer p.closeMu.Unlock()
 	if p.closed {
 		return backend.Errorf(backend.CodeClosed, "mock producer is closed")
 	}
 	select {
-	case p.jobs <- mockJob{msg: msg, report: report}:
+	case p.jobs <- mockJob{msg: msg, token: token}:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

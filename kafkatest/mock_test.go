@@ -75,7 +75,7 @@ func TestProducerSendTable(t *testing.T) {
 		{"valid message", kafkaclient.NewMessage("orders", []byte("123"), []byte(`{"id": 123}`)), nil},
 		{"empty value", kafkaclient.NewMessage("orders", []byte("123"), []byte("")), nil},
 		{"nil message", nil, kafkaclient.ErrInvalidArg},
-		{"empty topic", kafkaclient.NewMessage("", nil, []byte("v")), kafkaclient.ErrInvalidTopic},
+		{"empty topic", kafkaclient.NewMessage("", nil, []byte("v")), kafkaclient.ErrInvalidTopicException},
 		{"oversize", kafkaclient.NewMessage("orders", nil, make([]byte, 2_000_000)), kafkaclient.ErrMessageTooLarge},
 	}
 	for _, tt := range tests {

@@ -3,9 +3,7 @@
 package confluent
 
 import (
-	"cmp"
 	"context"
-	"slices"
 	"sync"
 	"time"
 
@@ -45,13 +43,9 @@ type admin struct {
 const refusedFor = 10 * time.Second
 
 func (confluentBackend) NewAdmin(cfg backend.AdminConfig) (backend.Admin, error) {
-	logs := newLogForwarder(cfg.Logger)
-	cm := clientConfig(cfg.ClientConfig, logs.ch)
-	applyOptions(cm, cfg.ClientConfig)
-	kp, err := kafka.NewProducer(&cm)
+	kp, logs, err := open(cfg.ClientConfig, nil, kafka.NewProducer)
 	if err != nil {
-		logs.close()
-		return nil, openErr(err)
+		return nil, err
 	}
 	ka, err := kafka.NewAdminClientFromProducer(kp)
 	if err != nil {
@@ -212,49 +206,27 @@ func (a *admin) DescribeTopics(ctx context.Context, topics []string) ([]backend.
 	var out []backend.TopicDescription
 	err := a.use(ctx, func(ctx context.Context) error {
 		names := topics
-		all := len(names) == 0
-		if all {
+		if len(names) == 0 {
 			md, err := a.ka.GetMetadata(nil, true, timeoutMs(ctx, a.cfg.RequestTimeout))
-			if err != nil {
+			if err != nil || len(md.Topics) == 0 {
 				return err
 			}
 			for name := range md.Topics {
 				names = append(names, name)
-			}
-			slices.Sort(names)
-			if len(names) == 0 {
-				return nil
 			}
 		}
 		res, err := a.ka.DescribeTopics(ctx, kafka.NewTopicCollectionOfTopicNames(names))
 		if err != nil {
 			return err
 		}
-		byName := make(map[string]kafka.TopicDescription, len(res.TopicDescriptions))
 		for _, td := range res.TopicDescriptions {
-			byName[td.Name] = td
-		}
-		for _, name := range names {
-			td, ok := byName[name]
-			if all && (!ok || td.IsInternal || isErr(td.Error)) {
-				continue
-			}
-			d := backend.TopicDescription{Name: name}
-			switch {
-			case !ok:
-				d.Err = backend.Errorf(backend.CodeUnknownTopicOrPartition, "topic %q does not exist", name)
-			case isErr(td.Error):
-				d.Err = td.Error
-			default:
-				d.Internal = td.IsInternal
-				for _, p := range td.Partitions {
-					pi := backend.PartitionInfo{ID: int32(p.Partition), Leader: -1, Replicas: nodeIDs(p.Replicas), ISR: nodeIDs(p.Isr)}
-					if p.Leader != nil {
-						pi.Leader = int32(p.Leader.ID)
-					}
-					d.Partitions = append(d.Partitions, pi)
+			d := backend.TopicDescription{Name: td.Name, Internal: td.IsInternal, Err: errOrNil(td.Error)}
+			for _, p := range td.Partitions {
+				pi := backend.PartitionInfo{ID: int32(p.Partition), Leader: -1, Replicas: nodeIDs(p.Replicas), ISR: nodeIDs(p.Isr)}
+				if p.Leader != nil {
+					pi.Leader = int32(p.Leader.ID)
 				}
-				slices.SortFunc(d.Partitions, func(x, y backend.PartitionInfo) int { return cmp.Compare(x.ID, y.ID) })
+				d.Partitions = append(d.Partitions, pi)
 			}
 			out = append(out, d)
 		}
@@ -314,24 +286,23 @@ func (a *admin) DescribeCluster(ctx context.Context) (backend.ClusterDescription
 			}
 			d.Brokers = append(d.Brokers, b)
 		}
-		slices.SortFunc(d.Brokers, func(x, y backend.BrokerInfo) int { return cmp.Compare(x.ID, y.ID) })
 		return nil
 	})
 	return d, err
 }
 
+// groupStates maps librdkafka's group states; others are Unknown.
+var groupStates = map[kafka.ConsumerGroupState]backend.GroupState{
+	kafka.ConsumerGroupStateStable:              backend.GroupStateStable,
+	kafka.ConsumerGroupStateEmpty:               backend.GroupStateEmpty,
+	kafka.ConsumerGroupStatePreparingRebalance:  backend.GroupStatePreparingRebalance,
+	kafka.ConsumerGroupStateCompletingRebalance: backend.GroupStateCompletingRebalance,
+	kafka.ConsumerGroupStateDead:                backend.GroupStateDead,
+}
+
 func groupState(s kafka.ConsumerGroupState) backend.GroupState {
-	switch s {
-	case kafka.ConsumerGroupStateStable:
-		return backend.GroupStateStable
-	case kafka.ConsumerGroupStateEmpty:
-		return backend.GroupStateEmpty
-	case kafka.ConsumerGroupStatePreparingRebalance:
-		return backend.GroupStatePreparingRebalance
-	case kafka.ConsumerGroupStateCompletingRebalance:
-		return backend.GroupStateCompletingRebalance
-	case kafka.ConsumerGroupStateDead:
-		return backend.GroupStateDead
+	if gs, ok := groupStates[s]; ok {
+		return gs
 	}
 	return backend.GroupStateUnknown
 }
@@ -354,7 +325,6 @@ func (a *admin) ListConsumerGroups(ctx context.Context) ([]backend.GroupListing,
 			}
 			out = append(out, l)
 		}
-		slices.SortFunc(out, func(x, y backend.GroupListing) int { return cmp.Compare(x.GroupID, y.GroupID) })
 		return nil
 	})
 	return out, err
@@ -424,9 +394,6 @@ func (a *admin) ListConsumerGroupOffsets(ctx context.Context, group string) ([]b
 				out = append(out, fromKafkaTP(tp))
 			}
 		}
-		slices.SortFunc(out, func(x, y backend.TopicPartition) int {
-			return cmp.Or(cmp.Compare(x.Topic, y.Topic), cmp.Compare(x.Partition, y.Partition))
-		})
 		return nil
 	})
 	return out, err
@@ -448,7 +415,7 @@ func (a *admin) DeleteConsumerGroups(ctx context.Context, groups []string) error
 }
 
 func (a *admin) Close(ctx context.Context) error {
-	return runWithin(ctx, func() error {
+	return backend.RunWithin(ctx, func() error {
 		a.life.Lock()
 		defer a.life.Unlock()
 		if !a.destroyed {
@@ -463,13 +430,5 @@ func (a *admin) Close(ctx context.Context) error {
 }
 
 func (a *admin) As(target any) bool {
-	if t, ok := target.(**kafka.AdminClient); ok {
-		*t = a.ka
-		return true
-	}
-	if t, ok := target.(**kafka.Producer); ok {
-		*t = a.kp
-		return true
-	}
-	return false
+	return backend.SetAs(target, a.ka) || backend.SetAs(target, a.kp)
 }

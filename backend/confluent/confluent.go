@@ -39,8 +39,9 @@
 // # As
 //
 // Producer supports As with **kafka.Producer, Consumer with
-// **kafka.Consumer, and Admin with **kafka.AdminClient (package kafka being
-// github.com/confluentinc/confluent-kafka-go/v2/kafka).
+// **kafka.Consumer, and Admin with **kafka.AdminClient and **kafka.Producer
+// (the handle the admin client runs on), package kafka being
+// github.com/confluentinc/confluent-kafka-go/v2/kafka.
 package confluent
 
 import (
@@ -60,6 +61,8 @@ import (
 // Name is the backend's name.
 const Name = "confluent"
 
+func init() { backend.Register(Name) }
+
 type confluentBackend struct{}
 
 // New returns the confluent backend.
@@ -68,17 +71,7 @@ func New() backend.Backend { return confluentBackend{} }
 func (confluentBackend) Name() string { return Name }
 
 func (confluentBackend) Capabilities() backend.Capabilities {
-	return backend.Capabilities{
-		Transactions:         true,
-		Idempotence:          true,
-		ReadCommitted:        true,
-		RebalanceCallbacks:   true,
-		CooperativeRebalance: true,
-		PauseResume:          true,
-		ManualAssign:         true,
-		Seek:                 true,
-		StaticMembership:     true,
-	}
+	return backend.Capabilities{Idempotence: true, ReadCommitted: true, CooperativeRebalance: true, StaticMembership: true}
 }
 
 // Code maps librdkafka errors to codes. Kafka protocol codes are passed
@@ -87,12 +80,6 @@ func (confluentBackend) Capabilities() backend.Capabilities {
 func (confluentBackend) Code(err error) backend.Code {
 	var ke kafka.Error
 	if !errors.As(err, &ke) {
-		switch {
-		case errors.Is(err, context.DeadlineExceeded):
-			return backend.CodeTimedOut
-		case errors.Is(err, context.Canceled):
-			return backend.CodeCanceled
-		}
 		return backend.CodeFailed
 	}
 	return codeOf(ke.Code())
@@ -102,48 +89,49 @@ func codeOf(c kafka.ErrorCode) backend.Code {
 	if c >= -1 {
 		return backend.Code(c)
 	}
-	switch c {
-	case kafka.ErrDestroy:
-		return backend.CodeClosed
-	case kafka.ErrUnknownTopic, kafka.ErrUnknownPartition:
-		return backend.CodeUnknownTopicOrPartition
-	case kafka.ErrNotImplemented, kafka.ErrUnsupportedFeature, kafka.ErrUnknownProtocol:
-		return backend.CodeUnsupported
-	case kafka.ErrTransport, kafka.ErrResolve, kafka.ErrNodeUpdate, kafka.ErrDestroyBroker:
-		return backend.CodeTransport
-	case kafka.ErrAllBrokersDown:
-		return backend.CodeAllBrokersDown
-	case kafka.ErrAuthentication:
-		return backend.CodeAuthentication
-	case kafka.ErrSsl:
-		return backend.CodeSSL
-	case kafka.ErrTimedOut, kafka.ErrTimedOutQueue:
-		return backend.CodeTimedOut
-	case kafka.ErrMsgTimedOut:
-		return backend.CodeMsgTimedOut
-	case kafka.ErrQueueFull:
-		return backend.CodeQueueFull
-	case kafka.ErrInvalidArg, kafka.ErrInvalidType, kafka.ErrBadMsg:
-		return backend.CodeInvalidArg
-	case kafka.ErrState, kafka.ErrNotConfigured, kafka.ErrPrevInProgress, kafka.ErrExistingSubscription,
-		kafka.ErrPurgeQueue, kafka.ErrPurgeInflight:
-		return backend.CodeState
-	case kafka.ErrFatal:
-		return backend.CodeFatal
-	case kafka.ErrFenced:
-		return backend.CodeFenced
-	case kafka.ErrPartitionEOF:
-		return backend.CodePartitionEOF
-	case kafka.ErrIsrInsuff:
-		return backend.CodeNotEnoughReplicas
-	case kafka.ErrAutoOffsetReset:
-		return backend.CodeOffsetOutOfRange
-	case kafka.ErrWaitCoord:
-		return backend.CodeCoordinatorNotAvailable
-	case kafka.ErrAssignPartitions, kafka.ErrRevokePartitions:
-		return backend.CodeRebalanceInProgress
+	if code, ok := localCodes[c]; ok {
+		return code
 	}
 	return backend.CodeFailed
+}
+
+// localCodes maps librdkafka's local (negative) codes that have a
+// client-side code of their own.
+var localCodes = map[kafka.ErrorCode]backend.Code{
+	kafka.ErrDestroy:              backend.CodeClosed,
+	kafka.ErrUnknownTopic:         backend.CodeUnknownTopicOrPartition,
+	kafka.ErrUnknownPartition:     backend.CodeUnknownTopicOrPartition,
+	kafka.ErrNotImplemented:       backend.CodeUnsupported,
+	kafka.ErrUnsupportedFeature:   backend.CodeUnsupported,
+	kafka.ErrUnknownProtocol:      backend.CodeUnsupported,
+	kafka.ErrTransport:            backend.CodeTransport,
+	kafka.ErrResolve:              backend.CodeTransport,
+	kafka.ErrNodeUpdate:           backend.CodeTransport,
+	kafka.ErrDestroyBroker:        backend.CodeTransport,
+	kafka.ErrAllBrokersDown:       backend.CodeAllBrokersDown,
+	kafka.ErrAuthentication:       backend.CodeAuthentication,
+	kafka.ErrSsl:                  backend.CodeSSL,
+	kafka.ErrTimedOut:             backend.CodeTimedOut,
+	kafka.ErrTimedOutQueue:        backend.CodeTimedOut,
+	kafka.ErrMsgTimedOut:          backend.CodeMsgTimedOut,
+	kafka.ErrQueueFull:            backend.CodeQueueFull,
+	kafka.ErrInvalidArg:           backend.CodeInvalidArg,
+	kafka.ErrInvalidType:          backend.CodeInvalidArg,
+	kafka.ErrBadMsg:               backend.CodeInvalidArg,
+	kafka.ErrState:                backend.CodeState,
+	kafka.ErrNotConfigured:        backend.CodeState,
+	kafka.ErrPrevInProgress:       backend.CodeState,
+	kafka.ErrExistingSubscription: backend.CodeState,
+	kafka.ErrPurgeQueue:           backend.CodeState,
+	kafka.ErrPurgeInflight:        backend.CodeState,
+	kafka.ErrFatal:                backend.CodeFatal,
+	kafka.ErrFenced:               backend.CodeFenced,
+	kafka.ErrPartitionEOF:         backend.CodePartitionEOF,
+	kafka.ErrIsrInsuff:            backend.CodeNotEnoughReplicas,
+	kafka.ErrAutoOffsetReset:      backend.CodeOffsetOutOfRange,
+	kafka.ErrWaitCoord:            backend.CodeCoordinatorNotAvailable,
+	kafka.ErrAssignPartitions:     backend.CodeRebalanceInProgress,
+	kafka.ErrRevokePartitions:     backend.CodeRebalanceInProgress,
 }
 
 // isErr reports whether e carries an error (kafka.Error values with
@@ -205,11 +193,24 @@ func clientConfig(c backend.ClientConfig, logs chan kafka.LogEvent) kafka.Config
 	return cm
 }
 
-// applyOptions sets the user's librdkafka properties, last.
-func applyOptions(cm kafka.ConfigMap, c backend.ClientConfig) {
+// open makes a librdkafka client with newClient from the shared settings,
+// then props, then the user's librdkafka properties (BackendOptions), last;
+// its logs go to a forwarder that the caller closes after the client.
+func open[T any](c backend.ClientConfig, props kafka.ConfigMap, newClient func(*kafka.ConfigMap) (T, error)) (T, *logForwarder, error) {
+	logs := newLogForwarder(c.Logger)
+	cm := clientConfig(c, logs.ch)
+	for k, v := range props {
+		cm[k] = v
+	}
 	for k, v := range c.BackendOptions {
 		cm[k] = v
 	}
+	client, err := newClient(&cm)
+	if err != nil {
+		logs.close()
+		return client, nil, openErr(err)
+	}
+	return client, logs, nil
 }
 
 // openErr turns an error of kafka.NewProducer/NewConsumer/NewAdminClient
@@ -235,14 +236,14 @@ func timeoutMs(ctx context.Context, def time.Duration) int {
 
 // logLevel is librdkafka's log_level (syslog levels) for l.
 func logLevel(l *slog.Logger) int {
-	switch {
-	case l == nil:
+	switch lv, ok := backend.LogLevel(l); {
+	case !ok:
 		return 0
-	case l.Enabled(context.Background(), slog.LevelDebug):
+	case lv <= slog.LevelDebug:
 		return 7
-	case l.Enabled(context.Background(), slog.LevelInfo):
+	case lv <= slog.LevelInfo:
 		return 6
-	case l.Enabled(context.Background(), slog.LevelWarn):
+	case lv <= slog.LevelWarn:
 		return 4
 	}
 	return 3
@@ -287,10 +288,7 @@ func (f *logForwarder) close() {
 }
 
 func logEvent(l *slog.Logger, ev kafka.LogEvent) {
-	if l == nil {
-		return
-	}
-	var lvl slog.Level
+	lvl := slog.LevelDebug
 	switch {
 	case ev.Level <= 3:
 		lvl = slog.LevelError
@@ -298,10 +296,8 @@ func logEvent(l *slog.Logger, ev kafka.LogEvent) {
 		lvl = slog.LevelWarn
 	case ev.Level <= 6:
 		lvl = slog.LevelInfo
-	default:
-		lvl = slog.LevelDebug
 	}
-	l.Log(context.Background(), lvl, ev.Message, "client", ev.Name, "tag", ev.Tag)
+	backend.Log(l, Name, lvl, ev.Message, "client", ev.Name, "tag", ev.Tag)
 }
 
 // toKafkaTP converts partitions for librdkafka. Offsets share their special
@@ -345,17 +341,4 @@ func firstTPError(tps []kafka.TopicPartition) error {
 		}
 	}
 	return nil
-}
-
-// runWithin runs fn, which cannot be interrupted, in a goroutine and waits
-// for it or ctx.
-func runWithin(ctx context.Context, fn func() error) error {
-	done := make(chan error, 1)
-	go func() { done <- fn() }()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

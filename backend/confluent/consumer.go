@@ -56,16 +56,9 @@ type consumer struct {
 }
 
 func (confluentBackend) NewConsumer(cfg backend.ConsumerConfig, hooks backend.ConsumerHooks) (backend.Consumer, error) {
-	logs := newLogForwarder(cfg.Logger)
-	cm := clientConfig(cfg.ClientConfig, logs.ch)
-	for k, v := range consumerProps(cfg) {
-		cm[k] = v
-	}
-	applyOptions(cm, cfg.ClientConfig)
-	kc, err := kafka.NewConsumer(&cm)
+	kc, logs, err := open(cfg.ClientConfig, consumerProps(cfg), kafka.NewConsumer)
 	if err != nil {
-		logs.close()
-		return nil, openErr(err)
+		return nil, err
 	}
 	return &consumer{kc: kc, cfg: cfg, hooks: hooks, logs: logs}, nil
 }
@@ -80,7 +73,7 @@ func consumerProps(cfg backend.ConsumerConfig) kafka.ConfigMap {
 		reset = "error"
 	}
 	isolation := "read_uncommitted"
-	if cfg.IsolationLevel == backend.ReadCommitted {
+	if cfg.IsolationLevel == backend.IsolationReadCommitted {
 		isolation = "read_committed"
 	}
 	group := cfg.GroupID
@@ -146,7 +139,7 @@ func (c *consumer) use(fn func() error) error {
 	return fn()
 }
 
-func (c *consumer) Subscribe(topics []string) error {
+func (c *consumer) Subscribe(_ context.Context, topics []string) error {
 	err := c.use(func() error { return c.kc.SubscribeTopics(topics, c.rebalance) })
 	if err == nil {
 		c.mu.Lock()
@@ -156,7 +149,7 @@ func (c *consumer) Subscribe(topics []string) error {
 	return err
 }
 
-func (c *consumer) Assign(tps []backend.TopicPartition) error {
+func (c *consumer) Assign(_ context.Context, tps []backend.TopicPartition) error {
 	err := c.use(func() error { return c.kc.Assign(toKafkaTP(tps)) })
 	if err == nil {
 		c.mu.Lock()
@@ -182,7 +175,7 @@ func (c *consumer) rebalance(kc *kafka.Consumer, ev kafka.Event) error {
 	var err error
 	switch e := ev.(type) {
 	case kafka.AssignedPartitions:
-		c.hooks.Rebalance(ctx, backend.Assigned, fromKafkaTPs(e.Partitions), true) //nolint:errcheck // the root logs the listener's error
+		c.hooks.Rebalance(ctx, backend.RebalanceAssigned, fromKafkaTPs(e.Partitions), true) //nolint:errcheck // the root logs the listener's error
 		if cooperative {
 			err = kc.IncrementalAssign(e.Partitions)
 		} else {
@@ -192,9 +185,9 @@ func (c *consumer) rebalance(kc *kafka.Consumer, ev kafka.Event) error {
 			c.assigned += len(e.Partitions)
 		}
 	case kafka.RevokedPartitions:
-		kind := backend.Revoked
+		kind := backend.RebalanceRevoked
 		if kc.AssignmentLost() {
-			kind = backend.Lost
+			kind = backend.RebalanceLost
 		}
 		c.hooks.Rebalance(ctx, kind, fromKafkaTPs(e.Partitions), true) //nolint:errcheck // the root logs the listener's error
 		if cooperative {
@@ -312,12 +305,7 @@ func fillMessage(m *backend.Message, km *kafka.Message) {
 	if km.LeaderEpoch != nil {
 		m.LeaderEpoch = *km.LeaderEpoch
 	}
-	if len(km.Headers) > 0 {
-		m.Headers = make([]backend.Header, len(km.Headers))
-		for i, h := range km.Headers {
-			m.Headers[i] = backend.Header{Key: h.Key, Value: h.Value}
-		}
-	}
+	m.Headers = backend.Convert(km.Headers, func(h kafka.Header) backend.Header { return backend.Header(h) })
 }
 
 // Commit commits the offsets. librdkafka's commit waits without a timeout,
@@ -336,7 +324,7 @@ func (c *consumer) Commit(ctx context.Context, offsets []backend.TopicPartition)
 	}
 	if c.inRebalance.Load() {
 		// kc stays alive while the callback runs.
-		return runWithin(ctx, run)
+		return backend.RunWithin(ctx, run)
 	}
 	if !c.life.TryRLock() {
 		return c.closedErr()
@@ -347,7 +335,7 @@ func (c *consumer) Commit(ctx context.Context, offsets []backend.TopicPartition)
 	}
 	// The read lock is held until the commit returns, even after ctx
 	// ended, so that Close does not destroy kc under it.
-	return runWithin(ctx, func() error {
+	return backend.RunWithin(ctx, func() error {
 		defer c.life.RUnlock()
 		return run()
 	})
@@ -397,7 +385,7 @@ func (c *consumer) GroupMetadata() (backend.GroupMetadata, error) {
 // consumer, which waits for those commits and sends LeaveGroup.
 func (c *consumer) Close(ctx context.Context) error {
 	c.closing.Store(true)
-	return runWithin(ctx, func() error {
+	return backend.RunWithin(ctx, func() error {
 		c.closeOnce.Do(func() { c.closeErr = c.close(ctx) })
 		return c.closeErr
 	})
@@ -431,10 +419,4 @@ func (c *consumer) close(ctx context.Context) error {
 	return err
 }
 
-func (c *consumer) As(target any) bool {
-	if t, ok := target.(**kafka.Consumer); ok {
-		*t = c.kc
-		return true
-	}
-	return false
-}
+func (c *consumer) As(target any) bool { return backend.SetAs(target, c.kc) }

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
@@ -39,13 +38,6 @@ type producer struct {
 	progress chan struct{}
 	waiters  atomic.Int32
 
-	// main is the DeliveryFunc of most messages: the first one passed
-	// twice in a row. It never changes once set, so a message reported to
-	// it carries only itself through librdkafka, as a *viaMain; others
-	// carry a *delivery. lastReport identifies the latest report passed
-	// while main was unset.
-	main       atomic.Pointer[mainReport]
-	lastReport atomic.Uintptr
 	// drained is closed when the goroutine serving kp.Events() has
 	// seen it closed.
 	drained chan struct{}
@@ -71,56 +63,21 @@ type producer struct {
 // error, so that the error is reported instead of a timeout.
 const authRetryWait = 2 * time.Second
 
-// delivery is what a message reported to a function other than the
-// producer's main one carries through librdkafka (as its Opaque) to its
-// delivery report.
+// delivery is what a message with a report token carries through
+// librdkafka (as its Opaque) to its delivery report.
 type delivery struct {
-	m      *backend.Message
-	report backend.DeliveryFunc
+	m     *backend.Message
+	token any
 }
 
-// viaMain is the Opaque of a message reported to the producer's main
-// DeliveryFunc: the message itself, under a type of its own.
-type viaMain backend.Message
-
-type mainReport struct {
-	fn backend.DeliveryFunc
-	id uintptr
-}
-
-// funcID identifies a func value by the closure it points to.
-func funcID(f backend.DeliveryFunc) uintptr {
-	return uintptr(*(*unsafe.Pointer)(unsafe.Pointer(&f)))
-}
-
-// opaque returns what m, reported to report, carries through librdkafka.
-func (p *producer) opaque(m *backend.Message, report backend.DeliveryFunc) any {
-	id := funcID(report)
-	mr := p.main.Load()
-	if mr == nil && p.lastReport.Swap(id) == id {
-		// The closure report points to is alive (it is an argument), so
-		// a match names this very function or, if the previous one was
-		// freed and its address reused, makes report main one call early.
-		p.main.CompareAndSwap(nil, &mainReport{fn: report, id: id})
-		mr = p.main.Load()
-	}
-	if mr != nil && mr.id == id {
-		return (*viaMain)(m)
-	}
-	return &delivery{m: m, report: report}
-}
+// tokenless is the Opaque of a message whose token is nil: the message
+// itself, under a type of its own, so that it costs no allocation.
+type tokenless backend.Message
 
 func (confluentBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.ProducerHooks) (backend.Producer, error) {
-	logs := newLogForwarder(cfg.Logger)
-	cm := clientConfig(cfg.ClientConfig, logs.ch)
-	for k, v := range producerProps(cfg) {
-		cm[k] = v
-	}
-	applyOptions(cm, cfg.ClientConfig)
-	kp, err := kafka.NewProducer(&cm)
+	kp, logs, err := open(cfg.ClientConfig, producerProps(cfg), kafka.NewProducer)
 	if err != nil {
-		logs.close()
-		return nil, openErr(err)
+		return nil, err
 	}
 	p := &producer{
 		kp:       kp,
@@ -196,14 +153,14 @@ func (p *producer) serveEvents() {
 		switch e := ev.(type) {
 		case *kafka.Message:
 			var (
-				m      *backend.Message
-				report backend.DeliveryFunc
+				m     *backend.Message
+				token any
 			)
 			switch o := e.Opaque.(type) {
-			case *viaMain:
-				m, report = (*backend.Message)(o), p.main.Load().fn
+			case *tokenless:
+				m = (*backend.Message)(o)
 			case *delivery:
-				m, report = o.m, o.report
+				m, token = o.m, o.token
 			default:
 				continue
 			}
@@ -225,7 +182,7 @@ func (p *producer) serveEvents() {
 					p.authErr.Store(nil)
 				}
 			}
-			report(m, err)
+			p.hooks.Delivered(m, token, err)
 			p.outstanding.Add(-1)
 			if p.waiters.Load() > 0 {
 				p.signal()
@@ -273,7 +230,7 @@ func (p *producer) closedErr() error {
 	return backend.Errorf(backend.CodeClosed, "producer is closed")
 }
 
-func (p *producer) Produce(ctx context.Context, m *backend.Message, report backend.DeliveryFunc) error {
+func (p *producer) Produce(_ context.Context, m *backend.Message, token any) error {
 	// The message is stamped now, on the caller's goroutine, so that its
 	// report need not carry the time.
 	stamped := m.Timestamp.IsZero()
@@ -281,53 +238,16 @@ func (p *producer) Produce(ctx context.Context, m *backend.Message, report backe
 		m.Timestamp = time.Now()
 	}
 	km := toKafkaMessage(m, m.Timestamp)
-	km.Opaque = p.opaque(m, report)
-	err := p.tryProduce(km)
-	if isQueueFull(err) {
-		err = p.produceWhenRoom(ctx, km)
+	if token == nil {
+		km.Opaque = (*tokenless)(m)
+	} else {
+		km.Opaque = &delivery{m: m, token: token}
 	}
+	err := p.tryProduce(km)
 	if err != nil && stamped {
 		m.Timestamp = time.Time{} // not accepted: leave it as it came
 	}
 	return err
-}
-
-func isQueueFull(err error) bool {
-	if err == nil {
-		return false
-	}
-	var ke kafka.Error // allocated only here: errors.As makes it escape
-	return errors.As(err, &ke) && ke.Code() == kafka.ErrQueueFull
-}
-
-// produceWhenRoom retries km while the buffer is full, waiting for reports
-// to make room, until ctx is done or the producer closes.
-func (p *producer) produceWhenRoom(ctx context.Context, km *kafka.Message) error {
-	p.waiters.Add(1)
-	defer p.waiters.Add(-1)
-	var wait *time.Timer
-	for {
-		// Tried again after counting as a waiter, so that no report
-		// in between goes unnoticed.
-		err := p.tryProduce(km)
-		if !isQueueFull(err) {
-			return err
-		}
-		if wait == nil {
-			wait = time.NewTimer(time.Millisecond)
-			defer wait.Stop()
-		} else {
-			wait.Reset(time.Millisecond)
-		}
-		select {
-		case <-p.progress:
-		case <-wait.C:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-p.closing:
-			return p.closedErr()
-		}
-	}
 }
 
 // toKafkaMessage converts m, stamped ts, for librdkafka.
@@ -338,12 +258,7 @@ func toKafkaMessage(m *backend.Message, ts time.Time) *kafka.Message {
 		Value:          m.Value,
 		Timestamp:      ts,
 	}
-	if len(m.Headers) > 0 {
-		km.Headers = make([]kafka.Header, len(m.Headers))
-		for i, h := range m.Headers {
-			km.Headers[i] = kafka.Header{Key: h.Key, Value: h.Value}
-		}
-	}
+	km.Headers = backend.Convert(m.Headers, func(h backend.Header) kafka.Header { return kafka.Header(h) })
 	return km
 }
 
@@ -429,23 +344,11 @@ func (p *producer) flushOnce(ctx context.Context) int {
 	return left
 }
 
-// Close flushes until shortly before ctx's deadline, purges what is left
-// (each purged message is reported with CodeClosed), then destroys the
-// client.
+// Close purges what the root's flush left (each purged message is reported
+// with CodeClosed), then destroys the client.
 func (p *producer) Close(ctx context.Context) error {
 	p.closeOnce.Do(func() { close(p.closing) })
-	flushCtx := ctx
-	if dl, ok := ctx.Deadline(); ok {
-		// Keep time to purge and report what the flush leaves.
-		margin := min(time.Until(dl)/4, 500*time.Millisecond)
-		var cancel context.CancelFunc
-		flushCtx, cancel = context.WithDeadline(ctx, dl.Add(-margin))
-		defer cancel()
-	}
-	var err error
-	if ferr := p.Flush(flushCtx); ferr != nil {
-		n := p.outstanding.Load()
-		err = backend.WithCode(backend.CodeTimedOut, fmt.Errorf("%d messages not delivered before the close deadline: %w", n, ferr))
+	if p.outstanding.Load() > 0 {
 		p.purging.Store(true)
 		p.life.RLock()
 		if !p.destroyed {
@@ -459,13 +362,10 @@ func (p *producer) Close(ctx context.Context) error {
 		}
 		p.waiters.Add(-1)
 	}
-	if cerr := runWithin(ctx, func() error {
+	return backend.RunWithin(ctx, func() error {
 		p.destroy()
 		return nil
-	}); err == nil {
-		err = cerr
-	}
-	return err
+	})
 }
 
 func (p *producer) destroy() {
@@ -484,13 +384,7 @@ func (p *producer) destroy() {
 	p.logs.close()
 }
 
-func (p *producer) As(target any) bool {
-	if t, ok := target.(**kafka.Producer); ok {
-		*t = p.kp
-		return true
-	}
-	return false
-}
+func (p *producer) As(target any) bool { return backend.SetAs(target, p.kp) }
 
 // Transactions.
 

@@ -78,31 +78,16 @@ func (a *admin) DescribeTopics(ctx context.Context, topics []string) ([]backend.
 	if err != nil {
 		return nil, err
 	}
-	names := topics
-	if len(names) == 0 {
-		for name, td := range md.Topics {
-			if !td.IsInternal {
-				names = append(names, name)
-			}
-		}
-		slices.Sort(names)
-	}
-	out := make([]backend.TopicDescription, len(names))
-	for i, name := range names {
-		td, ok := md.Topics[name]
-		out[i].Name = name
-		if !ok {
-			out[i].Err = kerr.UnknownTopicOrPartition
-			continue
-		}
-		out[i].Internal = td.IsInternal
-		out[i].Err = td.Err
-		for _, pd := range td.Partitions.Sorted() {
-			out[i].Partitions = append(out[i].Partitions, backend.PartitionInfo{
+	out := make([]backend.TopicDescription, 0, len(md.Topics))
+	for name, td := range md.Topics {
+		d := backend.TopicDescription{Name: name, Internal: td.IsInternal, Err: td.Err}
+		for _, pd := range td.Partitions {
+			d.Partitions = append(d.Partitions, backend.PartitionInfo{
 				ID: pd.Partition, Leader: pd.Leader,
 				Replicas: slices.Clone(pd.Replicas), ISR: slices.Clone(pd.ISR), Offline: slices.Clone(pd.OfflineReplicas),
 			})
 		}
+		out = append(out, d)
 	}
 	return out, nil
 }
@@ -141,7 +126,6 @@ func (a *admin) DescribeCluster(ctx context.Context) (backend.ClusterDescription
 		}
 		d.Brokers = append(d.Brokers, bi)
 	}
-	slices.SortFunc(d.Brokers, func(x, y backend.BrokerInfo) int { return int(x.ID - y.ID) })
 	return d, nil
 }
 
@@ -151,7 +135,7 @@ func (a *admin) ListConsumerGroups(ctx context.Context) ([]backend.GroupListing,
 		return nil, err
 	}
 	out := make([]backend.GroupListing, 0, len(gs))
-	for _, g := range gs.Sorted() {
+	for _, g := range gs {
 		out = append(out, backend.GroupListing{GroupID: g.Group, State: backend.ParseGroupState(g.State), ProtocolType: g.ProtocolType})
 	}
 	return out, nil
@@ -221,12 +205,10 @@ func (a *admin) DeleteConsumerGroups(ctx context.Context, groups []string) error
 	return resps.Error()
 }
 
-func (a *admin) Close(ctx context.Context) error { return closeWithin(ctx, a.cl.Close) }
+func (a *admin) Close(ctx context.Context) error {
+	return backend.RunWithin(ctx, func() error { a.cl.Close(); return nil })
+}
 
 func (a *admin) As(target any) bool {
-	if p, ok := target.(**kadm.Client); ok {
-		*p = a.adm
-		return true
-	}
-	return asClient(a.cl, target)
+	return backend.SetAs(target, a.adm) || backend.SetAs(target, a.cl)
 }

@@ -52,7 +52,7 @@ func (franzBackend) NewConsumer(cfg backend.ConsumerConfig, hooks backend.Consum
 		kgo.FetchMaxWait(cfg.FetchMaxWait),
 		kgo.ConsumeResetOffset(resetOffset(cfg.AutoOffsetReset)),
 	)
-	if cfg.IsolationLevel == backend.ReadCommitted {
+	if cfg.IsolationLevel == backend.IsolationReadCommitted {
 		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	} else {
 		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadUncommitted()))
@@ -120,7 +120,7 @@ func toTPs(m map[string][]int32) []backend.TopicPartition {
 }
 
 func (c *consumer) onAssigned(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
-	c.hooks.Rebalance(ctx, backend.Assigned, toTPs(m), false) //nolint:errcheck // the listener's error is logged by the root
+	c.hooks.Rebalance(ctx, backend.RebalanceAssigned, toTPs(m), false) //nolint:errcheck // the listener's error is logged by the root
 }
 
 func (c *consumer) onRevoked(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
@@ -135,7 +135,7 @@ func (c *consumer) onRevoked(ctx context.Context, cl *kgo.Client, m map[string][
 	if len(m) == 0 {
 		return
 	}
-	c.hooks.Rebalance(ctx, backend.Revoked, toTPs(m), false) //nolint:errcheck // logged by the root
+	c.hooks.Rebalance(ctx, backend.RebalanceRevoked, toTPs(m), false) //nolint:errcheck // logged by the root
 }
 
 func (c *consumer) onLost(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
@@ -143,7 +143,7 @@ func (c *consumer) onLost(ctx context.Context, _ *kgo.Client, m map[string][]int
 	if len(m) == 0 {
 		return
 	}
-	c.hooks.Rebalance(ctx, backend.Lost, toTPs(m), false) //nolint:errcheck // logged by the root
+	c.hooks.Rebalance(ctx, backend.RebalanceLost, toTPs(m), false) //nolint:errcheck // logged by the root
 }
 
 func (c *consumer) client() *kgo.Client {
@@ -162,7 +162,7 @@ func (c *consumer) open(extra []kgo.Opt) error {
 	return nil
 }
 
-func (c *consumer) Subscribe(topics []string) error {
+func (c *consumer) Subscribe(_ context.Context, topics []string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cl == nil {
@@ -231,7 +231,7 @@ func (c *consumer) startOffsets(ctx context.Context, adm *kadm.Client, tps []bac
 	return out, nil
 }
 
-func (c *consumer) Assign(tps []backend.TopicPartition) error {
+func (c *consumer) Assign(ctx context.Context, tps []backend.TopicPartition) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cl == nil {
@@ -239,8 +239,6 @@ func (c *consumer) Assign(tps []backend.TopicPartition) error {
 			return err
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.RequestTimeout)
-	defer cancel()
 	offsets, err := c.startOffsets(ctx, c.adm, tps)
 	if err != nil {
 		return err
@@ -286,7 +284,9 @@ func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error
 		return nil, backend.Errorf(backend.CodeState, "not subscribed or assigned")
 	}
 	rs := c.takeBuffered(max)
-	if len(rs) == 0 {
+	for len(rs) == 0 {
+		// A fetch whose records a revocation dropped meanwhile leaves
+		// nothing to return: fetch again, as Poll never returns nothing.
 		fetch := pollAhead
 		if max > fetch {
 			fetch = max
@@ -305,6 +305,9 @@ func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error
 			if firstErr == nil {
 				firstErr = ctx.Err()
 			}
+			if firstErr == nil {
+				continue // woken without records: wait again
+			}
 			return nil, firstErr
 		}
 		c.bufMu.Lock()
@@ -314,9 +317,7 @@ func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error
 		fs.EachRecord(func(r *kgo.Record) { c.buf = append(c.buf, r) })
 		c.store = c.buf[:0]
 		c.bufMu.Unlock()
-		if rs = c.takeBuffered(max); len(rs) == 0 {
-			return nil, nil // revoked while fetching: the caller polls again
-		}
+		rs = c.takeBuffered(max)
 	}
 	if c.group && !c.cfg.DisableAutoCommit {
 		c.mark(cl, rs)
@@ -535,7 +536,7 @@ func (c *consumer) Close(ctx context.Context) error {
 		// is on and lets the user's listener commit.
 		err = cl.LeaveGroupContext(ctx)
 	}
-	if cerr := closeWithin(ctx, cl.Close); err == nil {
+	if cerr := backend.RunWithin(ctx, func() error { cl.Close(); return nil }); err == nil {
 		err = cerr
 	}
 	return err
@@ -544,9 +545,6 @@ func (c *consumer) Close(ctx context.Context) error {
 func (c *consumer) As(target any) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if a, ok := target.(**kadm.Client); ok && c.adm != nil {
-		*a = c.adm
-		return true
-	}
-	return asClient(c.cl, target)
+	// The client exists once Subscribe or Assign has been called.
+	return c.cl != nil && (backend.SetAs(target, c.adm) || backend.SetAs(target, c.cl))
 }

@@ -14,20 +14,14 @@
 //
 // # As
 //
-// Producer, Consumer and Admin support As with **kgo.Client; Admin also with
-// **kadm.Client. A consumer's client exists once Subscribe or Assign has
-// been called.
+// Producer, Consumer and Admin support As with **kgo.Client and
+// **kadm.Client (the admin client over the same connections). A consumer's
+// clients exist once Subscribe or Assign has been called.
 package franz
 
 import (
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
-	"io"
 	"log/slog"
-	"net"
-	"sort"
 	"strings"
 	"time"
 
@@ -42,6 +36,8 @@ import (
 // Name is the backend's name.
 const Name = "franz"
 
+func init() { backend.Register(Name) }
+
 type franzBackend struct{}
 
 // New returns the franz backend.
@@ -50,17 +46,7 @@ func New() backend.Backend { return franzBackend{} }
 func (franzBackend) Name() string { return Name }
 
 func (franzBackend) Capabilities() backend.Capabilities {
-	return backend.Capabilities{
-		Transactions:         true,
-		Idempotence:          true,
-		ReadCommitted:        true,
-		RebalanceCallbacks:   true,
-		CooperativeRebalance: true,
-		PauseResume:          true,
-		ManualAssign:         true,
-		Seek:                 true,
-		StaticMembership:     true,
-	}
+	return backend.Capabilities{Idempotence: true, ReadCommitted: true, CooperativeRebalance: true, StaticMembership: true}
 }
 
 // Code maps franz-go errors to codes.
@@ -77,10 +63,6 @@ func (franzBackend) Code(err error) backend.Code {
 		return backend.CodeMsgTimedOut
 	case errors.Is(err, kgo.ErrAborting):
 		return backend.CodeState
-	case errors.Is(err, context.DeadlineExceeded):
-		return backend.CodeTimedOut
-	case errors.Is(err, context.Canceled):
-		return backend.CodeCanceled
 	}
 	var fe *kgo.ErrFirstReadEOF
 	if errors.As(err, &fe) {
@@ -88,17 +70,8 @@ func (franzBackend) Code(err error) backend.Code {
 		// mismatch or refused credentials.
 		return backend.CodeAuthentication
 	}
-	var certErr *tls.CertificateVerificationError
-	var unknownAuth x509.UnknownAuthorityError
-	var hostErr x509.HostnameError
-	var recErr tls.RecordHeaderError
-	if errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) || errors.As(err, &recErr) {
-		return backend.CodeSSL
-	}
-	var netErr net.Error
-	var opErr *net.OpError
-	if errors.As(err, &opErr) || errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return backend.CodeTransport
+	if code, ok := backend.NetworkCode(err); ok {
+		return code
 	}
 	if strings.Contains(err.Error(), "unable to dial") {
 		return backend.CodeTransport
@@ -125,13 +98,8 @@ func clientOpts(c backend.ClientConfig) ([]kgo.Opt, error) {
 		// the Java client retry metadata after about 100 ms.
 		kgo.MetadataMinAge(500 * time.Millisecond),
 	}
-	if len(c.BackendOptions) > 0 {
-		keys := make([]string, 0, len(c.BackendOptions))
-		for k := range c.BackendOptions {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		return nil, backend.Errorf(backend.CodeBadConfig, "backend option %q is unknown: the franz backend takes no backend options", Name+"."+keys[0])
+	if err := backend.NoBackendOptions(c, Name); err != nil {
+		return nil, err
 	}
 	s := c.Security
 	if s.Protocol.UsesTLS() {
@@ -162,25 +130,21 @@ func clientOpts(c backend.ClientConfig) ([]kgo.Opt, error) {
 type slogLogger struct{ l *slog.Logger }
 
 func (s slogLogger) Level() kgo.LogLevel {
-	if s.l == nil {
+	switch lv, ok := backend.LogLevel(s.l); {
+	case !ok:
 		return kgo.LogLevelNone
-	}
-	switch {
-	case s.l.Enabled(context.Background(), slog.LevelDebug):
+	case lv <= slog.LevelDebug:
 		return kgo.LogLevelDebug
-	case s.l.Enabled(context.Background(), slog.LevelInfo):
+	case lv <= slog.LevelInfo:
 		return kgo.LogLevelInfo
-	case s.l.Enabled(context.Background(), slog.LevelWarn):
+	case lv <= slog.LevelWarn:
 		return kgo.LogLevelWarn
 	}
 	return kgo.LogLevelError
 }
 
 func (s slogLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
-	if s.l == nil {
-		return
-	}
-	var l slog.Level
+	l := slog.LevelDebug
 	switch level {
 	case kgo.LogLevelError:
 		l = slog.LevelError
@@ -188,36 +152,10 @@ func (s slogLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 		l = slog.LevelWarn
 	case kgo.LogLevelInfo:
 		l = slog.LevelInfo
-	default:
-		l = slog.LevelDebug
 	}
-	s.l.Log(context.Background(), l, msg, keyvals...)
+	backend.Log(s.l, Name, l, msg, keyvals...)
 }
 
-// toHeaders converts headers for franz-go.
-func toHeaders(hs []backend.Header) []kgo.RecordHeader {
-	if len(hs) == 0 {
-		return nil
-	}
-	out := make([]kgo.RecordHeader, len(hs))
-	for i, h := range hs {
-		out[i] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
-	}
-	return out
-}
-
-func fromHeaders(hs []kgo.RecordHeader) []backend.Header {
-	if len(hs) == 0 {
-		return nil
-	}
-	out := make([]backend.Header, len(hs))
-	for i, h := range hs {
-		out[i] = backend.Header{Key: h.Key, Value: h.Value}
-	}
-	return out
-}
-
-// asClient implements As for *kgo.Client.
 // toRecord builds the franz-go record that produces m.
 func toRecord(m *backend.Message) *kgo.Record {
 	r := new(kgo.Record)
@@ -231,33 +169,14 @@ func fillRecord(r *kgo.Record, m *backend.Message) {
 	r.Partition = m.Partition
 	r.Key = m.Key
 	r.Value = m.Value
-	r.Headers = toHeaders(m.Headers)
+	r.Headers = backend.Convert(m.Headers, func(h backend.Header) kgo.RecordHeader { return kgo.RecordHeader(h) })
 	r.Timestamp = m.Timestamp
 }
 
 // fromRecord fills m from the consumed record r.
 func fromRecord(m *backend.Message, r *kgo.Record) {
 	m.Topic, m.Partition, m.Offset = r.Topic, r.Partition, r.Offset
-	m.Key, m.Value, m.Headers = r.Key, r.Value, fromHeaders(r.Headers)
+	m.Key, m.Value = r.Key, r.Value
+	m.Headers = backend.Convert(r.Headers, func(h kgo.RecordHeader) backend.Header { return backend.Header(h) })
 	m.Timestamp, m.LeaderEpoch = r.Timestamp, r.LeaderEpoch
-}
-
-func asClient(cl *kgo.Client, target any) bool {
-	if p, ok := target.(**kgo.Client); ok && cl != nil {
-		*p = cl
-		return true
-	}
-	return false
-}
-
-// closeWithin runs fn (which cannot be interrupted) and waits for it or ctx.
-func closeWithin(ctx context.Context, fn func()) error {
-	done := make(chan struct{})
-	go func() { defer close(done); fn() }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -20,16 +20,12 @@ import (
 )
 
 type producer struct {
-	cl    *kgo.Client
-	adm   *kadm.Client
-	cfg   backend.ProducerConfig
-	hooks backend.ProducerHooks
-	// gate bounds buffered messages; franz's own limit is set above it so
-	// that kgo.Produce never blocks on a context we do not control.
-	gate    gate
+	cl      *kgo.Client
+	adm     *kadm.Client
+	cfg     backend.ProducerConfig
+	hooks   backend.ProducerHooks
 	promise func(*kgo.Record, error) // p.delivered, bound once
-	closed  chan struct{}
-	once    sync.Once
+	closing atomic.Bool
 
 	deadlines deadlineBuckets
 	// authErr is the last authentication or TLS failure of a connection,
@@ -48,16 +44,18 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 	if err != nil {
 		return nil, err
 	}
-	p := &producer{cfg: cfg, hooks: hooks, closed: make(chan struct{})}
-	p.gate.init(int64(cfg.MaxBufferedMessages))
+	p := &producer{cfg: cfg, hooks: hooks}
 	p.promise = p.delivered
 	p.deadlines.timeout = cfg.DeliveryTimeout
 	opts = append(opts,
 		kgo.RecordPartitioner(partitioner{}),
 		kgo.ProducerLinger(cfg.Linger),
 		kgo.ProducerBatchMaxBytes(int32(min(cfg.BatchSize, 1<<30))),
+		// The root bounds what is buffered; franz-go's own limits are set
+		// above it, so that kgo.Produce never blocks on a context it does
+		// not control.
 		kgo.MaxBufferedRecords(cfg.MaxBufferedMessages+1),
-		kgo.MaxBufferedBytes(int(cfg.MaxBufferedBytes)),
+		kgo.MaxBufferedBytes(int(cfg.MaxBufferedBytes)+cfg.MaxMessageBytes+1),
 		// About 1.5 s of UNKNOWN_TOPIC_OR_PARTITION answers: long enough
 		// for a topic just created to reach the brokers, short enough
 		// that a missing one fails fast. (One more answer allowed makes
@@ -65,14 +63,9 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 		kgo.UnknownTopicRetries(6),
 		kgo.WithHooks(&brokerWatch{onError: p.clientError, onAuth: p.authFailed}),
 	)
-	switch cfg.Acks {
-	case backend.AcksAll:
-		opts = append(opts, kgo.RequiredAcks(kgo.AllISRAcks()))
-	case backend.AcksLeader:
-		opts = append(opts, kgo.RequiredAcks(kgo.LeaderAck()))
-	case backend.AcksNone:
-		opts = append(opts, kgo.RequiredAcks(kgo.NoAck()))
-	}
+	opts = append(opts, kgo.RequiredAcks(map[backend.Acks]kgo.Acks{
+		backend.AcksAll: kgo.AllISRAcks(), backend.AcksLeader: kgo.LeaderAck(), backend.AcksNone: kgo.NoAck(),
+	}[cfg.Acks]))
 	if cfg.Idempotence != backend.ToggleOn {
 		// franz-go sizes in-flight requests itself when idempotent (at most
 		// 5, which the root enforces) and takes the setting only without.
@@ -84,18 +77,13 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 	case cfg.Retries < 0:
 		opts = append(opts, kgo.RecordRetries(1))
 	}
-	switch cfg.Compression {
-	case backend.CompressionNone:
-		opts = append(opts, kgo.ProducerBatchCompression(kgo.NoCompression()))
-	case backend.CompressionGzip:
-		opts = append(opts, kgo.ProducerBatchCompression(kgo.GzipCompression()))
-	case backend.CompressionSnappy:
-		opts = append(opts, kgo.ProducerBatchCompression(kgo.SnappyCompression()))
-	case backend.CompressionLZ4:
-		opts = append(opts, kgo.ProducerBatchCompression(kgo.Lz4Compression()))
-	case backend.CompressionZstd:
-		opts = append(opts, kgo.ProducerBatchCompression(kgo.ZstdCompression()))
-	}
+	opts = append(opts, kgo.ProducerBatchCompression(map[backend.Compression]kgo.CompressionCodec{
+		backend.CompressionNone:   kgo.NoCompression(),
+		backend.CompressionGzip:   kgo.GzipCompression(),
+		backend.CompressionSnappy: kgo.SnappyCompression(),
+		backend.CompressionLZ4:    kgo.Lz4Compression(),
+		backend.CompressionZstd:   kgo.ZstdCompression(),
+	}[cfg.Compression]))
 	if cfg.TransactionalID != "" {
 		opts = append(opts, kgo.TransactionalID(cfg.TransactionalID), kgo.TransactionTimeout(cfg.TransactionTimeout),
 			kgo.MaxVersions(txnVersions()))
@@ -123,20 +111,20 @@ func (p *producer) clientError(err error) {
 }
 
 // inflight is one message on its way: the franz-go record it became, and
-// where its report goes. The record is the first field, so the shared
-// promise finds the inflight from the *kgo.Record franz-go hands back: one
-// allocation per message, no closure.
+// the root's token for its report. The record is the first field, so the
+// shared promise finds the inflight from the *kgo.Record franz-go hands
+// back: one allocation per message, no closure.
 type inflight struct {
-	rec    kgo.Record
-	m      *backend.Message
-	report backend.DeliveryFunc
+	rec   kgo.Record
+	m     *backend.Message
+	token any
 }
 
-func (p *producer) Produce(ctx context.Context, m *backend.Message, report backend.DeliveryFunc) error {
-	if err := p.gate.acquire(ctx, p.closed); err != nil {
-		return err
+func (p *producer) Produce(_ context.Context, m *backend.Message, token any) error {
+	if p.closing.Load() {
+		return kgo.ErrClientClosed
 	}
-	f := &inflight{m: m, report: report}
+	f := &inflight{m: m, token: token}
 	fillRecord(&f.rec, m)
 	// One clock read per message: the timestamp (which franz-go would
 	// otherwise read again) and the delivery deadline.
@@ -159,20 +147,13 @@ func (p *producer) Produce(ctx context.Context, m *backend.Message, report backe
 // delivered is the promise of every record.
 func (p *producer) delivered(r *kgo.Record, err error) {
 	f := (*inflight)(unsafe.Pointer(r))
-	// Once Close has begun, the message leaves the gate only after its
-	// report has run, so that Close can wait for the last one. Before,
-	// it leaves first, so that a report may produce again.
-	closed := p.isClosed()
-	if !closed {
-		p.gate.release()
-	}
 	m := f.m
 	m.Partition = r.Partition
 	m.Offset = r.Offset
 	m.Timestamp = r.Timestamp
 	switch {
 	case err == nil:
-	case errors.Is(err, kgo.ErrAborting) && closed:
+	case errors.Is(err, kgo.ErrAborting) && p.closing.Load():
 		// Failed by Close, which reports what it could not deliver
 		// as CodeClosed.
 		err = backend.WithCode(backend.CodeClosed, err)
@@ -187,10 +168,7 @@ func (p *producer) delivered(r *kgo.Record, err error) {
 		// report the delivery timeout, as the other backends do.
 		err = backend.WithCode(backend.CodeMsgTimedOut, fmt.Errorf("message not delivered within delivery.timeout.ms (%v): %w", p.deadlines.timeout, err))
 	}
-	f.report(m, err)
-	if closed {
-		p.gate.release()
-	}
+	p.hooks.Delivered(m, f.token, err)
 }
 
 // authFailed is called for every connection attempt: err is nil when it
@@ -208,86 +186,6 @@ func (p *producer) authFailed(err error) {
 	p.deadlines.failAll()
 }
 
-// gate bounds the messages in flight with two atomic operations per
-// message; only a full gate makes Produce wait.
-type gate struct {
-	max     int64
-	n       atomic.Int64
-	waiters atomic.Int32
-	space   chan struct{}
-}
-
-func (g *gate) init(max int64) {
-	g.max = max
-	g.space = make(chan struct{}, 1)
-}
-
-func (g *gate) tryAcquire() bool {
-	if g.n.Add(1) <= g.max {
-		return true
-	}
-	g.n.Add(-1)
-	return false
-}
-
-// acquire takes a place, waiting while the gate is full until ctx ends or
-// closed is closed.
-func (g *gate) acquire(ctx context.Context, closed <-chan struct{}) error {
-	if g.tryAcquire() {
-		return nil
-	}
-	g.waiters.Add(1)
-	defer g.waiters.Add(-1)
-	for {
-		// Retried after counting as a waiter, so a release in between
-		// is never missed.
-		if g.tryAcquire() {
-			if g.n.Load() < g.max {
-				g.wake() // room for another waiter too
-			}
-			return nil
-		}
-		select {
-		case <-g.space:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-closed:
-			return kgo.ErrClientClosed
-		}
-	}
-}
-
-func (g *gate) release() {
-	g.n.Add(-1)
-	if g.waiters.Load() > 0 {
-		g.wake()
-	}
-}
-
-// waitEmpty waits until no message is in the gate, or ctx ends.
-func (g *gate) waitEmpty(ctx context.Context) error {
-	if g.n.Load() <= 0 {
-		return nil
-	}
-	t := time.NewTicker(time.Millisecond)
-	defer t.Stop()
-	for g.n.Load() > 0 {
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return nil
-}
-
-func (g *gate) wake() {
-	select {
-	case g.space <- struct{}{}:
-	default:
-	}
-}
-
 func (p *producer) PartitionCount(ctx context.Context, topic string) (int32, error) {
 	md, err := p.adm.Metadata(ctx, topic)
 	if err != nil {
@@ -303,54 +201,21 @@ func (p *producer) PartitionCount(ctx context.Context, topic string) (int32, err
 	return int32(len(td.Partitions)), nil
 }
 
-func (p *producer) isClosed() bool {
-	select {
-	case <-p.closed:
-		return true
-	default:
-		return false
-	}
-}
-
 func (p *producer) Flush(ctx context.Context) error { return p.cl.Flush(ctx) }
 
+// Close fails what the root's flush left, requests in flight included (the
+// client is being destroyed, so no sequence number is reused); every
+// promise is still called, with CodeClosed.
 func (p *producer) Close(ctx context.Context) error {
-	p.once.Do(func() { close(p.closed) })
-	// Flush until shortly before the deadline, keeping a margin to fail
-	// and report what is left and close within the deadline.
-	flushCtx := ctx
-	if dl, ok := ctx.Deadline(); ok {
-		margin := min(time.Until(dl)/4, 500*time.Millisecond)
-		var cancel context.CancelFunc
-		flushCtx, cancel = context.WithDeadline(ctx, dl.Add(-margin))
-		defer cancel()
-	}
-	err := p.cl.Flush(flushCtx)
-	if err != nil {
-		// Fail what is left at once, requests in flight included (the
-		// client is being destroyed, so no sequence number is reused);
-		// every promise is still called, with CodeClosed.
-		p.cl.UnsafeAbortBufferedRecords()
-	}
-	cerr := closeWithin(ctx, p.cl.Close)
-	if cerr == nil {
-		// franz-go runs the promises of aborted records on goroutines
-		// of its own, which Close does not wait for.
-		cerr = p.gate.waitEmpty(ctx)
-	}
-	if err == nil {
-		err = cerr
-	}
+	p.closing.Store(true)
+	p.cl.UnsafeAbortBufferedRecords()
+	err := backend.RunWithin(ctx, func() error { p.cl.Close(); return nil })
 	p.deadlines.release()
 	return err
 }
 
 func (p *producer) As(target any) bool {
-	if a, ok := target.(**kadm.Client); ok {
-		*a = p.adm
-		return true
-	}
-	return asClient(p.cl, target)
+	return backend.SetAs(target, p.adm) || backend.SetAs(target, p.cl)
 }
 
 // Transactions.

@@ -91,40 +91,19 @@ func (a *admin) DescribeTopics(ctx context.Context, topics []string) ([]backend.
 	if err != nil {
 		return nil, err
 	}
-	byName := make(map[string]int, len(md.Topics))
-	for i, t := range md.Topics {
-		byName[t.Name] = i
-	}
-	names := topics
-	if len(names) == 0 {
-		for _, t := range md.Topics {
-			if !t.IsInternal {
-				names = append(names, t.Name)
-			}
-		}
-		slices.Sort(names)
-	}
-	out := make([]backend.TopicDescription, len(names))
-	for i, name := range names {
-		out[i].Name = name
-		j, ok := byName[name]
-		if !ok {
-			out[i].Err = kafka.UnknownTopicOrPartition
-			continue
-		}
-		t := md.Topics[j]
+	out := make([]backend.TopicDescription, 0, len(md.Topics))
+	for _, t := range md.Topics {
+		d := backend.TopicDescription{Name: t.Name, Internal: t.IsInternal}
 		if t.ErrorCode != 0 {
-			out[i].Err = kafka.Error(t.ErrorCode)
-			continue
+			d.Err = kafka.Error(t.ErrorCode)
 		}
-		out[i].Internal = t.IsInternal
 		for _, p := range t.Partitions {
-			out[i].Partitions = append(out[i].Partitions, backend.PartitionInfo{
+			d.Partitions = append(d.Partitions, backend.PartitionInfo{
 				ID: p.PartitionIndex, Leader: p.LeaderID,
 				Replicas: slices.Clone(p.ReplicaNodes), ISR: slices.Clone(p.IsrNodes), Offline: slices.Clone(p.OfflineReplicas),
 			})
 		}
-		slices.SortFunc(out[i].Partitions, func(x, y backend.PartitionInfo) int { return int(x.ID - y.ID) })
+		out = append(out, d)
 	}
 	return out, nil
 }
@@ -161,7 +140,6 @@ func (a *admin) DescribeCluster(ctx context.Context) (backend.ClusterDescription
 	for _, b := range md.Brokers {
 		d.Brokers = append(d.Brokers, backend.BrokerInfo{ID: b.NodeID, Host: b.Host, Port: b.Port, Rack: b.Rack})
 	}
-	slices.SortFunc(d.Brokers, func(x, y backend.BrokerInfo) int { return int(x.ID - y.ID) })
 	return d, nil
 }
 
@@ -192,15 +170,6 @@ func (a *admin) ListConsumerGroups(ctx context.Context) ([]backend.GroupListing,
 			}
 		}
 	}
-	slices.SortFunc(out, func(x, y backend.GroupListing) int {
-		switch {
-		case x.GroupID < y.GroupID:
-			return -1
-		case x.GroupID > y.GroupID:
-			return 1
-		}
-		return 0
-	})
 	return out, nil
 }
 
@@ -335,15 +304,6 @@ func (a *admin) ListConsumerGroupOffsets(ctx context.Context, group string) ([]b
 			out = append(out, backend.TopicPartition{Topic: topic, Partition: int32(p.Partition), Offset: p.CommittedOffset, Metadata: p.Metadata, LeaderEpoch: -1})
 		}
 	}
-	slices.SortFunc(out, func(x, y backend.TopicPartition) int {
-		switch {
-		case x.Topic < y.Topic:
-			return -1
-		case x.Topic > y.Topic:
-			return 1
-		}
-		return int(x.Partition - y.Partition)
-	})
 	return out, nil
 }
 
@@ -362,13 +322,7 @@ func (a *admin) DeleteConsumerGroups(ctx context.Context, groups []string) error
 }
 
 func (a *admin) Close(ctx context.Context) error {
-	return waitWithin(ctx, a.tr.Close)
+	return backend.RunWithin(ctx, func() error { a.tr.Close(); return nil })
 }
 
-func (a *admin) As(target any) bool {
-	if t, ok := target.(**kafka.Client); ok {
-		*t = a.cl
-		return true
-	}
-	return false
-}
+func (a *admin) As(target any) bool { return backend.SetAs(target, a.cl) }

@@ -84,7 +84,7 @@ func (segmentioBackend) NewConsumer(cfg backend.ConsumerConfig, hooks backend.Co
 	if err != nil {
 		return nil, err
 	}
-	if cfg.IsolationLevel == backend.ReadCommitted {
+	if cfg.IsolationLevel == backend.IsolationReadCommitted {
 		// kafka-go hands out the records of aborted transactions.
 		return nil, backend.Unsupported(Name, "isolation.level=read_committed")
 	}
@@ -138,7 +138,7 @@ func (c *consumer) closedErr() error {
 // Subscribe starts group membership. Subscribing again to other topics
 // leaves the group (revoking the partitions) and joins with the new list,
 // in the background: the revocation runs inside a later Poll.
-func (c *consumer) Subscribe(topics []string) error {
+func (c *consumer) Subscribe(_ context.Context, topics []string) error {
 	slices.Sort(topics)
 	topics = slices.Compact(topics)
 	c.mu.Lock()
@@ -230,7 +230,7 @@ func (c *consumer) runGeneration(gctx context.Context, gen *kafka.Generation) {
 	c.mu.Unlock()
 	if len(tps) > 0 {
 		hctx, cancel := context.WithCancel(gctx)
-		c.hooks.Rebalance(hctx, backend.Assigned, tps, false) //nolint:errcheck // the listener's error is logged by the root
+		c.hooks.Rebalance(hctx, backend.RebalanceAssigned, tps, false) //nolint:errcheck // the listener's error is logged by the root
 		cancel()
 		if gctx.Err() == nil {
 			c.mu.Lock()
@@ -264,7 +264,7 @@ func (c *consumer) runGeneration(gctx context.Context, gen *kafka.Generation) {
 	if len(tps) > 0 {
 		// kafka-go cannot tell a rebalance from a lost session: report
 		// Revoked.
-		c.hooks.Rebalance(ctx, backend.Revoked, tps, false) //nolint:errcheck // logged by the root
+		c.hooks.Rebalance(ctx, backend.RebalanceRevoked, tps, false) //nolint:errcheck // logged by the root
 	}
 	c.mu.Lock()
 	for _, k := range keys {
@@ -548,12 +548,8 @@ func fromRecord(topic string, partition int32, r *kafka.Record) (*backend.Messag
 	if err != nil {
 		return nil, err
 	}
-	if len(r.Headers) > 0 {
-		m.Headers = make([]backend.Header, len(r.Headers))
-		for i, h := range r.Headers {
-			m.Headers[i] = backend.Header{Key: h.Key, Value: slices.Clone(h.Value)}
-		}
-	}
+	// The values share kafka-go's read buffer: copy them.
+	m.Headers = backend.Convert(r.Headers, func(h kafka.Header) backend.Header { return backend.Header{Key: h.Key, Value: slices.Clone(h.Value)} })
 	return m, nil
 }
 
@@ -580,9 +576,7 @@ func closeBytes(r *kafka.Record) {
 }
 
 // Assign replaces the manual assignment.
-func (c *consumer) Assign(tps []backend.TopicPartition) error {
-	ctx, cancel := context.WithTimeout(c.life, c.s.timeout)
-	defer cancel()
+func (c *consumer) Assign(ctx context.Context, tps []backend.TopicPartition) error {
 	var committed map[tpKey]int64
 	for _, tp := range tps {
 		if tp.Offset == backend.OffsetStored && c.cfg.GroupID != "" && committed == nil {
@@ -872,9 +866,10 @@ func (c *consumer) close(ctx context.Context) error {
 	if cg != nil {
 		// Ending the generation revokes the partitions (committing first
 		// when auto-commit is on) before kafka-go leaves the group.
-		err = waitWithin(ctx, func() {
+		err = backend.RunWithin(ctx, func() error {
 			cg.Close() //nolint:errcheck // always nil
 			c.groupWG.Wait()
+			return nil
 		})
 	} else if !c.cfg.DisableAutoCommit && c.cfg.GroupID != "" {
 		err = c.commitConsumed(ctx)
@@ -887,7 +882,7 @@ func (c *consumer) close(ctx context.Context) error {
 	}
 	c.mu.Unlock()
 	c.stopParts(keys)
-	if werr := waitWithin(ctx, c.fetchers.Wait); err == nil {
+	if werr := backend.RunWithin(ctx, func() error { c.fetchers.Wait(); return nil }); err == nil {
 		err = werr
 	}
 	c.tr.Close()
@@ -895,18 +890,7 @@ func (c *consumer) close(ctx context.Context) error {
 }
 
 func (c *consumer) As(target any) bool {
-	switch t := target.(type) {
-	case **kafka.Client:
-		*t = c.cl
-		return true
-	case **kafka.ConsumerGroup:
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if c.cg == nil {
-			return false
-		}
-		*t = c.cg
-		return true
-	}
-	return false
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return backend.SetAs(target, c.cl) || c.cg != nil && backend.SetAs(target, c.cg)
 }

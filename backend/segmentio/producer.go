@@ -16,9 +16,8 @@ import (
 // kafka.Message.WriterData so that its report can be called exactly once.
 type record struct {
 	m         *backend.Message
-	report    backend.DeliveryFunc
+	token     any
 	partition int32 // the partition asked for, or PartitionAny
-	size      int64
 	ts        time.Time
 	deadline  time.Time
 	done      atomic.Bool
@@ -57,8 +56,6 @@ type producer struct {
 	w   *kafka.Writer
 	mkw func() *kafka.Writer
 
-	gate gate
-
 	mu      sync.Mutex
 	pending map[*record]struct{} // every record not yet reported
 	retry   []*record            // records waiting for the cluster to be reachable
@@ -67,9 +64,8 @@ type producer struct {
 	stop    chan struct{}
 	stopped chan struct{}
 
-	closeOnce sync.Once
-	alerted   atomic.Bool
-	rr        atomic.Uint32
+	alerted atomic.Bool
+	rr      atomic.Uint32
 }
 
 // batchCount caps the messages in one kafka-go batch; the byte size and
@@ -107,7 +103,6 @@ func (segmentioBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Pr
 		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
-	p.gate.init(cfg.MaxBufferedMessages, cfg.MaxBufferedBytes)
 	compression, err := compressionOf(cfg.Compression)
 	if err != nil {
 		return nil, err
@@ -202,26 +197,15 @@ func (b balancer) Balance(msg kafka.Message, partitions ...int) int {
 	return partitions[int(b.p.rr.Add(1)-1)%len(partitions)]
 }
 
-func (p *producer) Produce(ctx context.Context, m *backend.Message, report backend.DeliveryFunc) error {
-	if p.isClosed() {
-		return backend.Errorf(backend.CodeClosed, "producer is closed")
-	}
-	size := int64(len(m.Key) + len(m.Value))
-	for _, h := range m.Headers {
-		size += int64(len(h.Key) + len(h.Value))
-	}
-	if err := p.gate.acquire(ctx, size, p.stop); err != nil {
-		return err
-	}
+func (p *producer) Produce(ctx context.Context, m *backend.Message, token any) error {
 	now := time.Now()
-	r := &record{m: m, report: report, partition: m.Partition, size: size, ts: m.Timestamp, deadline: now.Add(p.cfg.DeliveryTimeout)}
+	r := &record{m: m, token: token, partition: m.Partition, ts: m.Timestamp, deadline: now.Add(p.cfg.DeliveryTimeout)}
 	if r.ts.IsZero() {
 		r.ts = now
 	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		p.gate.release(size)
 		return backend.Errorf(backend.CodeClosed, "producer is closed")
 	}
 	p.pending[r] = struct{}{}
@@ -250,19 +234,24 @@ func (p *producer) write(ctx context.Context, r *record) {
 		if isNetworkError(err) && p.alerted.CompareAndSwap(false, true) && p.hooks.OnError != nil {
 			p.hooks.OnError(backend.WithCode(backend.CodeAllBrokersDown, err))
 		}
-		p.mu.Lock()
-		p.retry = append(p.retry, r)
-		p.mu.Unlock()
-		select {
-		case p.kick <- struct{}{}:
-		default:
-		}
+		p.requeue(r)
 		return
 	}
 	if retriable(err) && !p.isClosed() {
 		err = backend.WithCode(backend.CodeMsgTimedOut, err)
 	}
 	p.finish(r, nil, err)
+}
+
+// requeue queues r for the retry loop, behind the records already waiting.
+func (p *producer) requeue(r *record) {
+	p.mu.Lock()
+	p.retry = append(p.retry, r)
+	p.mu.Unlock()
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
 }
 
 // retriable reports whether WriteMessages failed for a reason that may go
@@ -362,7 +351,7 @@ func toKafkaMessage(m *backend.Message, ts time.Time) kafka.Message {
 		Topic:   m.Topic,
 		Key:     m.Key,
 		Value:   m.Value,
-		Headers: toHeaders(m.Headers),
+		Headers: backend.Convert(m.Headers, func(h backend.Header) kafka.Header { return kafka.Header(h) }),
 		Time:    ts,
 	}
 }
@@ -387,13 +376,7 @@ func (p *producer) completion(msgs []kafka.Message, err error) {
 			// kafka-go gave up after MaxAttempts (quickly when every
 			// connection is refused): keep retrying until
 			// delivery.timeout.ms, as the other clients do.
-			p.mu.Lock()
-			p.retry = append(p.retry, r)
-			p.mu.Unlock()
-			select {
-			case p.kick <- struct{}{}:
-			default:
-			}
+			p.requeue(r)
 			continue
 		}
 		if e != nil && p.cfg.Retries == 0 && retriable(e) && !p.isClosed() {
@@ -427,8 +410,7 @@ func (p *producer) finish(r *record, km *kafka.Message, err error) {
 			m.Partition = int32(km.Partition)
 		}
 	}
-	r.report(m, err)
-	p.gate.release(r.size)
+	p.hooks.Delivered(m, r.token, err)
 }
 
 func (p *producer) PartitionCount(ctx context.Context, topic string) (int32, error) {
@@ -457,13 +439,13 @@ func (p *producer) isClosed() bool {
 // only way to do so) after a fresh one took its place, then waits for every
 // report.
 func (p *producer) Flush(ctx context.Context) error {
-	if p.gate.empty() {
+	if p.pendingCount() == 0 {
 		return nil
 	}
 	old := p.swapWriter(true)
 	done := make(chan struct{})
 	go func() { defer close(done); old.Close() }() //nolint:errcheck // always nil
-	if err := p.gate.waitEmpty(ctx); err != nil {
+	if err := p.waitReported(ctx); err != nil {
 		return err
 	}
 	select {
@@ -474,26 +456,38 @@ func (p *producer) Flush(ctx context.Context) error {
 	}
 }
 
-func (p *producer) Close(ctx context.Context) error {
-	first := false
-	p.closeOnce.Do(func() {
-		first = true
-		p.mu.Lock()
-		p.closed = true
-		p.mu.Unlock()
-	})
-	if !first {
-		return nil
+func (p *producer) pendingCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.pending)
+}
+
+// waitReported waits until every record has been reported, or ctx ends.
+func (p *producer) waitReported(ctx context.Context) error {
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for p.pendingCount() > 0 {
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
+	return nil
+}
+
+// Close fails what the root's flush left: each record is reported once, a
+// later completion by kafka-go is ignored.
+func (p *producer) Close(ctx context.Context) error {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
 	// Closing the writer sends what lingers; a new one is not needed.
 	w := p.swapWriter(false)
 	wdone := make(chan struct{})
 	go func() { defer close(wdone); w.Close() }() //nolint:errcheck // always nil
-	err := p.gate.waitEmpty(ctx)
 	close(p.stop)
 	<-p.stopped
-	// Fail what is left: each record is reported once, a later completion
-	// by kafka-go is ignored.
 	p.mu.Lock()
 	left := make([]*record, 0, len(p.pending))
 	for r := range p.pending {
@@ -505,107 +499,18 @@ func (p *producer) Close(ctx context.Context) error {
 		p.finish(r, nil, backend.Errorf(backend.CodeClosed, "producer closed before the message was delivered"))
 	}
 	// kafka-go's Close waits for its retries: do not wait past ctx.
+	var err error
 	select {
 	case <-wdone:
 	case <-ctx.Done():
-		if err == nil {
-			err = ctx.Err()
-		}
+		err = ctx.Err()
 	}
 	p.tr.Close()
 	return err
 }
 
 func (p *producer) As(target any) bool {
-	switch t := target.(type) {
-	case **kafka.Writer:
-		p.wmu.RLock()
-		*t = p.w
-		p.wmu.RUnlock()
-		return true
-	case **kafka.Client:
-		*t = p.tr.client()
-		return true
-	}
-	return false
-}
-
-// gate bounds the records and bytes waiting for delivery, and lets Flush
-// wait for none to be left.
-type gate struct {
-	mu       sync.Mutex
-	n        int
-	bytes    int64
-	maxN     int
-	maxBytes int64
-	// changed is closed, and replaced, by the first release after a
-	// waiter took it; waiting says whether one did.
-	changed chan struct{}
-	waiting bool
-}
-
-func (g *gate) init(maxN int, maxBytes int64) {
-	g.maxN, g.maxBytes = maxN, maxBytes
-	g.changed = make(chan struct{})
-}
-
-// acquire waits for room for one record of size bytes (a record larger than
-// the byte limit gets in alone).
-func (g *gate) acquire(ctx context.Context, size int64, stop <-chan struct{}) error {
-	for {
-		g.mu.Lock()
-		if g.n < g.maxN && (g.bytes+size <= g.maxBytes || g.n == 0) {
-			g.n++
-			g.bytes += size
-			g.mu.Unlock()
-			return nil
-		}
-		ch := g.changed
-		g.waiting = true
-		g.mu.Unlock()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-stop:
-			return backend.Errorf(backend.CodeClosed, "producer is closed")
-		case <-ch:
-		}
-	}
-}
-
-func (g *gate) release(size int64) {
-	g.mu.Lock()
-	g.n--
-	g.bytes -= size
-	if g.waiting {
-		close(g.changed)
-		g.changed = make(chan struct{})
-		g.waiting = false
-	}
-	g.mu.Unlock()
-}
-
-func (g *gate) empty() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.n == 0
-}
-
-// waitEmpty waits until no record is buffered, or ctx is done.
-func (g *gate) waitEmpty(ctx context.Context) error {
-	for {
-		g.mu.Lock()
-		if g.n == 0 {
-			g.mu.Unlock()
-			return nil
-		}
-		ch := g.changed
-		g.waiting = true
-		g.mu.Unlock()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-ch:
-		}
-	}
+	p.wmu.RLock()
+	defer p.wmu.RUnlock()
+	return backend.SetAs(target, p.w) || backend.SetAs(target, p.tr.client())
 }

@@ -44,16 +44,13 @@ package segmentio
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/kafkaclient/kafkaclient/backend"
@@ -68,6 +65,8 @@ import (
 // Name is the backend's name.
 const Name = "segmentio"
 
+func init() { backend.Register(Name) }
+
 type segmentioBackend struct{}
 
 // New returns the segmentio backend.
@@ -76,12 +75,7 @@ func New() backend.Backend { return segmentioBackend{} }
 func (segmentioBackend) Name() string { return Name }
 
 func (segmentioBackend) Capabilities() backend.Capabilities {
-	return backend.Capabilities{
-		RebalanceCallbacks: true,
-		PauseResume:        true,
-		ManualAssign:       true,
-		Seek:               true,
-	}
+	return backend.Capabilities{}
 }
 
 // Code maps kafka-go errors to codes.
@@ -122,15 +116,8 @@ func codeOf(err error) backend.Code {
 	case errors.Is(err, context.Canceled):
 		return backend.CodeCanceled
 	}
-	var certErr *tls.CertificateVerificationError
-	var unknownAuth x509.UnknownAuthorityError
-	var hostErr x509.HostnameError
-	var recErr tls.RecordHeaderError
-	if errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) || errors.As(err, &recErr) {
-		return backend.CodeSSL
-	}
-	if isNetworkError(err) {
-		return backend.CodeTransport
+	if code, ok := backend.NetworkCode(err); ok {
+		return code
 	}
 	return backend.CodeFailed
 }
@@ -138,11 +125,8 @@ func codeOf(err error) backend.Code {
 // isNetworkError reports whether err is a failure to reach or talk to a
 // broker.
 func isNetworkError(err error) bool {
-	var netErr net.Error
-	var opErr *net.OpError
-	return errors.As(err, &opErr) || errors.As(err, &netErr) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+	code, ok := backend.NetworkCode(err)
+	return ok && code == backend.CodeTransport
 }
 
 // settings are the connection settings shared by every client of one
@@ -158,13 +142,8 @@ type settings struct {
 }
 
 func newSettings(c backend.ClientConfig) (*settings, error) {
-	if len(c.BackendOptions) > 0 {
-		keys := make([]string, 0, len(c.BackendOptions))
-		for k := range c.BackendOptions {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		return nil, backend.Errorf(backend.CodeBadConfig, "backend option %q is unknown: the segmentio backend takes no backend options", Name+"."+keys[0])
+	if err := backend.NoBackendOptions(c, Name); err != nil {
+		return nil, err
 	}
 	servers := make([]string, len(c.BootstrapServers))
 	for i, s := range c.BootstrapServers {
@@ -230,7 +209,7 @@ func (s *settings) newKafkaTransport() *kafka.Transport {
 
 func (s *settings) printf(level slog.Level) kafka.LoggerFunc {
 	return func(format string, args ...any) {
-		s.logger.Log(context.Background(), level, fmt.Sprintf(format, args...), "backend", Name)
+		backend.Log(s.logger, Name, level, fmt.Sprintf(format, args...))
 	}
 }
 
@@ -401,28 +380,4 @@ func (t *transport) freshMetadata(ctx context.Context, topics []string) (*meta.R
 // client returns a kafka.Client over t.
 func (t *transport) client() *kafka.Client {
 	return &kafka.Client{Addr: t.s.addr, Transport: t}
-}
-
-// toHeaders converts headers for kafka-go.
-func toHeaders(hs []backend.Header) []kafka.Header {
-	if len(hs) == 0 {
-		return nil
-	}
-	out := make([]kafka.Header, len(hs))
-	for i, h := range hs {
-		out[i] = kafka.Header{Key: h.Key, Value: h.Value}
-	}
-	return out
-}
-
-// waitWithin runs fn (which cannot be interrupted) and waits for it or ctx.
-func waitWithin(ctx context.Context, fn func()) error {
-	done := make(chan struct{})
-	go func() { defer close(done); fn() }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -136,7 +136,7 @@ func (e Env) joinGroup(ctx context.Context, topic string, clientIDs ...string) (
 			return nil, err
 		}
 		cs = append(cs, c)
-		if err := c.Subscribe([]string{topic}, nil); err != nil {
+		if err := c.Subscribe(ctx, []string{topic}, nil); err != nil {
 			closeAll()
 			return nil, err
 		}

@@ -42,7 +42,7 @@ func BasicConsumer(ctx context.Context, env Env, stopAfter int) error {
 		return err
 	}
 	defer closeWithin(c.Close)
-	if err := c.Subscribe([]string{topic}, nil); err != nil {
+	if err := c.Subscribe(ctx, []string{topic}, nil); err != nil {
 		return err
 	}
 
@@ -158,7 +158,7 @@ func ProductionConsumer(ctx context.Context, env Env) error {
 		cc.ClientID, cc.Assignors, !cc.DisableAutoCommit, cc.SessionTimeout, cc.HeartbeatInterval, cc.MaxPollInterval)
 	env.printf("fetch.min.bytes=%d fetch.max.bytes=%d max.partition.fetch.bytes=%d\n", cc.FetchMinBytes, cc.FetchMaxBytes, cc.MaxPartitionFetchBytes)
 
-	if err := c.Subscribe([]string{topic}, nil); err != nil {
+	if err := c.Subscribe(ctx, []string{topic}, nil); err != nil {
 		return err
 	}
 	for read := 0; read < n; {
@@ -202,14 +202,11 @@ func BatchProcessing(ctx context.Context, env Env, total, batchSize int) error {
 	if err := env.seed(ctx, topic, seq("order", total)...); err != nil {
 		return err
 	}
-	c, err := kafkaclient.NewConsumerFromMap(env.consumerMap(), env.Options...)
+	c, err := env.subscribed(ctx, topic)
 	if err != nil {
 		return err
 	}
 	defer closeWithin(c.Close)
-	if err := c.Subscribe([]string{topic}, nil); err != nil {
-		return err
-	}
 	for processed := 0; processed < total; {
 		batch, err := ConsumeBatch(ctx, c, batchSize, 2*time.Second)
 		if err != nil {
@@ -260,7 +257,7 @@ func NewGracefulConsumer(env Env, config kafkaclient.ConfigMap) (*GracefulConsum
 // Consume reads topics until ctx is done (SIGINT and SIGTERM end it too)
 // or Stop is called.
 func (g *GracefulConsumer) Consume(ctx context.Context, topics []string) error {
-	if err := g.consumer.Subscribe(topics, nil); err != nil {
+	if err := g.consumer.Subscribe(ctx, topics, nil); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

@@ -66,10 +66,7 @@ func constructed(op, topic string, code kafkaclient.Code) *kafkaclient.Error {
 // and an error that is not a *kafkaclient.Error.
 func ErrorClassification(ctx context.Context, env Env) error {
 	topic := env.topic()
-	if err := env.createTopic(ctx, topic, 1, nil); err != nil {
-		return err
-	}
-	p, err := env.producer("order-service")
+	p, err := env.topicProducer(ctx, topic, 1, "order-service")
 	if err != nil {
 		return err
 	}
@@ -168,10 +165,7 @@ func ProducerErrorHandling(ctx context.Context, env Env) error {
 	if err := env.createTopic(ctx, topic, 1, map[string]string{"max.message.bytes": "10000"}); err != nil {
 		return err
 	}
-	if err := env.createTopic(ctx, dlqTopic, 1, nil); err != nil {
-		return err
-	}
-	p, err := env.producer("order-service")
+	p, err := env.topicProducer(ctx, dlqTopic, 1, "order-service")
 	if err != nil {
 		return err
 	}
@@ -213,14 +207,11 @@ func ProducerErrorHandling(ctx context.Context, env Env) error {
 	env.printf("ALL_BROKERS_DOWN event (constructed): %s\n", HandleProducerEvent(constructed("client", "", kafkaclient.CodeAllBrokersDown), dlq))
 
 	// What reached the dead-letter topic.
-	c, err := kafkaclient.NewConsumerFromMap(env.consumerMap(), env.Options...)
+	c, err := env.subscribed(ctx, dlqTopic)
 	if err != nil {
 		return err
 	}
 	defer closeWithin(c.Close)
-	if err := c.Subscribe([]string{dlqTopic}, nil); err != nil {
-		return err
-	}
 	m, err := c.Poll(ctx)
 	if err != nil {
 		return err
@@ -287,14 +278,11 @@ func ConsumerErrorHandling(ctx context.Context, env Env) error {
 			return err
 		}
 	}
-	c, err := kafkaclient.NewConsumerFromMap(env.consumerMap(), env.Options...)
+	c, err := env.subscribed(ctx, topic)
 	if err != nil {
 		return err
 	}
 	defer closeWithin(c.Close)
-	if err := c.Subscribe([]string{topic}, nil); err != nil {
-		return err
-	}
 	_, err = c.ReadMessage(100 * time.Millisecond)
 	action, what := HandleConsumerError(err)
 	env.printf("ReadMessage on an empty topic (real): %s, continue=%t\n", what, action == Continue)

@@ -96,6 +96,29 @@ func (e Env) producer(clientID string) (*kafkaclient.Producer, error) {
 	}, e.Options...)
 }
 
+// topicProducer creates topic with the given partitions, unless it exists,
+// and opens a producer with default settings; the caller closes it.
+func (e Env) topicProducer(ctx context.Context, topic string, partitions int32, clientID string) (*kafkaclient.Producer, error) {
+	if err := e.createTopic(ctx, topic, partitions, nil); err != nil {
+		return nil, err
+	}
+	return e.producer(clientID)
+}
+
+// subscribed opens a consumer of e.consumerMap() subscribed to topic,
+// without a rebalance listener; the caller closes it.
+func (e Env) subscribed(ctx context.Context, topic string) (*kafkaclient.Consumer, error) {
+	c, err := kafkaclient.NewConsumerFromMap(e.consumerMap(), e.Options...)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Subscribe(ctx, []string{topic}, nil); err != nil {
+		closeWithin(c.Close)
+		return nil, err
+	}
+	return c, nil
+}
+
 // createTopic creates topic with the given partitions (replication factor
 // 1) and configs, unless it exists.
 func (e Env) createTopic(ctx context.Context, topic string, partitions int32, configs map[string]string) error {

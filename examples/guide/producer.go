@@ -186,10 +186,7 @@ func SyncProduce(ctx context.Context, p *kafkaclient.Producer, topic string, key
 // does not exist.
 func SynchronousSend(ctx context.Context, env Env) error {
 	topic := env.topic()
-	if err := env.createTopic(ctx, topic, 3, nil); err != nil {
-		return err
-	}
-	p, err := env.producer("order-service")
+	p, err := env.topicProducer(ctx, topic, 3, "order-service")
 	if err != nil {
 		return err
 	}
@@ -224,10 +221,7 @@ func SynchronousSend(ctx context.Context, env Env) error {
 // headers travel with it, in order.
 func SendWithHeaders(ctx context.Context, env Env) error {
 	topic := env.topic()
-	if err := env.createTopic(ctx, topic, 1, nil); err != nil {
-		return err
-	}
-	p, err := env.producer("order-service")
+	p, err := env.topicProducer(ctx, topic, 1, "order-service")
 	if err != nil {
 		return err
 	}
@@ -255,7 +249,7 @@ func SendWithHeaders(ctx context.Context, env Env) error {
 		return err
 	}
 	defer closeWithin(c.Close)
-	if err := c.Subscribe([]string{topic}, nil); err != nil {
+	if err := c.Subscribe(ctx, []string{topic}, nil); err != nil {
 		return err
 	}
 	got, err := c.Poll(ctx)

@@ -95,9 +95,9 @@ func RebalanceListener(ctx context.Context, env Env) error {
 	defer closeWithin(c.Close)
 
 	listener := NewRebalanceLogger(env)
-	err = c.Subscribe([]string{topic}, listener)
+	err = c.Subscribe(ctx, []string{topic}, listener)
 	if env.unsupported(err, "rebalance listener", "subscribing without one and committing after processing") {
-		if err := c.Subscribe([]string{topic}, nil); err != nil {
+		if err := c.Subscribe(ctx, []string{topic}, nil); err != nil {
 			return err
 		}
 		msgs, err := pollN(ctx, c, 2)

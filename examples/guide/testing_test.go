@@ -78,7 +78,7 @@ func TestProduceConsume(t *testing.T) {
 			}, kafkaclient.WithBackend(b))
 			require.NoError(t, err)
 			defer closeTest(t, c.Close)
-			require.NoError(t, c.Subscribe([]string{topic}, nil))
+			require.NoError(t, c.Subscribe(ctx, []string{topic}, nil))
 
 			msg, err := c.ReadMessage(10 * time.Second)
 			require.NoError(t, err)
@@ -155,7 +155,7 @@ func TestProducerSend(t *testing.T) {
 		{name: "tombstone", key: []byte("123"), value: nil},
 		{name: "nil key", key: nil, value: []byte(`{"id": 124}`)},
 		{name: "too large", key: []byte("123"), value: make([]byte, 2<<20), wantErr: kafkaclient.ErrMessageTooLarge},
-		{name: "invalid topic name", topic: "orders and more", key: []byte("123"), value: []byte("{}"), wantErr: kafkaclient.ErrInvalidTopic},
+		{name: "invalid topic name", topic: "orders and more", key: []byte("123"), value: []byte("{}"), wantErr: kafkaclient.ErrInvalidTopicException},
 		{name: "unknown topic", topic: "no-such-topic", key: []byte("123"), value: []byte("{}"), wantErr: kafkaclient.ErrUnknownTopicOrPartition},
 	}
 	for _, target := range producerTargets(t) {

@@ -123,14 +123,11 @@ func ExactlyOnce(ctx context.Context, env Env) error {
 	if err := env.seed(ctx, in, seq("order", orders)...); err != nil {
 		return err
 	}
-	c, err := kafkaclient.NewConsumerFromMap(env.consumerMap(), env.Options...)
+	c, err := env.subscribed(ctx, in)
 	if err != nil {
 		return err
 	}
 	defer closeWithin(c.Close)
-	if err := c.Subscribe([]string{in}, nil); err != nil {
-		return err
-	}
 	for done := 0; done < orders; {
 		batch, err := ConsumeBatch(ctx, c, 2, 2*time.Second)
 		if err != nil {
@@ -181,7 +178,7 @@ func (e Env) readCommitted(ctx context.Context, topic string) error {
 		return err
 	}
 	defer closeWithin(c.Close)
-	if err := c.Subscribe([]string{topic}, nil); err != nil {
+	if err := c.Subscribe(ctx, []string{topic}, nil); err != nil {
 		return err
 	}
 	var seen []string

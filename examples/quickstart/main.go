@@ -116,7 +116,7 @@ func run(brokers string, count int) error {
 	if err != nil {
 		return err
 	}
-	if err := consumer.Subscribe([]string{topic}, nil); err != nil {
+	if err := consumer.Subscribe(ctx, []string{topic}, nil); err != nil {
 		return err
 	}
 	start = time.Now()

@@ -108,3 +108,29 @@ func checkBytes(t *testing.T, what string, want, got []byte) {
 		t.Errorf("%s %q (nil %v), want %q (nil %v)", what, got, got == nil, want, want == nil)
 	}
 }
+
+// Stamp is the timestamp RoundTrip gives a message that has none, as
+// Producer.Produce stamps it before a backend sees it.
+var Stamp = time.UnixMilli(1_700_000_000_000)
+
+// RoundTrip is a backend's whole fuzz target: for every input it builds a
+// message (stamped with Stamp when it has no timestamp), passes it to trip,
+// which translates it to the client's form and back and returns the result
+// (or nil to skip an input the root refuses), and checks that the result
+// carries the message and that the message itself was not changed.
+func RoundTrip(f *testing.F, trip func(t *testing.T, in *backend.Message) *backend.Message) {
+	Seed(f)
+	f.Fuzz(func(t *testing.T, topic string, partition int32, key, value []byte, nilMask uint8, hdrs []byte, ts int64) {
+		want := Message(topic, partition, key, value, nilMask, hdrs, ts)
+		in := Message(topic, partition, key, value, nilMask, hdrs, ts)
+		if want.Timestamp.IsZero() {
+			want.Timestamp, in.Timestamp = Stamp, Stamp
+		}
+		got := trip(t, in)
+		if got == nil {
+			return
+		}
+		Check(t, want, in)
+		Check(t, want, got)
+	})
+}

@@ -32,7 +32,7 @@ func main() {
 	check(p.Close(ctx))
 	c, err := kafkaclient.NewConsumer(kafkaclient.ConsumerConfig{ClientConfig: client, GroupID: "rootonly-" + topic, AutoOffsetReset: kafkaclient.OffsetResetEarliest})
 	check(err)
-	check(c.Subscribe([]string{topic}, nil))
+	check(c.Subscribe(ctx, []string{topic}, nil))
 	fmt.Println("backend", kafkaclient.DefaultBackend().Name())
 	for range keys {
 		m, err := c.Poll(ctx)

@@ -1,0 +1,138 @@
+package backend
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"log/slog"
+	"maps"
+	"net"
+	"slices"
+	"sync"
+	"syscall"
+)
+
+// RunWithin runs fn, which cannot be interrupted, on a goroutine of its own
+// and returns its error, or ctx's error if ctx ends first. fn then goes on
+// until it returns; use it only for calls that end by themselves (a client's
+// Close, a request bounded by its own timeout).
+func RunWithin(ctx context.Context, fn func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// NetworkCode classifies the connection-level errors every pure-Go client
+// meets: a certificate that does not verify or a TLS handshake with a
+// plaintext listener is CodeSSL; a refused, reset or closed connection, a
+// failed dial and an unexpected EOF are CodeTransport. ok is false for any
+// other error.
+func NetworkCode(err error) (code Code, ok bool) {
+	var (
+		certErr     *tls.CertificateVerificationError
+		unknownAuth x509.UnknownAuthorityError
+		hostErr     x509.HostnameError
+		recErr      tls.RecordHeaderError
+	)
+	if errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) || errors.As(err, &recErr) {
+		return CodeSSL, true
+	}
+	var (
+		netErr net.Error
+		opErr  *net.OpError
+	)
+	if errors.As(err, &opErr) || errors.As(err, &netErr) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return CodeTransport, true
+	}
+	return 0, false
+}
+
+// NoBackendOptions returns the error a backend that takes no backend options
+// gives when c has some: CodeBadConfig naming the first key (in sorted
+// order, so the same config always names the same key).
+func NoBackendOptions(c ClientConfig, backendName string) error {
+	if len(c.BackendOptions) == 0 {
+		return nil
+	}
+	first := slices.Sorted(maps.Keys(c.BackendOptions))[0]
+	return Errorf(CodeBadConfig, "backend option %q is unknown: the %s backend takes no backend options", backendName+"."+first, backendName)
+}
+
+// LogLevel is the most verbose level l has enabled, for clients that filter
+// their logs by a level of their own; ok is false when l is nil (log
+// nothing).
+func LogLevel(l *slog.Logger) (level slog.Level, ok bool) {
+	if l == nil {
+		return 0, false
+	}
+	for _, lv := range []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn} {
+		if l.Enabled(context.Background(), lv) {
+			return lv, true
+		}
+	}
+	return slog.LevelError, true
+}
+
+// Log writes one client log line to l at level, with the backend's name; a
+// nil l discards it.
+func Log(l *slog.Logger, backendName string, level slog.Level, msg string, args ...any) {
+	if l == nil {
+		return
+	}
+	l.Log(context.Background(), level, msg, append(args, "backend", backendName)...)
+}
+
+var (
+	registryMu sync.Mutex
+	registry   []string
+)
+
+// Register records a backend's name, from its package's init, so that
+// config keys under its prefix ("name.key") are taken as that backend's own
+// settings wherever its package is linked, whichever backend a client uses.
+func Register(name string) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if !slices.Contains(registry, name) {
+		registry = append(registry, name)
+	}
+}
+
+// Registered returns the names passed to Register.
+func Registered() []string {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	return slices.Clone(registry)
+}
+
+// Convert returns f applied to each element of s, or nil when s is empty:
+// a message without headers keeps nil headers through a client and back.
+func Convert[S, T any](s []S, f func(S) T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	out := make([]T, len(s))
+	for i, v := range s {
+		out[i] = f(v)
+	}
+	return out
+}
+
+// SetAs is the body of an As method: when target is a *T it sets *target to
+// v and reports true. Chain one call per supported type with ||.
+func SetAs[T any](target any, v T) bool {
+	p, ok := target.(*T)
+	if ok {
+		*p = v
+	}
+	return ok
+}

@@ -1,0 +1,192 @@
+package kafkaclient
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/kafkaclient/kafkaclient/backend"
+)
+
+var stubClient = ClientConfig{BootstrapServers: []string{"127.0.0.1:1"}}
+
+func TestAdminCloseWaitsForCallsInFlight(t *testing.T) {
+	b := &stubBackend{adm: &stubAdmin{started: make(chan struct{}), release: make(chan struct{})}}
+	a, err := NewAdmin(AdminConfig{ClientConfig: stubClient}, WithBackend(b))
+	require.NoError(t, err)
+
+	called := make(chan error, 1)
+	go func() {
+		_, err := a.DescribeCluster(context.Background())
+		called <- err
+	}()
+	<-b.adm.started
+	closed := make(chan error, 1)
+	go func() { closed <- a.Close(context.Background()) }()
+	select {
+	case <-closed:
+		t.Fatal("Close returned while a call was in flight")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(b.adm.release)
+	require.NoError(t, <-called)
+	require.NoError(t, <-closed)
+	assert.Zero(t, b.adm.closedWhileCalls.Load(), "the backend admin was closed under a running call")
+
+	_, err = a.DescribeCluster(context.Background())
+	assert.ErrorIs(t, err, ErrClosed, "a call after Close")
+}
+
+func TestAdminCloseAgainReturnsFirstResult(t *testing.T) {
+	b := &stubBackend{adm: &stubAdmin{closeErr: backend.Errorf(backend.CodeTransport, "connection reset")}}
+	a, err := NewAdmin(AdminConfig{ClientConfig: stubClient}, WithBackend(b))
+	require.NoError(t, err)
+	first := a.Close(context.Background())
+	require.ErrorIs(t, first, ErrTransport)
+	second := a.Close(context.Background())
+	assert.Equal(t, first, second)
+	assert.EqualValues(t, 1, b.adm.closes.Load(), "the backend admin is closed once")
+}
+
+func TestTransactionCallsHoldOffClose(t *testing.T) {
+	prod := &stubProducer{commitStarted: make(chan struct{}), release: make(chan struct{})}
+	b := &stubBackend{caps: backend.Capabilities{Idempotence: true}, prod: prod}
+	p, err := NewProducer(ProducerConfig{ClientConfig: stubClient, TransactionalID: "t"}, WithBackend(b))
+	require.NoError(t, err)
+	require.NoError(t, p.InitTransactions(context.Background()))
+	require.NoError(t, p.BeginTransaction())
+
+	committed := make(chan error, 1)
+	go func() { committed <- p.CommitTransaction(context.Background()) }()
+	<-prod.commitStarted
+	closed := make(chan error, 1)
+	go func() { closed <- p.Close(context.Background()) }()
+	time.Sleep(50 * time.Millisecond) // Close is waiting now, if it waits at all
+	close(prod.release)
+	require.NoError(t, <-committed)
+	require.NoError(t, <-closed)
+	prod.mu.Lock()
+	defer prod.mu.Unlock()
+	assert.Equal(t, []string{"commit begins", "commit ends", "close"}, prod.events)
+
+	assert.ErrorIs(t, p.BeginTransaction(), ErrClosed, "a transaction call after Close")
+}
+
+func TestProduceSyncLeavesNoGoroutineOnDeadline(t *testing.T) {
+	b := &stubBackend{}
+	p, err := NewProducer(ProducerConfig{ClientConfig: stubClient}, WithBackend(b))
+	require.NoError(t, err)
+	defer p.Close(context.Background()) //nolint:errcheck // stub
+
+	ignore := goleak.IgnoreCurrent()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	// The stub reports nothing, so ProduceSync gives up at the deadline.
+	err = p.ProduceSync(ctx, NewMessage("t", nil, []byte("a")), NewMessage("t", nil, []byte("b")))
+	require.ErrorIs(t, err, ErrTimedOut)
+	assert.NoError(t, goleak.Find(ignore), "ProduceSync returned and left a goroutine waiting for the reports")
+	b.prod.deliverAll(nil) // late reports are harmless
+}
+
+func TestDefaultIdempotenceStepsAsideForRetries(t *testing.T) {
+	caps := backend.Capabilities{Idempotence: true}
+	for _, tc := range []struct {
+		name string
+		edit func(*ProducerConfig)
+		want Toggle
+	}{
+		{"by default it is on", func(*ProducerConfig) {}, ToggleOn},
+		{"retries disabled turns it off", func(c *ProducerConfig) { c.Retries = -1 }, ToggleOff},
+		{"acks=1 turns it off", func(c *ProducerConfig) { c.Acks = AcksLeader }, ToggleOff},
+		{"more than 5 in flight turns it off", func(c *ProducerConfig) { c.MaxInFlight = 6 }, ToggleOff},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := ProducerConfig{ClientConfig: stubClient}
+			tc.edit(&cfg)
+			got, err := prepareProducer(cfg, caps, "stub")
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got.Idempotence)
+		})
+	}
+	t.Run("asked for explicitly with retries disabled it is an error", func(t *testing.T) {
+		_, err := prepareProducer(ProducerConfig{ClientConfig: stubClient, Idempotence: ToggleOn, Retries: -1}, caps, "stub")
+		require.ErrorIs(t, err, ErrBadConfig)
+	})
+	t.Run(`{"retries": 0} opens on the default backend`, func(t *testing.T) {
+		p, err := NewProducerFromMap(ConfigMap{"bootstrap.servers": "127.0.0.1:1", "retries": 0})
+		require.NoError(t, err)
+		assert.Equal(t, ToggleOff, p.Config().Idempotence)
+		require.NoError(t, p.Close(context.Background()))
+	})
+}
+
+func TestProducerConfigErrorIsTheSameEveryTime(t *testing.T) {
+	cfg := ProducerConfig{ClientConfig: stubClient, DeliveryTimeout: -1, MaxInFlight: -1, BatchSize: -1, MaxBufferedMessages: -1}
+	_, first := prepareProducer(cfg, backend.Capabilities{}, "stub")
+	require.ErrorIs(t, first, ErrBadConfig)
+	assert.Contains(t, first.Error(), "delivery.timeout.ms")
+	for range 50 {
+		_, err := prepareProducer(cfg, backend.Capabilities{}, "stub")
+		require.Equal(t, first.Error(), err.Error())
+	}
+}
+
+func TestClientConfigsAreCopies(t *testing.T) {
+	cc := ClientConfig{BootstrapServers: []string{"127.0.0.1:1"}}
+	t.Run("consumer", func(t *testing.T) {
+		c, err := NewConsumer(ConsumerConfig{ClientConfig: cc, GroupID: "g", Assignors: []Assignor{AssignorRange}})
+		require.NoError(t, err)
+		defer c.Close(context.Background()) //nolint:errcheck // never connected
+		got := c.Config()
+		got.BootstrapServers[0] = "changed:1"
+		got.Assignors[0] = AssignorRoundRobin
+		assert.Equal(t, []string{"127.0.0.1:1"}, c.Config().BootstrapServers)
+		assert.Equal(t, []Assignor{AssignorRange}, c.Config().Assignors)
+	})
+	t.Run("admin", func(t *testing.T) {
+		a, err := NewAdmin(AdminConfig{ClientConfig: cc}, WithBackend(&stubBackend{}))
+		require.NoError(t, err)
+		defer a.Close(context.Background()) //nolint:errcheck // stub
+		a.Config().BootstrapServers[0] = "changed:1"
+		assert.Equal(t, []string{"127.0.0.1:1"}, a.Config().BootstrapServers)
+	})
+}
+
+func TestRegisteredBackendPrefixes(t *testing.T) {
+	backend.Register("thirdparty")
+	cfg, err := parseProducerConfig(ConfigMap{"bootstrap.servers": "h:1", "thirdparty.socket.nagle": "off"}, "franz")
+	require.NoError(t, err, "a key of a registered backend other than the one in use is ignored")
+	assert.Empty(t, cfg.BackendOptions)
+
+	cfg, err = parseProducerConfig(ConfigMap{"bootstrap.servers": "h:1", "thirdparty.socket.nagle": "off"}, "thirdparty")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"socket.nagle": "off"}, cfg.BackendOptions, "the backend in use gets its own keys")
+
+	_, err = parseProducerConfig(ConfigMap{"bootstrap.servers": "h:1", "nosuchbackend.x": "1"}, "franz")
+	require.ErrorIs(t, err, ErrBadConfig, "a prefix no backend registered is an unknown key")
+}
+
+func TestTransactionalIDNeedsTheTransactionCalls(t *testing.T) {
+	// A backend that declares idempotence but whose producer has no
+	// transaction calls.
+	b := &stubBackend{caps: backend.Capabilities{Idempotence: true}, prod: &stubProducer{}}
+	_, err := NewProducer(ProducerConfig{ClientConfig: stubClient, TransactionalID: "t"}, WithBackend(&plainBackend{b}))
+	require.ErrorIs(t, err, ErrUnsupported)
+	assert.True(t, b.prod.closed.Load(), "the producer opened to find out is closed")
+	var e *Error
+	require.True(t, errors.As(err, &e))
+	assert.Contains(t, e.Error(), "transactional.id")
+}
+
+// plainBackend hides the stub producer's transaction calls.
+type plainBackend struct{ *stubBackend }
+
+func (b *plainBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.ProducerHooks) (backend.Producer, error) {
+	p, err := b.stubBackend.NewProducer(cfg, hooks)
+	return struct{ backend.Producer }{p}, err
+}

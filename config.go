@@ -51,6 +51,7 @@ const (
 	PartitionerMurmur2 = backend.PartitionerMurmur2
 	PartitionerCRC32   = backend.PartitionerCRC32
 	PartitionerFNV1a   = backend.PartitionerFNV1a
+	PartitionerManual  = backend.PartitionerManual
 
 	OffsetResetLatest   = backend.OffsetResetLatest
 	OffsetResetEarliest = backend.OffsetResetEarliest
@@ -222,6 +223,7 @@ var configKeys = func() map[string]configKey {
 			"murmur2": backend.PartitionerMurmur2, "murmur2_random": backend.PartitionerMurmur2,
 			"consistent": backend.PartitionerCRC32, "consistent_random": backend.PartitionerCRC32, "crc32": backend.PartitionerCRC32,
 			"fnv1a": backend.PartitionerFNV1a, "fnv1a_random": backend.PartitionerFNV1a,
+			"manual": backend.PartitionerManual,
 		}, func(t configTarget) *backend.Partitioner { return &prod(t).Partitioner })},
 		{"transactional.id", kindProducer, setString(func(t configTarget) *string { return &prod(t).TransactionalID })},
 		{"transaction.timeout.ms", kindProducer, setMillis(1000, func(t configTarget) *time.Duration { return &prod(t).TransactionTimeout })},
@@ -618,44 +620,18 @@ func prepareProducer(cfg ProducerConfig, caps backend.Capabilities, backendName 
 	case cfg.Linger < 0:
 		cfg.Linger = 0
 	}
-	if cfg.DeliveryTimeout == 0 {
-		cfg.DeliveryTimeout = backend.DefaultDeliveryTimeout
-	}
-	if cfg.MaxInFlight == 0 {
-		cfg.MaxInFlight = backend.DefaultMaxInFlight
-	}
-	if cfg.BatchSize == 0 {
-		cfg.BatchSize = backend.DefaultBatchSize
-	}
-	if cfg.MaxBufferedMessages == 0 {
-		cfg.MaxBufferedMessages = backend.DefaultMaxBufferedMessages
-	}
-	if cfg.MaxBufferedBytes == 0 {
-		cfg.MaxBufferedBytes = backend.DefaultMaxBufferedBytes
-	}
-	if cfg.MaxMessageBytes == 0 {
-		cfg.MaxMessageBytes = backend.DefaultMaxMessageBytes
-	}
-	if cfg.TransactionTimeout == 0 {
-		cfg.TransactionTimeout = backend.DefaultTransactionTimeout
-	}
-	for _, f := range []struct {
-		name string
-		v    int64
-	}{
-		{"delivery.timeout.ms", int64(cfg.DeliveryTimeout)},
-		{"max.in.flight.requests.per.connection", int64(cfg.MaxInFlight)},
-		{"batch.size", int64(cfg.BatchSize)},
-		{"queue.buffering.max.messages", int64(cfg.MaxBufferedMessages)},
-		{"queue.buffering.max.kbytes", cfg.MaxBufferedBytes},
-		{"message.max.bytes", int64(cfg.MaxMessageBytes)},
-		{"transaction.timeout.ms", int64(cfg.TransactionTimeout)},
-	} {
-		// In a fixed order, so that the same config always reports the
-		// same error.
-		if f.v < 0 {
-			return cfg, configErr("%s must be positive, got %d", f.name, f.v)
-		}
+	// Defaults, then ranges, in a fixed order: the same config always
+	// reports the same error.
+	if err := cmp.Or(
+		defaulted("delivery.timeout.ms", &cfg.DeliveryTimeout, backend.DefaultDeliveryTimeout),
+		defaulted("max.in.flight.requests.per.connection", &cfg.MaxInFlight, backend.DefaultMaxInFlight),
+		defaulted("batch.size", &cfg.BatchSize, backend.DefaultBatchSize),
+		defaulted("queue.buffering.max.messages", &cfg.MaxBufferedMessages, backend.DefaultMaxBufferedMessages),
+		defaulted("queue.buffering.max.kbytes", &cfg.MaxBufferedBytes, backend.DefaultMaxBufferedBytes),
+		defaulted("message.max.bytes", &cfg.MaxMessageBytes, backend.DefaultMaxMessageBytes),
+		defaulted("transaction.timeout.ms", &cfg.TransactionTimeout, backend.DefaultTransactionTimeout),
+	); err != nil {
+		return cfg, err
 	}
 	switch cfg.Compression {
 	case backend.CompressionNone, backend.CompressionGzip, backend.CompressionSnappy, backend.CompressionLZ4, backend.CompressionZstd:
@@ -663,7 +639,7 @@ func prepareProducer(cfg ProducerConfig, caps backend.Capabilities, backendName 
 		return cfg, configErr("compression.type value %d is invalid", cfg.Compression)
 	}
 	switch cfg.Partitioner {
-	case backend.PartitionerMurmur2, backend.PartitionerCRC32, backend.PartitionerFNV1a:
+	case backend.PartitionerMurmur2, backend.PartitionerCRC32, backend.PartitionerFNV1a, backend.PartitionerManual:
 	default:
 		return cfg, configErr("partitioner value %d is invalid", cfg.Partitioner)
 	}
@@ -757,46 +733,34 @@ func prepareConsumer(cfg ConsumerConfig, caps backend.Capabilities, backendName 
 	default:
 		return cfg, configErr("isolation.level value %d is invalid", cfg.IsolationLevel)
 	}
-	defaults := []struct {
-		name string
-		d    *time.Duration
-		def  time.Duration
-	}{
-		{"auto.commit.interval.ms", &cfg.AutoCommitInterval, backend.DefaultAutoCommitInterval},
-		{"session.timeout.ms", &cfg.SessionTimeout, backend.DefaultSessionTimeout},
-		{"heartbeat.interval.ms", &cfg.HeartbeatInterval, backend.DefaultHeartbeatInterval},
-		{"max.poll.interval.ms", &cfg.MaxPollInterval, backend.DefaultMaxPollInterval},
-		{"fetch.wait.max.ms", &cfg.FetchMaxWait, backend.DefaultFetchMaxWait},
-	}
-	for _, d := range defaults {
-		if *d.d == 0 {
-			*d.d = d.def
-		}
-		if *d.d < 0 {
-			return cfg, configErr("%s must be positive, got %v", d.name, *d.d)
-		}
-	}
-	ints := []struct {
-		name string
-		n    *int
-		def  int
-	}{
-		{"fetch.min.bytes", &cfg.FetchMinBytes, backend.DefaultFetchMinBytes},
-		{"fetch.max.bytes", &cfg.FetchMaxBytes, backend.DefaultFetchMaxBytes},
-		{"max.partition.fetch.bytes", &cfg.MaxPartitionFetchBytes, backend.DefaultMaxPartitionFetchBytes},
-	}
-	for _, d := range ints {
-		if *d.n == 0 {
-			*d.n = d.def
-		}
-		if *d.n < 0 {
-			return cfg, configErr("%s must be positive, got %d", d.name, *d.n)
-		}
+	if err := cmp.Or(
+		defaulted("auto.commit.interval.ms", &cfg.AutoCommitInterval, backend.DefaultAutoCommitInterval),
+		defaulted("session.timeout.ms", &cfg.SessionTimeout, backend.DefaultSessionTimeout),
+		defaulted("heartbeat.interval.ms", &cfg.HeartbeatInterval, backend.DefaultHeartbeatInterval),
+		defaulted("max.poll.interval.ms", &cfg.MaxPollInterval, backend.DefaultMaxPollInterval),
+		defaulted("fetch.wait.max.ms", &cfg.FetchMaxWait, backend.DefaultFetchMaxWait),
+		defaulted("fetch.min.bytes", &cfg.FetchMinBytes, backend.DefaultFetchMinBytes),
+		defaulted("fetch.max.bytes", &cfg.FetchMaxBytes, backend.DefaultFetchMaxBytes),
+		defaulted("max.partition.fetch.bytes", &cfg.MaxPartitionFetchBytes, backend.DefaultMaxPartitionFetchBytes),
+	); err != nil {
+		return cfg, err
 	}
 	if cfg.HeartbeatInterval >= cfg.SessionTimeout {
 		return cfg, configErr("heartbeat.interval.ms (%v) must be lower than session.timeout.ms (%v)", cfg.HeartbeatInterval, cfg.SessionTimeout)
 	}
 	return cfg, nil
+}
+
+// defaulted sets *v to def when it is zero, and refuses a negative value
+// naming key.
+func defaulted[T int | int64 | time.Duration](key string, v *T, def T) error {
+	if *v == 0 {
+		*v = def
+	}
+	if *v < 0 {
+		return configErr("%s must be positive, got %v", key, *v)
+	}
+	return nil
 }
 
 func unsupportedConfig(setting, backendName string) error {

@@ -14,24 +14,15 @@ import (
 
 	"github.com/kafkaclient/kafkaclient"
 	"github.com/kafkaclient/kafkaclient/backend"
+	"github.com/kafkaclient/kafkaclient/examples/guide"
 	"github.com/kafkaclient/kafkaclient/kafkatest"
 )
 
+// TestParseProducerConfigGuideKeys checks that the guide's production
+// producer config, as package guide writes it out, parses to the settings
+// the guide describes.
 func TestParseProducerConfigGuideKeys(t *testing.T) {
-	m := kafkaclient.ConfigMap{
-		"bootstrap.servers":                     "kafka-1:9092,kafka-2:9092,kafka-3:9092",
-		"client.id":                             "order-service-producer",
-		"acks":                                  "all",
-		"enable.idempotence":                    true,
-		"retries":                               2147483647,
-		"delivery.timeout.ms":                   120000,
-		"max.in.flight.requests.per.connection": 5,
-		"batch.size":                            65536,
-		"linger.ms":                             10,
-		"queue.buffering.max.messages":          100000,
-		"queue.buffering.max.kbytes":            1048576,
-		"compression.type":                      "lz4",
-	}
+	m := guide.ProductionProducerConfig("kafka-1:9092,kafka-2:9092,kafka-3:9092")
 	before := maps.Clone(m)
 	cfg, err := kafkaclient.ParseProducerConfig(m)
 	require.NoError(t, err)
@@ -50,24 +41,15 @@ func TestParseProducerConfigGuideKeys(t *testing.T) {
 	assert.Equal(t, kafkaclient.CompressionLZ4, cfg.Compression)
 }
 
+// TestParseConsumerConfigGuideKeys does the same for the guide's
+// production consumer config, with read_committed added.
 func TestParseConsumerConfigGuideKeys(t *testing.T) {
-	cfg, err := kafkaclient.ParseConsumerConfig(kafkaclient.ConfigMap{
-		"bootstrap.servers":             "kafka-1:9092",
-		"group.id":                      "order-processors",
-		"client.id":                     "order-processor-1",
-		"enable.auto.commit":            false,
-		"auto.offset.reset":             "earliest",
-		"session.timeout.ms":            45000,
-		"heartbeat.interval.ms":         15000,
-		"max.poll.interval.ms":          300000,
-		"fetch.min.bytes":               1,
-		"fetch.max.bytes":               52428800,
-		"max.partition.fetch.bytes":     1048576,
-		"partition.assignment.strategy": "cooperative-sticky",
-		"isolation.level":               "read_committed",
-	})
+	m := guide.ProductionConsumerConfig("kafka-1:9092", "order-processors")
+	m["isolation.level"] = "read_committed"
+	cfg, err := kafkaclient.ParseConsumerConfig(m)
 	require.NoError(t, err)
 	assert.Equal(t, "order-processors", cfg.GroupID)
+	assert.Equal(t, "order-processor-1", cfg.ClientID)
 	assert.True(t, cfg.DisableAutoCommit)
 	assert.Equal(t, kafkaclient.OffsetResetEarliest, cfg.AutoOffsetReset)
 	assert.Equal(t, 45*time.Second, cfg.SessionTimeout)
@@ -231,14 +213,7 @@ func TestProducerConfigMapRefused(t *testing.T) {
 	b := kafkatest.NewMock()
 	for _, c := range cases {
 		t.Run(c.name+" is BAD_CONFIG naming the key", func(t *testing.T) {
-			err := openFromMapErr(t, b, "producer", c.m)
-			requireBadConfig(t, err, b.Name(), c.key)
-			for _, s := range c.contains {
-				assert.Contains(t, err.Error(), s)
-			}
-			for _, s := range c.absent {
-				assert.NotContains(t, err.Error(), s)
-			}
+			requireRefused(t, b, refusedMap{kind: "producer", m: c.m, key: c.key, contains: c.contains, absent: c.absent})
 		})
 	}
 }

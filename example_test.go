@@ -10,11 +10,22 @@ import (
 	"github.com/kafkaclient/kafkaclient/kafkatest"
 )
 
-// startCluster starts an embedded broker for an example, which owns it.
-func startCluster() (*kafkatest.Cluster, func()) {
+// startCluster starts an embedded broker for an example, which owns it,
+// with the topics.
+func startCluster(topics ...kafkaclient.TopicSpec) (*kafkatest.Cluster, func()) {
 	c, err := kafkatest.Start(kafkatest.Embedded())
 	if err != nil {
 		panic(err)
+	}
+	if len(topics) > 0 {
+		admin, err := kafkaclient.NewAdmin(kafkaclient.AdminConfig{ClientConfig: c.ClientConfig()})
+		if err != nil {
+			panic(err)
+		}
+		defer admin.Close(context.Background())
+		if _, err := admin.CreateTopics(context.Background(), topics...); err != nil {
+			panic(err)
+		}
 	}
 	return c, c.Close
 }
@@ -66,12 +77,9 @@ func ExampleProducer_Produce() {
 }
 
 func ExampleProducer_ProduceSync() {
-	cluster, stop := startCluster()
+	cluster, stop := startCluster(kafkaclient.TopicSpec{Name: "orders", Partitions: 3, ReplicationFactor: 1})
 	defer stop()
 	ctx := context.Background()
-	admin, _ := kafkaclient.NewAdmin(kafkaclient.AdminConfig{ClientConfig: cluster.ClientConfig()})
-	defer admin.Close(ctx)
-	admin.CreateTopics(ctx, kafkaclient.TopicSpec{Name: "orders", Partitions: 3, ReplicationFactor: 1})
 
 	p, _ := kafkaclient.NewProducer(kafkaclient.ProducerConfig{ClientConfig: cluster.ClientConfig()})
 	defer p.Close(ctx)
@@ -91,12 +99,9 @@ func ExampleProducer_ProduceSync() {
 }
 
 func ExampleConsumer_Poll() {
-	cluster, stop := startCluster()
+	cluster, stop := startCluster(kafkaclient.TopicSpec{Name: "orders", Partitions: 1, ReplicationFactor: 1})
 	defer stop()
 	ctx := context.Background()
-	admin, _ := kafkaclient.NewAdmin(kafkaclient.AdminConfig{ClientConfig: cluster.ClientConfig()})
-	defer admin.Close(ctx)
-	admin.CreateTopics(ctx, kafkaclient.TopicSpec{Name: "orders", Partitions: 1, ReplicationFactor: 1})
 	p, _ := kafkaclient.NewProducer(kafkaclient.ProducerConfig{ClientConfig: cluster.ClientConfig()})
 	p.ProduceSync(ctx, kafkaclient.NewMessage("orders", []byte("order-1"), []byte("paid")))
 	p.Close(ctx)

@@ -27,6 +27,12 @@
 // "linger.ms", "group.id", ...) parses into them; an unknown key is an error
 // that suggests the closest known one. Configs are never modified.
 //
+// The producer chooses the partition of every message: by the key's hash,
+// or spread over partitions for a nil key. Message.Partition is then only
+// an output, so a Message literal is safe; with partitioner=manual
+// ([PartitionerManual]) the producer uses each message's Partition as
+// given.
+//
 // # Errors
 //
 // Every error is an [*Error] carrying the operation, the topic and

@@ -190,3 +190,37 @@ func (b *plainBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Pro
 	p, err := b.stubBackend.NewProducer(cfg, hooks)
 	return struct{ backend.Producer }{p}, err
 }
+
+func TestMessagePartitionZeroValueIsSafe(t *testing.T) {
+	// A key that hashes to partition 1 of 3 (the stub's count).
+	var key []byte
+	for i := 0; key == nil; i++ {
+		if k := []byte{byte(i)}; KeyPartition(PartitionerMurmur2, k, 3) == 1 {
+			key = k
+		}
+	}
+	produce := func(t *testing.T, partitioner Partitioner, m *Message) int32 {
+		t.Helper()
+		b := &stubBackend{}
+		p, err := NewProducer(ProducerConfig{ClientConfig: stubClient, Partitioner: partitioner}, WithBackend(b))
+		require.NoError(t, err)
+		defer p.Close(context.Background()) //nolint:errcheck // stub
+		require.NoError(t, p.Produce(context.Background(), m, func(*Message, error) {}))
+		b.prod.mu.Lock()
+		defer b.prod.mu.Unlock()
+		require.Len(t, b.prod.pending, 1)
+		return b.prod.pending[0].m.Partition
+	}
+	t.Run("a literal without Partition goes to its key's partition", func(t *testing.T) {
+		assert.Equal(t, int32(1), produce(t, PartitionerMurmur2, &Message{Topic: "t", Key: key}))
+	})
+	t.Run("a Partition set on a default producer is not read", func(t *testing.T) {
+		assert.Equal(t, int32(1), produce(t, PartitionerMurmur2, &Message{Topic: "t", Key: key, Partition: 2}))
+		assert.Equal(t, PartitionAny, produce(t, PartitionerCRC32, &Message{Topic: "t", Partition: 2}), "a nil key is spread by the backend")
+	})
+	t.Run("the manual partitioner uses Partition as given", func(t *testing.T) {
+		assert.Equal(t, int32(2), produce(t, PartitionerManual, &Message{Topic: "t", Key: key, Partition: 2}))
+		assert.Equal(t, int32(0), produce(t, PartitionerManual, &Message{Topic: "t", Key: key}))
+		assert.Equal(t, int32(1), produce(t, PartitionerManual, &Message{Topic: "t", Key: key, Partition: PartitionAny}))
+	})
+}

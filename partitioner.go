@@ -44,9 +44,9 @@ func Murmur2(data []byte) int32 {
 }
 
 // KeyPartition returns the partition of key among partitions, with the
-// partitioner's hash. It is what Produce uses for a message with a non-nil
-// key and PartitionAny, so callers can predict placement. partitions must
-// be positive.
+// partitioner's hash (murmur2 for PartitionerManual). It is what Produce
+// uses for a message with a non-nil key, so callers can predict placement.
+// partitions must be positive.
 func KeyPartition(p Partitioner, key []byte, partitions int32) int32 {
 	if partitions <= 0 {
 		return 0

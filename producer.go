@@ -184,10 +184,13 @@ func (p *Producer) reportToEvents(m *Message, err error) {
 // nil, onDelivery is called exactly once with the outcome; with a nil
 // onDelivery the outcome goes to Events as a *DeliveryReport.
 //
-// For a message with a key and Partition PartitionAny the partition is the
-// key's hash (see KeyPartition) over the topic's partitions; a nil key
-// spreads messages over partitions. Do not modify msg until its delivery is
-// reported: the producer fills in its Partition, Offset and Timestamp.
+// The partition of a message with a key is the key's hash (see
+// KeyPartition) over the topic's partitions; a nil key spreads messages
+// over partitions. msg.Partition is not read, unless the producer's
+// partitioner is PartitionerManual: then a partition number is used as
+// given, and only PartitionAny is partitioned by the key. Do not modify
+// msg until its delivery is reported: the producer fills in its Partition,
+// Offset and Timestamp.
 //
 // Produce returns an *Error at once for a nil message, an invalid topic
 // name, a timestamp before 1970 or after 2262 (CodeInvalidArg), a message
@@ -196,6 +199,9 @@ func (p *Producer) reportToEvents(m *Message, err error) {
 func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery DeliveryFunc) error {
 	if msg == nil {
 		return newError("produce", CodeInvalidArg, "message is nil")
+	}
+	if p.cfg.Partitioner != PartitionerManual {
+		msg.Partition = PartitionAny // the producer chooses
 	}
 	topic, terr := p.topics.lookup(msg.Topic)
 	if terr != nil {

@@ -69,6 +69,13 @@ func callErr(t *testing.T, what string, fn func() error) error {
 	return err
 }
 
+// testCtx returns a context that ends after 30 seconds or with the test.
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // closeClient closes a client opened by a test within a bounded time.
 func closeClient(t *testing.T, close func(context.Context) error) {
 	t.Helper()
@@ -90,38 +97,22 @@ func openFromMapErr(t *testing.T, b kafkaclient.Backend, kind string, m kafkacli
 		full["bootstrap.servers"] = mockServers
 	}
 	opt := kafkaclient.WithBackend(b)
-	var close func(context.Context) error
-	err := callErr(t, "open "+kind, func() error {
+	opened, err := openErr(t, "open "+kind, func() (func(context.Context) error, error) {
 		switch kind {
 		case "producer":
-			p, err := kafkaclient.NewProducerFromMap(full, opt)
-			if p != nil {
-				close = p.Close
-			}
-			return err
+			return closerOf(kafkaclient.NewProducerFromMap(full, opt))
 		case "consumer":
-			c, err := kafkaclient.NewConsumerFromMap(full, opt)
-			if c != nil {
-				close = c.Close
-			}
-			return err
+			return closerOf(kafkaclient.NewConsumerFromMap(full, opt))
 		case "admin":
-			a, err := kafkaclient.NewAdminFromMap(full, opt)
-			if a != nil {
-				close = a.Close
-			}
-			return err
+			return closerOf(kafkaclient.NewAdminFromMap(full, opt))
 		}
 		t.Fatalf("unknown client kind %q", kind)
-		return nil
+		return nil, nil
 	})
-	if close != nil {
-		closeClient(t, close)
-	}
 	if err == nil {
 		t.Fatalf("%s config %v opened a client", kind, m)
 	}
-	require.Nil(t, close, "a client is returned with an error")
+	require.False(t, opened, "a client is returned with an error")
 	return err
 }
 
@@ -130,30 +121,48 @@ func openFromMapErr(t *testing.T, b kafkaclient.Backend, kind string, m kafkacli
 // client opened or the call panicked.
 func openTypedErr(t *testing.T, b kafkaclient.Backend, cfg any) error {
 	t.Helper()
-	var close func(context.Context) error
-	err := callErr(t, "open", func() error {
+	opened, err := openErr(t, "open", func() (func(context.Context) error, error) {
 		switch cfg := cfg.(type) {
 		case kafkaclient.ProducerConfig:
-			p, err := kafkaclient.NewProducer(cfg, kafkaclient.WithBackend(b))
-			if p != nil {
-				close = p.Close
-			}
-			return err
+			return closerOf(kafkaclient.NewProducer(cfg, kafkaclient.WithBackend(b)))
 		case kafkaclient.ConsumerConfig:
-			c, err := kafkaclient.NewConsumer(cfg, kafkaclient.WithBackend(b))
-			if c != nil {
-				close = c.Close
-			}
-			return err
+			return closerOf(kafkaclient.NewConsumer(cfg, kafkaclient.WithBackend(b)))
 		}
 		t.Fatalf("unknown config type %T", cfg)
-		return nil
+		return nil, nil
 	})
-	if close != nil {
-		closeClient(t, close)
+	if opened {
 		t.Fatalf("config %+v opened a client", cfg)
 	}
 	return err
+}
+
+// openErr calls open, failing the test if it panics, and returns its error
+// and whether it returned a client, which it closes.
+func openErr(t *testing.T, what string, open func() (func(context.Context) error, error)) (opened bool, err error) {
+	t.Helper()
+	var close func(context.Context) error
+	err = callErr(t, what, func() error {
+		var err error
+		close, err = open()
+		return err
+	})
+	if close != nil {
+		closeClient(t, close)
+	}
+	return close != nil, err
+}
+
+// closerOf passes on what a New function returned, with the client's Close
+// in place of the client, nil when it returned none.
+func closerOf[T any, C interface {
+	*T
+	Close(context.Context) error
+}](c C, err error) (func(context.Context) error, error) {
+	if c == nil {
+		return nil, err
+	}
+	return c.Close, err
 }
 
 // refusedMap is a ConfigMap that opening a client of kind must refuse with
@@ -165,6 +174,20 @@ type refusedMap struct {
 	key      string
 	contains []string
 	absent   []string
+}
+
+// requireRefused opens r's client on b and requires that it is refused as r
+// says.
+func requireRefused(t *testing.T, b kafkaclient.Backend, r refusedMap) {
+	t.Helper()
+	err := openFromMapErr(t, b, r.kind, r.m)
+	requireBadConfig(t, err, b.Name(), r.key)
+	for _, s := range r.contains {
+		assert.Contains(t, err.Error(), s)
+	}
+	for _, s := range r.absent {
+		assert.NotContains(t, err.Error(), s)
+	}
 }
 
 // eachValue returns one refusedMap per value of key.
@@ -267,16 +290,7 @@ func TestConfigMapRefusedOnEveryClient(t *testing.T) {
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
 			for _, r := range g.maps {
-				t.Run(fmt.Sprintf("%s %v", r.kind, r.m), func(t *testing.T) {
-					err := openFromMapErr(t, b, r.kind, r.m)
-					requireBadConfig(t, err, b.Name(), r.key)
-					for _, s := range r.contains {
-						assert.Contains(t, err.Error(), s)
-					}
-					for _, s := range r.absent {
-						assert.NotContains(t, err.Error(), s)
-					}
-				})
+				t.Run(fmt.Sprintf("%s %v", r.kind, r.m), func(t *testing.T) { requireRefused(t, b, r) })
 			}
 		})
 	}
@@ -345,11 +359,6 @@ var badTopicNames = []struct{ why, name string }{
 func TestInvalidTopicNames(t *testing.T) {
 	cluster := kafkatest.NewCluster(t)
 	valid := cluster.CreateTopic(t, 1)
-	ctx := func(t *testing.T) context.Context {
-		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-		t.Cleanup(cancel)
-		return ctx
-	}
 	consumer := func(t *testing.T, group string) *kafkaclient.Consumer {
 		c, err := kafkaclient.NewConsumer(cluster.ConsumerConfig(group))
 		require.NoError(t, err)
@@ -362,11 +371,6 @@ func TestInvalidTopicNames(t *testing.T) {
 		t.Cleanup(func() { closeClient(t, a.Close) })
 		return a
 	}
-	adminStillWorks := func(t *testing.T, a *kafkaclient.Admin) {
-		t.Helper()
-		_, err := a.DescribeCluster(ctx(t))
-		require.NoError(t, err, "the admin still works")
-	}
 
 	t.Run("produce and produce sync are refused at once, report nothing, and the producer still delivers", func(t *testing.T) {
 		p, mock := kafkatest.NewMockProducer(t)
@@ -375,16 +379,16 @@ func TestInvalidTopicNames(t *testing.T) {
 			t.Run(bad.why, func(t *testing.T) {
 				for _, key := range [][]byte{nil, []byte("k")} {
 					err := callErr(t, "produce", func() error {
-						return p.Produce(ctx(t), kafkaclient.NewMessage(bad.name, key, []byte("v")), func(*kafkaclient.Message, error) { reports.Add(1) })
+						return p.Produce(testCtx(t), kafkaclient.NewMessage(bad.name, key, []byte("v")), func(*kafkaclient.Message, error) { reports.Add(1) })
 					})
 					requireCode(t, err, kafkaclient.ErrInvalidTopicException, "topic %q, key %q", bad.name, key)
-					err = callErr(t, "produce sync", func() error { return p.ProduceSync(ctx(t), kafkaclient.NewMessage(bad.name, key, []byte("v"))) })
+					err = callErr(t, "produce sync", func() error { return p.ProduceSync(testCtx(t), kafkaclient.NewMessage(bad.name, key, []byte("v"))) })
 					requireCode(t, err, kafkaclient.ErrInvalidTopicException, "topic %q, key %q", bad.name, key)
 				}
 			})
 		}
 		m := kafkaclient.NewMessage("valid", []byte("still"), []byte("usable"))
-		require.NoError(t, callErr(t, "produce sync", func() error { return p.ProduceSync(ctx(t), m) }), "the producer still delivers")
+		require.NoError(t, callErr(t, "produce sync", func() error { return p.ProduceSync(testCtx(t), m) }), "the producer still delivers")
 		assert.GreaterOrEqual(t, m.Offset, int64(0))
 		assert.Zero(t, reports.Load(), "delivery reports for refused messages")
 		assert.Len(t, mock.Messages(), 1, "only the valid message reached the backend")
@@ -394,13 +398,13 @@ func TestInvalidTopicNames(t *testing.T) {
 		c := consumer(t, kafkatest.UniqueName(t, "group"))
 		for _, bad := range badTopicNames {
 			t.Run(bad.why, func(t *testing.T) {
-				err := callErr(t, "subscribe", func() error { return c.Subscribe(ctx(t), []string{bad.name}, nil) })
+				err := callErr(t, "subscribe", func() error { return c.Subscribe(testCtx(t), []string{bad.name}, nil) })
 				requireCode(t, err, kafkaclient.ErrInvalidTopicException, "topic %q", bad.name)
-				err = callErr(t, "subscribe", func() error { return c.Subscribe(ctx(t), []string{valid, bad.name}, nil) })
+				err = callErr(t, "subscribe", func() error { return c.Subscribe(testCtx(t), []string{valid, bad.name}, nil) })
 				requireCode(t, err, kafkaclient.ErrInvalidTopicException, "a valid topic next to %q", bad.name)
 			})
 		}
-		_, err := c.Poll(ctx(t))
+		_, err := c.Poll(testCtx(t))
 		requireCode(t, err, kafkaclient.ErrState, "a refused Subscribe leaves no subscription")
 	})
 
@@ -409,7 +413,7 @@ func TestInvalidTopicNames(t *testing.T) {
 		for _, bad := range badTopicNames {
 			t.Run(bad.why, func(t *testing.T) {
 				err := callErr(t, "assign", func() error {
-					return c.Assign(ctx(t), []kafkaclient.TopicPartition{{Topic: bad.name, Partition: 0, Offset: kafkaclient.OffsetBeginning}})
+					return c.Assign(testCtx(t), []kafkaclient.TopicPartition{{Topic: bad.name, Partition: 0, Offset: kafkaclient.OffsetBeginning}})
 				})
 				if !c.Capabilities().ManualAssign {
 					requireUnsupported(t, err)
@@ -418,56 +422,59 @@ func TestInvalidTopicNames(t *testing.T) {
 				requireCode(t, err, kafkaclient.ErrInvalidTopicException, "topic %q", bad.name)
 			})
 		}
-		_, err := c.Poll(ctx(t))
+		_, err := c.Poll(testCtx(t))
 		requireCode(t, err, kafkaclient.ErrState, "a refused Assign leaves no assignment")
 	})
 
-	t.Run("create topics is refused for the whole call and the admin still works", func(t *testing.T) {
-		a := admin(t)
-		for _, bad := range badTopicNames {
-			t.Run(bad.why, func(t *testing.T) {
-				err := callErr(t, "create topics", func() error {
-					_, err := a.CreateTopics(ctx(t), kafkaclient.TopicSpec{Name: bad.name, Partitions: 1, ReplicationFactor: 1})
-					return err
+	// Each call names the topic; every call of a group is refused for each
+	// bad name, and the admin then still works.
+	type adminCall struct {
+		op   string
+		call func(ctx context.Context, a *kafkaclient.Admin, topic string) error
+	}
+	adminGroups := []struct {
+		name  string
+		calls []adminCall
+	}{
+		{"create topics is refused for the whole call and the admin still works", []adminCall{
+			{"create topics", func(ctx context.Context, a *kafkaclient.Admin, topic string) error {
+				_, err := a.CreateTopics(ctx, kafkaclient.TopicSpec{Name: topic, Partitions: 1, ReplicationFactor: 1})
+				return err
+			}},
+		}},
+		{"delete topics is refused and the admin still works", []adminCall{
+			{"delete topics", func(ctx context.Context, a *kafkaclient.Admin, topic string) error {
+				_, err := a.DeleteTopics(ctx, topic)
+				return err
+			}},
+		}},
+		{"describe topics, describe configs and create partitions are refused and the admin still works", []adminCall{
+			{"describe topics", func(ctx context.Context, a *kafkaclient.Admin, topic string) error {
+				_, err := a.DescribeTopics(ctx, topic)
+				return err
+			}},
+			{"describe configs", func(ctx context.Context, a *kafkaclient.Admin, topic string) error {
+				_, err := a.DescribeTopicConfigs(ctx, topic)
+				return err
+			}},
+			{"create partitions", func(ctx context.Context, a *kafkaclient.Admin, topic string) error {
+				return a.CreatePartitions(ctx, topic, 3)
+			}},
+		}},
+	}
+	for _, g := range adminGroups {
+		t.Run(g.name, func(t *testing.T) {
+			a := admin(t)
+			for _, bad := range badTopicNames {
+				t.Run(bad.why, func(t *testing.T) {
+					for _, c := range g.calls {
+						err := callErr(t, c.op, func() error { return c.call(testCtx(t), a, bad.name) })
+						requireCode(t, err, kafkaclient.ErrInvalidTopicException, "%s, topic %q", c.op, bad.name)
+					}
 				})
-				requireCode(t, err, kafkaclient.ErrInvalidTopicException, "topic %q", bad.name)
-			})
-		}
-		adminStillWorks(t, a)
-	})
-
-	t.Run("delete topics is refused and the admin still works", func(t *testing.T) {
-		a := admin(t)
-		for _, bad := range badTopicNames {
-			t.Run(bad.why, func(t *testing.T) {
-				err := callErr(t, "delete topics", func() error {
-					_, err := a.DeleteTopics(ctx(t), bad.name)
-					return err
-				})
-				requireCode(t, err, kafkaclient.ErrInvalidTopicException, "topic %q", bad.name)
-			})
-		}
-		adminStillWorks(t, a)
-	})
-
-	t.Run("describe topics, describe configs and create partitions are refused and the admin still works", func(t *testing.T) {
-		a := admin(t)
-		for _, bad := range badTopicNames {
-			t.Run(bad.why, func(t *testing.T) {
-				err := callErr(t, "describe topics", func() error {
-					_, err := a.DescribeTopics(ctx(t), bad.name)
-					return err
-				})
-				requireCode(t, err, kafkaclient.ErrInvalidTopicException, "topic %q", bad.name)
-				err = callErr(t, "describe configs", func() error {
-					_, err := a.DescribeTopicConfigs(ctx(t), bad.name)
-					return err
-				})
-				requireCode(t, err, kafkaclient.ErrInvalidTopicException, "topic %q", bad.name)
-				err = callErr(t, "create partitions", func() error { return a.CreatePartitions(ctx(t), bad.name, 3) })
-				requireCode(t, err, kafkaclient.ErrInvalidTopicException, "topic %q", bad.name)
-			})
-		}
-		adminStillWorks(t, a)
-	})
+			}
+			_, err := a.DescribeCluster(testCtx(t))
+			require.NoError(t, err, "the admin still works")
+		})
+	}
 }

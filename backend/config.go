@@ -62,9 +62,9 @@ func (c Compression) String() string {
 	return "unknown"
 }
 
-// Partitioner is the hash that maps a message key to a partition. The root
-// package computes the partition for keyed messages, so that every backend
-// puts a key in the same partition.
+// Partitioner chooses the partition of a produced message. The root package
+// computes it for keyed messages, so that every backend puts a key in the
+// same partition.
 type Partitioner int8
 
 // Partitioners. The zero value is PartitionerMurmur2.
@@ -78,9 +78,16 @@ const (
 	PartitionerCRC32
 	// PartitionerFNV1a is Sarama's default: abs(fnv1a32(key)) % partitions.
 	PartitionerFNV1a
+	// PartitionerManual uses each message's Partition as given, like
+	// franz-go's and Sarama's manual partitioners; a message with
+	// PartitionAny is partitioned as with PartitionerMurmur2. With every
+	// other partitioner the producer chooses the partition and
+	// Message.Partition is only an output.
+	PartitionerManual
 )
 
-// String returns the partitioner's librdkafka name.
+// String returns the partitioner's librdkafka name ("manual" for
+// PartitionerManual, which librdkafka does not have).
 func (p Partitioner) String() string {
 	switch p {
 	case PartitionerMurmur2:
@@ -89,6 +96,8 @@ func (p Partitioner) String() string {
 		return "consistent_random"
 	case PartitionerFNV1a:
 		return "fnv1a_random"
+	case PartitionerManual:
+		return "manual"
 	}
 	return "unknown"
 }
@@ -281,8 +290,8 @@ type ProducerConfig struct {
 	MaxMessageBytes int
 	// Compression is compression.type. Default CompressionNone.
 	Compression Compression
-	// Partitioner is partitioner: the key hash. Default murmur2, like the
-	// Java client.
+	// Partitioner is partitioner: the key hash, or PartitionerManual to
+	// honour Message.Partition. Default murmur2, like the Java client.
 	Partitioner Partitioner
 	// TransactionalID is transactional.id. Setting it makes the producer
 	// transactional (and idempotent).

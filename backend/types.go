@@ -34,9 +34,11 @@ type Header struct {
 type Message struct {
 	// Topic the message belongs to. Required for produce.
 	Topic string
-	// Partition of the message. When producing, PartitionAny (-1) lets the
-	// producer choose; a zero Partition means partition 0, so set
-	// PartitionAny explicitly or use a constructor that does.
+	// Partition of the message. The producer chooses it (by the key's hash,
+	// or spread for a nil key) and sets it on delivery: what a produced
+	// message carries is ignored, so a Message literal without it is safe.
+	// A producer with PartitionerManual uses it as given instead, where it
+	// is a partition number or PartitionAny (partitioned by the key).
 	Partition int32
 	// Offset of the message in its partition, set after delivery and on
 	// consumed messages; OffsetInvalid before.

@@ -12,17 +12,10 @@ import (
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
-	"github.com/kafkaclient/kafkaclient"
 	"github.com/kafkaclient/kafkaclient/backend/confluent"
 )
 
-func init() {
-	Register(Backend{
-		Name:        confluent.Name,
-		KafkaClient: func() kafkaclient.Backend { return confluent.New() },
-		Raw:         confluentRaw{},
-	})
-}
+func init() { Register(Backend{Name: confluent.Name, KafkaClient: confluent.New, Raw: confluentRaw{}}) }
 
 // confluentRaw drives github.com/confluentinc/confluent-kafka-go/v2
 // (librdkafka) directly: kafka.Producer.Produce with delivery reports
@@ -75,9 +68,7 @@ func (p *confluentProducer) Produce(ctx context.Context, key, value, sent []byte
 		Key:            key,
 		Value:          value,
 	}
-	if sent != nil {
-		m.Headers = []kafka.Header{{Key: SentHeader, Value: sent}}
-	}
+	m.Headers = sentHeaders[kafka.Header](sent)
 	p.pending.add()
 	for {
 		err := p.p.Produce(m, nil)
@@ -169,13 +160,7 @@ func (c *confluentConsumer) Poll(ctx context.Context, fn func(sent []byte)) (int
 			if ev.TopicPartition.Error != nil {
 				return 0, ev.TopicPartition.Error
 			}
-			var sent []byte
-			for _, h := range ev.Headers {
-				if h.Key == SentHeader {
-					sent = h.Value
-				}
-			}
-			fn(sent)
+			fn(sentOf(ev.Headers))
 			return 1, nil
 		case kafka.Error:
 			if ev.IsFatal() {

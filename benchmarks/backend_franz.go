@@ -5,17 +5,10 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/kafkaclient/kafkaclient"
 	"github.com/kafkaclient/kafkaclient/backend/franz"
 )
 
-func init() {
-	Register(Backend{
-		Name:        franz.Name,
-		KafkaClient: func() kafkaclient.Backend { return franz.New() },
-		Raw:         franzRaw{},
-	})
-}
+func init() { Register(Backend{Name: franz.Name, KafkaClient: franz.New, Raw: franzRaw{}}) }
 
 // franzRaw drives github.com/twmb/franz-go directly: kgo.Client.Produce with
 // a promise and Flush; PollRecords and CommitUncommittedOffsets.
@@ -53,9 +46,7 @@ type franzProducer struct {
 
 func (p *franzProducer) Produce(ctx context.Context, key, value, sent []byte) error {
 	r := &kgo.Record{Key: key, Value: value}
-	if sent != nil {
-		r.Headers = []kgo.RecordHeader{{Key: SentHeader, Value: sent}}
-	}
+	r.Headers = sentHeaders[kgo.RecordHeader](sent)
 	p.pending.add()
 	p.cl.Produce(ctx, r, p.promise)
 	return nil
@@ -105,13 +96,7 @@ func (c *franzConsumer) Poll(ctx context.Context, fn func(sent []byte)) (int, er
 	}
 	n := 0
 	fs.EachRecord(func(r *kgo.Record) {
-		var sent []byte
-		for _, h := range r.Headers {
-			if h.Key == SentHeader {
-				sent = h.Value
-			}
-		}
-		fn(sent)
+		fn(sentOf(r.Headers))
 		n++
 	})
 	return n, nil

@@ -6,17 +6,10 @@ import (
 
 	kafka "github.com/segmentio/kafka-go"
 
-	"github.com/kafkaclient/kafkaclient"
 	"github.com/kafkaclient/kafkaclient/backend/segmentio"
 )
 
-func init() {
-	Register(Backend{
-		Name:        segmentio.Name,
-		KafkaClient: func() kafkaclient.Backend { return segmentio.New() },
-		Raw:         segmentioRaw{},
-	})
-}
+func init() { Register(Backend{Name: segmentio.Name, KafkaClient: segmentio.New, Raw: segmentioRaw{}}) }
 
 // segmentioRaw drives github.com/segmentio/kafka-go directly: an
 // asynchronous kafka.Writer with a Completion callback, and a kafka.Reader
@@ -55,9 +48,7 @@ type segmentioProducer struct {
 
 func (p *segmentioProducer) Produce(ctx context.Context, key, value, sent []byte) error {
 	m := kafka.Message{Key: key, Value: value}
-	if sent != nil {
-		m.Headers = []kafka.Header{{Key: SentHeader, Value: sent}}
-	}
+	m.Headers = sentHeaders[kafka.Header](sent)
 	p.pending.add()
 	if err := p.w.WriteMessages(ctx, m); err != nil {
 		p.pending.done(1, nil)
@@ -111,13 +102,7 @@ func (c *segmentioConsumer) Poll(ctx context.Context, fn func(sent []byte)) (int
 		c.hasLast = append(c.hasLast, make([]bool, m.Partition+1-len(c.hasLast))...)
 	}
 	c.last[m.Partition], c.hasLast[m.Partition] = m, true
-	var sent []byte
-	for _, h := range m.Headers {
-		if h.Key == SentHeader {
-			sent = h.Value
-		}
-	}
-	fn(sent)
+	fn(sentOf(m.Headers))
 	return 1, nil
 }
 

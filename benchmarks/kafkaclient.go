@@ -32,9 +32,7 @@ type kcProducer struct {
 
 func (p *kcProducer) Produce(ctx context.Context, key, value, sent []byte) error {
 	m := kafkaclient.NewMessage(p.topic, key, value)
-	if sent != nil {
-		m.Headers = []kafkaclient.Header{{Key: SentHeader, Value: sent}}
-	}
+	m.Headers = sentHeaders[kafkaclient.Header](sent)
 	p.pending.add()
 	if err := p.p.Produce(ctx, m, p.report); err != nil {
 		p.pending.done(1, nil)
@@ -75,18 +73,9 @@ func (c *kcConsumer) Poll(ctx context.Context, fn func(sent []byte)) (int, error
 		return 0, err
 	}
 	for _, m := range msgs {
-		fn(kcSent(m.Headers))
+		fn(sentOf(m.Headers))
 	}
 	return len(msgs), nil
-}
-
-func kcSent(hs []kafkaclient.Header) []byte {
-	for _, h := range hs {
-		if h.Key == SentHeader {
-			return h.Value
-		}
-	}
-	return nil
 }
 
 func (c *kcConsumer) Commit(ctx context.Context) error {

@@ -254,6 +254,32 @@ func payload(n int) []byte {
 	return v
 }
 
+// header is the layout of a message header in kafkaclient and in every
+// client library, so that one function reads and writes SentHeader for all.
+type header = struct {
+	Key   string
+	Value []byte
+}
+
+// sentHeaders returns the headers of a message carrying sent: none when
+// sent is nil, else SentHeader.
+func sentHeaders[H ~header](sent []byte) []H {
+	if sent == nil {
+		return nil
+	}
+	return []H{H(header{Key: SentHeader, Value: sent})}
+}
+
+// sentOf returns the value of the SentHeader header among hs, or nil.
+func sentOf[H ~header](hs []H) []byte {
+	for _, h := range hs {
+		if h := header(h); h.Key == SentHeader {
+			return h.Value
+		}
+	}
+	return nil
+}
+
 // encodeSent returns the SentHeader value for t.
 func encodeSent(t time.Time) []byte {
 	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), uint64(t.UnixNano()))

@@ -202,7 +202,7 @@ func adminConsumerGroups(t *testing.T, e *Env) {
 	topic := e.Topic(t, 2)
 	group := e.Group(t)
 	clientID := "conformance-admin-groups"
-	p := e.Producer(t, nil)
+	p := e.Producer(t, pcManual)
 	ccProduceTo(t, p, topic, 0, "a0", "a1")
 	ccProduceTo(t, p, topic, 1, "b0")
 

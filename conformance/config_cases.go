@@ -9,13 +9,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kafkaclient/kafkaclient"
+	"github.com/kafkaclient/kafkaclient/examples/guide"
 )
 
 // configCases are the config cases whose outcome depends on the backend: the
 // options it is given under its own prefix, and the settings it refuses or
 // honours. Config parsing and validation, which happen before a backend sees
 // the config, are tested once in the root package (config_test.go,
-// validation_test.go).
+// validation_test.go). The production profile is the one package guide
+// writes out from Confluent's guide, so that the two cannot drift apart.
 var configCases = []Case{
 	{
 		Name: "config/backend_prefixed_keys",
@@ -48,20 +50,7 @@ var configCases = []Case{
 		Doc:  "A producer opened from the production settings of Confluent's guide (acks=all, idempotence, lz4, ...) has them in its config and delivers a message.",
 		Run: func(t *testing.T, e *Env) {
 			topic := e.Topic(t, 1)
-			m := kafkaclient.ConfigMap{
-				"bootstrap.servers":                     strings.Join(e.Cluster.BootstrapServers(), ","),
-				"client.id":                             "conformance-production",
-				"acks":                                  "all",
-				"enable.idempotence":                    true,
-				"retries":                               2147483647,
-				"delivery.timeout.ms":                   120000,
-				"max.in.flight.requests.per.connection": 5,
-				"batch.size":                            65536,
-				"linger.ms":                             10,
-				"queue.buffering.max.messages":          100000,
-				"queue.buffering.max.kbytes":            1048576,
-				"compression.type":                      "lz4",
-			}
+			m := guide.ProductionProducerConfig(strings.Join(e.Cluster.BootstrapServers(), ","))
 			p, err := kafkaclient.NewProducerFromMap(m, kafkaclient.WithBackend(e.Backend))
 			if !e.Caps.Idempotence {
 				RequireUnsupported(t, err)
@@ -74,7 +63,7 @@ var configCases = []Case{
 
 			cfg := p.Config()
 			assert.Equal(t, e.Cluster.BootstrapServers(), cfg.BootstrapServers)
-			assert.Equal(t, "conformance-production", cfg.ClientID)
+			assert.Equal(t, "order-service-producer", cfg.ClientID)
 			assert.Equal(t, kafkaclient.AcksAll, cfg.Acks)
 			if e.Caps.Idempotence {
 				assert.Equal(t, kafkaclient.ToggleOn, cfg.Idempotence)
@@ -96,6 +85,43 @@ var configCases = []Case{
 			assert.Equal(t, []byte("production"), got.Value)
 			assert.Equal(t, msg.Headers, got.Headers)
 			assert.Equal(t, msg.Offset, got.Offset)
+		},
+	},
+}
+
+// asCases check what a backend exposes beyond the common API: its own
+// client types, reached with As.
+var asCases = []Case{
+	{
+		Name: "as/targets",
+		Doc:  "As with a target of an unrelated type is false, without panic, on a producer, a consumer (before and after Subscribe) and an admin; the backend's documented targets are reached (Harness.As).",
+		Run: func(t *testing.T, e *Env) {
+			topic := e.Topic(t, 1)
+			p := e.Producer(t, nil)
+			c := e.Consumer(t, e.Group(t), nil)
+			a := e.Admin(t)
+			unrelated := func(t *testing.T, client string, as func(any) bool) {
+				t.Helper()
+				for _, target := range []any{new(*int), new(int), new(*struct{}), new(*kafkaclient.Producer)} {
+					var ok bool
+					require.NotPanics(t, func() { ok = as(target) }, "%s.As(%T)", client, target)
+					require.False(t, ok, "%s.As(%T)", client, target)
+				}
+			}
+			unrelated(t, "Producer", p.As)
+			unrelated(t, "Consumer", c.As)
+			// Subscribed, and a member of the group: a consumer closed in
+			// the middle of its first join may wait for the rebalance.
+			ProduceValues(t, p, topic, "v")
+			require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
+			PollN(t, c, 1)
+			unrelated(t, "Consumer", c.As)
+			unrelated(t, "Admin", a.As)
+			if e.as == nil {
+				t.Log("Harness.As is unset: the backend's own targets are not checked")
+				return
+			}
+			e.as(t, p, c, a)
 		},
 	},
 }

@@ -125,53 +125,78 @@ func Run(t *testing.T, h Harness) {
 		}
 		t.Run(c.Name, func(t *testing.T) {
 			e := s.env(t)
-			// Taken once the shared cluster runs, so that its goroutines
-			// are not counted, and registered before the case's own
-			// clean-ups, so that it runs after them.
-			ignore := goleak.IgnoreCurrent()
-			t.Cleanup(func() {
-				if t.Failed() {
-					return
-				}
-				if err := goleak.Find(append([]goleak.Option{ignore}, ignoreBroker...)...); err != nil {
-					t.Errorf("goroutines left after the case's clients closed: %v", err)
-				}
-			})
+			// After the shared cluster runs, so that its goroutines are not
+			// counted.
+			checkLeaks(t, 0, ignoreBroker...)
 			t.Log(c.Doc)
 			c.Run(t, e)
 		})
 	}
-	runGroup(t, h, "faults", faultCaseNames(), func(t *testing.T) {
+	runGroup(t, h, "faults", faultCases, func(t *testing.T) {
 		runFaults(t, h, faultClusterFromEnv(t, h.kafkaScript()))
 	})
-	runGroup(t, h, "security", securityCaseNames(), func(t *testing.T) {
+	runGroup(t, h, "security", securityCases, func(t *testing.T) {
 		runSecurity(t, h, securityClusterFromEnv(t))
 	})
 }
 
-// runGroup runs fn as the subtest group unless Filter selects none of the
-// group's cases.
-func runGroup(t *testing.T, h Harness, group string, names []string, fn func(t *testing.T)) {
-	if h.Filter != nil && !slices.ContainsFunc(names, func(n string) bool { return h.Filter(group + "/" + n) }) {
+// groupCase is a case of the faults/ or security/ group, run on an
+// environment of type E.
+type groupCase[E any] struct {
+	Name string
+	// Doc, if set, says in one sentence what the case proves.
+	Doc string
+	Run func(t *testing.T, e E)
+}
+
+// runGroup runs fn as the subtest group unless Filter selects none of
+// cases.
+func runGroup[E any](t *testing.T, h Harness, group string, cases []groupCase[E], fn func(t *testing.T)) {
+	if h.Filter != nil && !slices.ContainsFunc(cases, func(c groupCase[E]) bool { return h.Filter(group + "/" + c.Name) }) {
 		return
 	}
 	t.Run(group, fn)
 }
 
-func faultCaseNames() []string {
-	names := make([]string, len(faultCases))
-	for i, c := range faultCases {
-		names[i] = c.Name
+// runGroupCases runs, as subtests of t, the cases of group that Filter
+// selects, each on the environment env returns for it and checked for
+// goroutines left after leakWait (see checkLeaks).
+func runGroupCases[E any](t *testing.T, h Harness, group string, cases []groupCase[E], leakWait time.Duration, env func(t *testing.T) E) {
+	for _, c := range cases {
+		if h.Filter != nil && !h.Filter(group+"/"+c.Name) {
+			continue
+		}
+		t.Run(c.Name, func(t *testing.T) {
+			checkLeaks(t, leakWait)
+			if c.Doc != "" {
+				t.Log(c.Doc)
+			}
+			c.Run(t, env(t))
+		})
 	}
-	return names
 }
 
-func securityCaseNames() []string {
-	names := make([]string, len(securityCases))
-	for i, c := range securityCases {
-		names[i] = c.Name
-	}
-	return names
+// checkLeaks fails t, unless it failed already, if goroutines other than
+// those running now and those ignore matches still run once t's later
+// clean-ups are done: it is registered before the case's own clean-ups, so
+// it runs after them. It retries for up to wait: clients closed with an
+// expired context may still be winding down in the background.
+func checkLeaks(t *testing.T, wait time.Duration, ignore ...goleak.Option) {
+	opts := append([]goleak.Option{goleak.IgnoreCurrent()}, ignore...)
+	t.Cleanup(func() {
+		if t.Failed() {
+			return
+		}
+		deadline := time.Now().Add(wait)
+		err := goleak.Find(opts...)
+		for err != nil && time.Now().Before(deadline) {
+			time.Sleep(500 * time.Millisecond)
+			err = goleak.Find(opts...)
+		}
+		if err != nil {
+			t.Errorf("goroutines left after the case's clients closed: %v", err)
+		}
+	})
 }
 
 // suite holds what the cases of one Run share: the cluster and the
@@ -286,10 +311,7 @@ func (e *Env) Producer(t *testing.T, edit func(*kafkaclient.ProducerConfig)) *ka
 	if edit != nil {
 		edit(&cfg)
 	}
-	p, err := kafkaclient.NewProducer(cfg, kafkaclient.WithBackend(e.Backend))
-	require.NoError(t, err)
-	t.Cleanup(func() { closeWithin(t, p.Close) })
-	return p
+	return open(t, e.Backend, kafkaclient.NewProducer, cfg)
 }
 
 // Consumer opens a consumer for group (empty for none) on the backend under
@@ -297,32 +319,51 @@ func (e *Env) Producer(t *testing.T, edit func(*kafkaclient.ProducerConfig)) *ka
 func (e *Env) Consumer(t *testing.T, group string, edit func(*kafkaclient.ConsumerConfig)) *kafkaclient.Consumer {
 	t.Helper()
 	cfg := e.Cluster.ConsumerConfig(group)
+	quickGroup(&cfg)
+	if edit != nil {
+		edit(&cfg)
+	}
+	return open(t, e.Backend, kafkaclient.NewConsumer, cfg)
+}
+
+// quickGroup shortens cfg's group and fetch timings, so that joins,
+// rebalances and polls take the cases little time.
+func quickGroup(cfg *kafkaclient.ConsumerConfig) {
 	cfg.SessionTimeout = 6 * time.Second
 	cfg.HeartbeatInterval = 500 * time.Millisecond
 	cfg.MaxPollInterval = 20 * time.Second
 	cfg.FetchMaxWait = 100 * time.Millisecond
-	if edit != nil {
-		edit(&cfg)
-	}
-	c, err := kafkaclient.NewConsumer(cfg, kafkaclient.WithBackend(e.Backend))
-	require.NoError(t, err)
-	t.Cleanup(func() { closeWithin(t, c.Close) })
-	return c
 }
 
 // Admin opens an admin client on the backend under test.
 func (e *Env) Admin(t *testing.T) *kafkaclient.Admin {
 	t.Helper()
-	a, err := kafkaclient.NewAdmin(kafkaclient.AdminConfig{ClientConfig: e.Cluster.ClientConfig()}, kafkaclient.WithBackend(e.Backend))
-	require.NoError(t, err)
-	t.Cleanup(func() { closeWithin(t, a.Close) })
-	return a
+	return open(t, e.Backend, kafkaclient.NewAdmin, kafkaclient.AdminConfig{ClientConfig: e.Cluster.ClientConfig()})
 }
 
+// open opens a client with newClient from cfg on b, closed at the end of
+// the case.
+func open[Cfg any, C interface{ Close(context.Context) error }](t *testing.T, b kafkaclient.Backend, newClient func(Cfg, ...kafkaclient.Option) (C, error), cfg Cfg) C {
+	t.Helper()
+	c, err := newClient(cfg, kafkaclient.WithBackend(b))
+	require.NoError(t, err)
+	t.Cleanup(func() { closeWithin(t, c.Close) })
+	return c
+}
+
+// closeWithin closes a client within 15 seconds; ErrClosed, from a client
+// the case closed already, is no failure.
 func closeWithin(t *testing.T, close func(context.Context) error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	closeAllowing(t, close, 15*time.Second)
+}
+
+// closeAllowing closes a client within d and fails t on an error other
+// than ErrClosed and those of allowed.
+func closeAllowing(t *testing.T, close func(context.Context) error, d time.Duration, allowed ...error) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	if err := close(ctx); err != nil && !errors.Is(err, kafkaclient.ErrClosed) {
+	err := close(ctx)
+	if err != nil && !errors.Is(err, kafkaclient.ErrClosed) && !slices.ContainsFunc(allowed, func(a error) bool { return errors.Is(err, a) }) {
 		t.Errorf("close: %v", err)
 	}
 }

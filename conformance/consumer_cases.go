@@ -125,7 +125,11 @@ func ccSeq(prefix string, from, n int) []string {
 	return out
 }
 
-// ccProduceTo sends one message per value to an explicit partition.
+// pcManual makes a producer honour each message's Partition.
+func pcManual(cfg *kafkaclient.ProducerConfig) { cfg.Partitioner = kafkaclient.PartitionerManual }
+
+// ccProduceTo sends one message per value to an explicit partition; p's
+// partitioner is PartitionerManual.
 func ccProduceTo(t *testing.T, p *kafkaclient.Producer, topic string, partition int32, values ...string) {
 	t.Helper()
 	msgs := make([]*kafkaclient.Message, len(values))
@@ -134,6 +138,16 @@ func ccProduceTo(t *testing.T, p *kafkaclient.Producer, topic string, partition 
 		msgs[i].Partition = partition
 	}
 	Produce(t, p, msgs...)
+}
+
+// ccFilled creates a one-partition topic holding values, produced with nil
+// keys, and returns it with the producer that wrote them.
+func ccFilled(t *testing.T, e *Env, values ...string) (string, *kafkaclient.Producer) {
+	t.Helper()
+	topic := e.Topic(t, 1)
+	p := e.Producer(t, nil)
+	ProduceValues(t, p, topic, values...)
+	return topic, p
 }
 
 // ccNoAutoCommit disables auto-commit.
@@ -177,10 +191,8 @@ func ccGoroutineID() string {
 }
 
 func consumeCommitResume(t *testing.T, e *Env) {
-	topic := e.Topic(t, 1)
+	topic, _ := ccFilled(t, e, ccSeq("v", 0, 10)...)
 	group := e.Group(t)
-	p := e.Producer(t, nil)
-	ProduceValues(t, p, topic, ccSeq("v", 0, 10)...)
 
 	a := e.Consumer(t, group, ccNoAutoCommit)
 	require.NoError(t, a.Subscribe(Ctx(t), []string{topic}, nil))
@@ -206,7 +218,7 @@ func consumeGroupSplit(t *testing.T, e *Env) {
 	const parts = 4
 	topic := e.Topic(t, parts)
 	group := e.Group(t)
-	p := e.Producer(t, nil)
+	p := e.Producer(t, pcManual)
 	a := e.Consumer(t, group, nil)
 	b := e.Consumer(t, group, nil)
 	require.NoError(t, a.Subscribe(Ctx(t), []string{topic}, nil))
@@ -295,27 +307,20 @@ func consumeGroupSplit(t *testing.T, e *Env) {
 func consumeRebalanceCallbacks(t *testing.T, e *Env) {
 	topic := e.Topic(t, 2)
 	group := e.Group(t)
-	p := e.Producer(t, nil)
+	p := e.Producer(t, pcManual)
 
 	var (
-		inPoll, inClose atomic.Bool
-		mu              sync.Mutex
-		assigned        []kafkaclient.TopicPartition
-		assignedInPoll  bool
-		assignedGID     string
-		assignedView    []kafkaclient.TopicPartition
-		revoked         []kafkaclient.TopicPartition
-		revokedInClose  bool
-		assignedCalls   atomic.Int32
-		revokedCalls    atomic.Int32
+		inPoll, inClose   atomic.Bool
+		mu                sync.Mutex // guards the records below
+		assigned, revoked ccCallback
+		assignedGID       string
+		assignedView      []kafkaclient.TopicPartition
 	)
 	listener := kafkaclient.RebalanceFuncs{
 		Assigned: func(_ context.Context, c *kafkaclient.Consumer, tps []kafkaclient.TopicPartition) error {
 			mu.Lock()
 			defer mu.Unlock()
-			assignedCalls.Add(1)
-			assigned = append(assigned, tps...)
-			assignedInPoll = inPoll.Load()
+			assigned.record(tps, inPoll.Load())
 			assignedGID = ccGoroutineID()
 			assignedView = c.Assignment()
 			return nil
@@ -323,9 +328,7 @@ func consumeRebalanceCallbacks(t *testing.T, e *Env) {
 		Revoked: func(_ context.Context, _ *kafkaclient.Consumer, tps []kafkaclient.TopicPartition) error {
 			mu.Lock()
 			defer mu.Unlock()
-			revokedCalls.Add(1)
-			revoked = append(revoked, tps...)
-			revokedInClose = inClose.Load()
+			revoked.record(tps, inClose.Load())
 			return nil
 		},
 	}
@@ -334,7 +337,7 @@ func consumeRebalanceCallbacks(t *testing.T, e *Env) {
 
 	// The group forms in the background, but the listener waits for Poll.
 	time.Sleep(time.Second)
-	require.Zero(t, assignedCalls.Load(), "OnAssigned ran outside Poll")
+	require.Zero(t, assigned.calls.Load(), "OnAssigned ran outside Poll")
 
 	ccProduceTo(t, p, topic, 0, "a")
 	ccProduceTo(t, p, topic, 1, "b")
@@ -349,25 +352,40 @@ func consumeRebalanceCallbacks(t *testing.T, e *Env) {
 		{Topic: topic, Partition: 1, Offset: kafkaclient.OffsetInvalid, LeaderEpoch: -1},
 	}
 	mu.Lock()
-	require.Equal(t, int32(1), assignedCalls.Load())
-	require.Equal(t, want, ccPartitionsOnly(assigned))
-	require.True(t, assignedInPoll, "OnAssigned did not run inside Poll")
+	require.Equal(t, int32(1), assigned.calls.Load())
+	require.Equal(t, want, ccPartitionsOnly(assigned.tps))
+	require.True(t, assigned.inside, "OnAssigned did not run inside Poll")
 	require.Equal(t, pollGID, assignedGID, "OnAssigned did not run on the polling goroutine")
 	require.Equal(t, want, assignedView, "Assignment inside OnAssigned must include the new partitions")
 	mu.Unlock()
 	require.Equal(t, want, c.Assignment())
-	require.Zero(t, revokedCalls.Load())
+	require.Zero(t, revoked.calls.Load())
 
 	inClose.Store(true)
 	require.NoError(t, c.Close(Ctx(t)))
 	inClose.Store(false)
 	mu.Lock()
 	defer mu.Unlock()
-	require.Equal(t, int32(1), revokedCalls.Load(), "OnRevoked must run once on Close")
-	require.Equal(t, want, ccPartitionsOnly(revoked))
-	require.True(t, revokedInClose, "OnRevoked did not run inside Close")
-	require.Equal(t, int32(1), assignedCalls.Load())
+	require.Equal(t, int32(1), revoked.calls.Load(), "OnRevoked must run once on Close")
+	require.Equal(t, want, ccPartitionsOnly(revoked.tps))
+	require.True(t, revoked.inside, "OnRevoked did not run inside Close")
+	require.Equal(t, int32(1), assigned.calls.Load())
 	require.Empty(t, c.Assignment())
+}
+
+// ccCallback records the calls of one rebalance callback.
+type ccCallback struct {
+	calls  atomic.Int32
+	tps    []kafkaclient.TopicPartition // every partition it was given
+	inside bool                         // whether its last call came inside the client call the test expects
+}
+
+// record notes a call with tps; inside tells whether the client call the
+// test expects the callback within (Poll or Close) was under way.
+func (cb *ccCallback) record(tps []kafkaclient.TopicPartition, inside bool) {
+	cb.calls.Add(1)
+	cb.tps = append(cb.tps, tps...)
+	cb.inside = inside
 }
 
 // ccPartitionsOnly returns tps with Offset and LeaderEpoch normalised, sorted.
@@ -389,10 +407,8 @@ func ccPartitionsOnly(tps []kafkaclient.TopicPartition) []kafkaclient.TopicParti
 }
 
 func consumeCommitOnRevoke(t *testing.T, e *Env) {
-	topic := e.Topic(t, 1)
+	topic, _ := ccFilled(t, e, ccSeq("v", 0, 10)...)
 	group := e.Group(t)
-	p := e.Producer(t, nil)
-	ProduceValues(t, p, topic, ccSeq("v", 0, 10)...)
 
 	var (
 		mu        sync.Mutex
@@ -437,7 +453,7 @@ func consumeCommitOnRevoke(t *testing.T, e *Env) {
 func consumeCommitStaleMessage(t *testing.T, e *Env) {
 	topic := e.Topic(t, 2)
 	group := e.Group(t)
-	p := e.Producer(t, nil)
+	p := e.Producer(t, pcManual)
 	Produce(t, p,
 		&kafkaclient.Message{Topic: topic, Partition: 0, Value: []byte("a0")},
 		&kafkaclient.Message{Topic: topic, Partition: 0, Value: []byte("a1")},
@@ -479,11 +495,9 @@ func consumeCommitStaleMessage(t *testing.T, e *Env) {
 }
 
 func consumeCommitUnassigned(t *testing.T, e *Env) {
-	topic := e.Topic(t, 1)
+	topic, _ := ccFilled(t, e, "v0", "v1")
 	other := e.Topic(t, 1)
 	group := e.Group(t)
-	p := e.Producer(t, nil)
-	ProduceValues(t, p, topic, "v0", "v1")
 
 	c := e.Consumer(t, group, ccNoAutoCommit)
 	ctx := Ctx(t)
@@ -530,7 +544,7 @@ func consumeAssignSeek(t *testing.T, e *Env) {
 		}
 		return
 	}
-	p := e.Producer(t, nil)
+	p := e.Producer(t, pcManual)
 	ccProduceTo(t, p, topic, 0, ccSeq("v", 0, 10)...)
 	ccProduceTo(t, p, topic, 1, "other")
 
@@ -587,7 +601,7 @@ func consumeAssignSeek(t *testing.T, e *Env) {
 func consumePauseResume(t *testing.T, e *Env) {
 	topic := e.Topic(t, 2)
 	group := e.Group(t)
-	p := e.Producer(t, nil)
+	p := e.Producer(t, pcManual)
 	c := e.Consumer(t, group, nil)
 	tp0 := kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetInvalid, LeaderEpoch: -1}
 	if !e.Caps.PauseResume {
@@ -620,9 +634,7 @@ func consumePauseResume(t *testing.T, e *Env) {
 }
 
 func consumeOffsetReset(t *testing.T, e *Env) {
-	topic := e.Topic(t, 1)
-	p := e.Producer(t, nil)
-	ProduceValues(t, p, topic, ccSeq("old", 0, 5)...)
+	topic, p := ccFilled(t, e, ccSeq("old", 0, 5)...)
 
 	early := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) { cfg.AutoOffsetReset = kafkaclient.OffsetResetEarliest })
 	require.NoError(t, early.Subscribe(Ctx(t), []string{topic}, nil))
@@ -657,9 +669,7 @@ func consumeOffsetReset(t *testing.T, e *Env) {
 }
 
 func consumePollAvailable(t *testing.T, e *Env) {
-	topic := e.Topic(t, 1)
-	p := e.Producer(t, nil)
-	ProduceValues(t, p, topic, ccSeq("v", 0, 10)...)
+	topic, _ := ccFilled(t, e, ccSeq("v", 0, 10)...)
 	c := e.Consumer(t, e.Group(t), nil)
 	_, err := c.PollAvailable(Ctx(t), 0)
 	require.ErrorIs(t, err, kafkaclient.ErrInvalidArg)
@@ -688,10 +698,8 @@ func consumePollAvailable(t *testing.T, e *Env) {
 }
 
 func consumePollBatch(t *testing.T, e *Env) {
-	topic := e.Topic(t, 1)
+	topic, p := ccFilled(t, e, ccSeq("v", 0, 10)...)
 	group := e.Group(t)
-	p := e.Producer(t, nil)
-	ProduceValues(t, p, topic, ccSeq("v", 0, 10)...)
 	c := e.Consumer(t, group, nil)
 
 	err := func() error { _, err := c.PollBatch(Ctx(t), 0); return err }()
@@ -732,7 +740,7 @@ func consumeOrderWithinPartition(t *testing.T, e *Env) {
 		topics = append(topics, e.Topic(t, partitions))
 	}
 	total := len(topics) * partitions * perPartition
-	p := e.Producer(t, nil)
+	p := e.Producer(t, pcManual)
 	var msgs []*kafkaclient.Message
 	for i := range perPartition {
 		for _, topic := range topics {
@@ -794,10 +802,8 @@ func consumeReadMessageTimeout(t *testing.T, e *Env) {
 }
 
 func consumeClose(t *testing.T, e *Env) {
-	topic := e.Topic(t, 1)
+	topic, _ := ccFilled(t, e, "v0", "v1")
 	group := e.Group(t)
-	p := e.Producer(t, nil)
-	ProduceValues(t, p, topic, "v0", "v1")
 	c := e.Consumer(t, group, nil)
 	require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
 	PollN(t, c, 1)
@@ -895,10 +901,8 @@ func consumeStateErrors(t *testing.T, e *Env) {
 }
 
 func consumeAutoCommit(t *testing.T, e *Env) {
-	topic := e.Topic(t, 1)
+	topic, _ := ccFilled(t, e, ccSeq("v", 0, 10)...)
 	group := e.Group(t)
-	p := e.Producer(t, nil)
-	ProduceValues(t, p, topic, ccSeq("v", 0, 10)...)
 	adm := e.Admin(t)
 
 	a := e.Consumer(t, group, func(cfg *kafkaclient.ConsumerConfig) { cfg.AutoCommitInterval = 100 * time.Millisecond })

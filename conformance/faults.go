@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/kafkaclient/kafkaclient"
 	"github.com/kafkaclient/kafkaclient/kafkatest"
@@ -101,14 +100,7 @@ func faultClusterFromEnv(t *testing.T, script string) faultCluster {
 	return scriptFaultCluster(script, servers)
 }
 
-// faultCase is one fault-tolerance case.
-type faultCase struct {
-	Name string
-	Doc  string
-	Run  func(t *testing.T, e *faultEnv)
-}
-
-var faultCases = []faultCase{
+var faultCases = []groupCase[*faultEnv]{
 	{"leader_killed_while_producing_100k_keyed", "SIGKILL of a partition leader while 100k keyed messages are produced with acks=all loses no acknowledged message; idempotent backends write no duplicate and keep per-key order.", faultLeaderKilled},
 	{"group_member_crash_mid_stream", "A group member that crashes between processing and committing a batch has its partitions taken over; every message is processed, duplicates only from its uncommitted window.", faultMemberCrash},
 	{"broker_restart_under_load", "A producer and a group consumer keep working, without being recreated, across a broker's SIGKILL and restart; every acknowledged message is consumed.", faultBrokerRestart},
@@ -125,38 +117,11 @@ func runFaults(t *testing.T, h Harness, fc faultCluster) {
 	require.NotEmpty(t, fc.BootstrapServers, "faultCluster.BootstrapServers is required")
 	require.NotNil(t, fc.Kill, "faultCluster.Kill is required")
 	require.NotNil(t, fc.Start, "faultCluster.Start is required")
-	for _, c := range faultCases {
-		if h.Filter != nil && !h.Filter("faults/"+c.Name) {
-			continue
-		}
-		t.Run(c.Name, func(t *testing.T) {
-			ignore := goleak.IgnoreCurrent()
-			t.Cleanup(func() {
-				if t.Failed() {
-					return
-				}
-				if err := findLeaks(ignore, 30*time.Second); err != nil {
-					t.Errorf("goroutines left after the case's clients closed: %v", err)
-				}
-			})
-			t.Log(c.Doc)
-			e := newFaultEnv(t, h.Backend, fc)
-			c.Run(t, e)
-		})
-	}
-}
-
-// findLeaks retries goleak.Find for up to within: clients closed with an
-// expired context may still be winding down in the background.
-func findLeaks(ignore goleak.Option, within time.Duration) error {
-	deadline := time.Now().Add(within)
-	for {
-		err := goleak.Find(ignore)
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+	// The cases close clients with expired contexts, which may still be
+	// winding down when the case ends.
+	runGroupCases(t, h, "faults", faultCases, 30*time.Second, func(t *testing.T) *faultEnv {
+		return newFaultEnv(t, h.Backend, fc)
+	})
 }
 
 // faultEnv is what a fault case works with.
@@ -204,33 +169,24 @@ func (e *faultEnv) producerConfig() kafkaclient.ProducerConfig {
 }
 
 func (e *faultEnv) consumerConfig(group string) kafkaclient.ConsumerConfig {
-	return kafkaclient.ConsumerConfig{
-		ClientConfig:      e.clientConfig(),
-		GroupID:           group,
-		AutoOffsetReset:   kafkaclient.OffsetResetEarliest,
-		SessionTimeout:    6 * time.Second,
-		HeartbeatInterval: 500 * time.Millisecond,
-		MaxPollInterval:   30 * time.Second,
-		FetchMaxWait:      100 * time.Millisecond,
-	}
+	cfg := kafkaclient.ConsumerConfig{ClientConfig: e.clientConfig(), GroupID: group, AutoOffsetReset: kafkaclient.OffsetResetEarliest}
+	quickGroup(&cfg)
+	// Longer than the other cases': between two polls a member may spend
+	// up to 10 s committing while a node fails over.
+	cfg.MaxPollInterval = 30 * time.Second
+	return cfg
 }
 
 // producer opens a producer closed at the end of the case.
 func (e *faultEnv) producer(t *testing.T, cfg kafkaclient.ProducerConfig) *kafkaclient.Producer {
 	t.Helper()
-	p, err := kafkaclient.NewProducer(cfg, kafkaclient.WithBackend(e.b))
-	require.NoError(t, err)
-	t.Cleanup(func() { closeWithin(t, p.Close) })
-	return p
+	return open(t, e.b, kafkaclient.NewProducer, cfg)
 }
 
 // consumer opens a consumer closed at the end of the case.
 func (e *faultEnv) consumer(t *testing.T, cfg kafkaclient.ConsumerConfig) *kafkaclient.Consumer {
 	t.Helper()
-	c, err := kafkaclient.NewConsumer(cfg, kafkaclient.WithBackend(e.b))
-	require.NoError(t, err)
-	t.Cleanup(func() { closeWithin(t, c.Close) })
-	return c
+	return open(t, e.b, kafkaclient.NewConsumer, cfg)
 }
 
 func (e *faultEnv) idempotent() bool { return e.b.Capabilities().Idempotence }

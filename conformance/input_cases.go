@@ -28,31 +28,24 @@ var inputCases = []Case{
 	{
 		Name: "input/message_too_large",
 		Doc:  "A message above message.max.bytes (value, key or both) is MESSAGE_TOO_LARGE at once, and the producer still delivers.",
-		Run: func(t *testing.T, e *Env) {
-			topic := e.Topic(t, 1)
-			p := e.Producer(t, func(c *kafkaclient.ProducerConfig) { c.MaxMessageBytes = 10_000 })
+		Run: inProducer(func(c *kafkaclient.ProducerConfig) { c.MaxMessageBytes = 10_000 }, func(t *testing.T, e *Env, p *kafkaclient.Producer, topic string) {
 			for _, m := range []*kafkaclient.Message{
 				kafkaclient.NewMessage(topic, nil, make([]byte, 10_001)),
 				kafkaclient.NewMessage(topic, make([]byte, 10_001), nil),
 				kafkaclient.NewMessage(topic, make([]byte, 5_001), make([]byte, 5_000)),
 			} {
-				err := inErr(t, "produce", func() error { return p.Produce(Ctx(t), m, nil) })
-				ke := inRequire(t, err, kafkaclient.ErrMessageTooLarge)
+				ke := inRequire(t, inProduce(t, p, m), kafkaclient.ErrMessageTooLarge)
 				assert.Equal(t, topic, ke.Topic)
-				err = inErr(t, "produce sync", func() error { return p.ProduceSync(Ctx(t), m) })
-				inRequire(t, err, kafkaclient.ErrMessageTooLarge)
+				inRequire(t, inProduceSync(t, p, m), kafkaclient.ErrMessageTooLarge)
 			}
 			// A message below the limit goes through.
 			Produce(t, p, kafkaclient.NewMessage(topic, nil, make([]byte, 9_000)))
-			inStillProduces(t, e, p, topic)
-		},
+		}),
 	},
 	{
 		Name: "input/message_nil",
 		Doc:  "A nil message is INVALID_ARG from Produce and ProduceSync; in a ProduceSync batch only its entry fails, and the others are delivered.",
-		Run: func(t *testing.T, e *Env) {
-			topic := e.Topic(t, 1)
-			p := e.Producer(t, nil)
+		Run: inProducer(nil, func(t *testing.T, e *Env, p *kafkaclient.Producer, topic string) {
 			err := inErr(t, "produce", func() error { return p.Produce(Ctx(t), nil, nil) })
 			inRequire(t, err, kafkaclient.ErrInvalidArg)
 			err = inErr(t, "produce", func() error { return p.Produce(Ctx(t), nil, func(*kafkaclient.Message, error) {}) })
@@ -71,8 +64,7 @@ var inputCases = []Case{
 				return c.CommitMessages(Ctx(t), nil)
 			})
 			inRequire(t, err, kafkaclient.ErrInvalidArg)
-			inStillProduces(t, e, p, topic)
-		},
+		}),
 	},
 	{
 		Name: "input/header_nil_value",
@@ -82,7 +74,7 @@ var inputCases = []Case{
 			p := e.Producer(t, nil)
 			m := kafkaclient.NewMessage(topic, []byte("k"), []byte("v"))
 			m.Headers = []kafkaclient.Header{{Key: "nil", Value: nil}, {Key: "empty", Value: []byte{}}, {Key: "", Value: []byte("no key")}, {Key: "nil", Value: nil}}
-			require.NoError(t, inErr(t, "produce sync", func() error { return p.ProduceSync(Ctx(t), m) }))
+			require.NoError(t, inProduceSync(t, p, m))
 			got := inConsumeOne(t, e, topic)
 			require.Len(t, got.Headers, 4, "headers: %+v", got.Headers)
 			assert.Equal(t, "nil", got.Headers[0].Key)
@@ -98,9 +90,7 @@ var inputCases = []Case{
 	{
 		Name: "input/headers_oversized",
 		Doc:  "Headers count toward the message size: one big header, or many small ones, over message.max.bytes is MESSAGE_TOO_LARGE, and the producer still delivers.",
-		Run: func(t *testing.T, e *Env) {
-			topic := e.Topic(t, 1)
-			p := e.Producer(t, func(c *kafkaclient.ProducerConfig) { c.MaxMessageBytes = 10_000 })
+		Run: inProducer(func(c *kafkaclient.ProducerConfig) { c.MaxMessageBytes = 10_000 }, func(t *testing.T, e *Env, p *kafkaclient.Producer, topic string) {
 			big := kafkaclient.NewMessage(topic, nil, []byte("small"))
 			big.Headers = []kafkaclient.Header{{Key: "big", Value: make([]byte, 10_000)}}
 			many := kafkaclient.NewMessage(topic, nil, []byte("small"))
@@ -110,37 +100,31 @@ var inputCases = []Case{
 			longKeys := kafkaclient.NewMessage(topic, nil, nil)
 			longKeys.Headers = []kafkaclient.Header{{Key: strings.Repeat("k", 10_001)}}
 			for _, m := range []*kafkaclient.Message{big, many, longKeys} {
-				err := inErr(t, "produce", func() error { return p.Produce(Ctx(t), m, nil) })
-				inRequire(t, err, kafkaclient.ErrMessageTooLarge)
-				err = inErr(t, "produce sync", func() error { return p.ProduceSync(Ctx(t), m) })
-				inRequire(t, err, kafkaclient.ErrMessageTooLarge)
+				inRequire(t, inProduce(t, p, m), kafkaclient.ErrMessageTooLarge)
+				inRequire(t, inProduceSync(t, p, m), kafkaclient.ErrMessageTooLarge)
 			}
-			inStillProduces(t, e, p, topic)
-		},
+		}),
 	},
 	{
 		Name: "input/partition_below_any",
 		Doc:  "A message Partition below -1 (PartitionAny) is INVALID_ARG at once, with or without a key.",
-		Run: func(t *testing.T, e *Env) {
-			topic := e.Topic(t, 1)
-			p := e.Producer(t, nil)
+		Run: inProducer(pcManual, func(t *testing.T, e *Env, p *kafkaclient.Producer, topic string) {
 			for _, part := range []int32{-2, -100, math.MinInt32} {
 				for _, key := range [][]byte{nil, []byte("k")} {
 					m := kafkaclient.NewMessage(topic, key, []byte("v"))
 					m.Partition = part
-					err := inErr(t, "produce", func() error { return p.Produce(Ctx(t), m, nil) })
-					inRequire(t, err, kafkaclient.ErrInvalidArg, "partition %d", part)
+					inRequire(t, inProduce(t, p, m), kafkaclient.ErrInvalidArg, "partition %d", part)
 				}
 			}
-			inStillProduces(t, e, p, topic)
-		},
+		}),
 	},
 	{
 		Name: "input/partition_beyond_count",
 		Doc:  "A message for a partition the topic does not have fails with UNKNOWN_TOPIC_OR_PARTITION within 15 seconds, and the producer still delivers.",
-		Run: func(t *testing.T, e *Env) {
-			topic := e.Topic(t, 1)
-			p := e.Producer(t, func(c *kafkaclient.ProducerConfig) { c.DeliveryTimeout = 10 * time.Second })
+		Run: inProducer(func(c *kafkaclient.ProducerConfig) {
+			c.DeliveryTimeout = 10 * time.Second
+			c.Partitioner = kafkaclient.PartitionerManual
+		}, func(t *testing.T, e *Env, p *kafkaclient.Producer, topic string) {
 			m := kafkaclient.NewMessage(topic, nil, []byte("v"))
 			m.Partition = 7
 			ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
@@ -150,15 +134,12 @@ var inputCases = []Case{
 			require.Error(t, err)
 			require.Less(t, time.Since(start), 15*time.Second)
 			inRequire(t, err, kafkaclient.ErrUnknownTopicOrPartition)
-			inStillProduces(t, e, p, topic)
-		},
+		}),
 	},
 	{
 		Name: "input/timestamp_out_of_range",
 		Doc:  "A message timestamp before 1970 or after 2262 (beyond what Kafka and every client can encode) is INVALID_ARG at once, and the producer still delivers.",
-		Run: func(t *testing.T, e *Env) {
-			topic := e.Topic(t, 1)
-			p := e.Producer(t, nil)
+		Run: inProducer(nil, func(t *testing.T, e *Env, p *kafkaclient.Producer, topic string) {
 			for _, ts := range []time.Time{
 				time.UnixMilli(-1),
 				time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -167,18 +148,14 @@ var inputCases = []Case{
 			} {
 				m := kafkaclient.NewMessage(topic, nil, []byte("v"))
 				m.Timestamp = ts
-				err := inErr(t, "produce", func() error { return p.Produce(Ctx(t), m, nil) })
-				inRequire(t, err, kafkaclient.ErrInvalidArg, "timestamp %v", ts)
+				inRequire(t, inProduce(t, p, m), kafkaclient.ErrInvalidArg, "timestamp %v", ts)
 			}
-			inStillProduces(t, e, p, topic)
-		},
+		}),
 	},
 	{
 		Name: "input/produce_sync_no_messages",
 		Doc:  "ProduceSync with no messages (or an empty slice) is a no-op that returns nil at once, even with a done context.",
-		Run: func(t *testing.T, e *Env) {
-			topic := e.Topic(t, 1)
-			p := e.Producer(t, nil)
+		Run: inProducer(nil, func(t *testing.T, e *Env, p *kafkaclient.Producer, topic string) {
 			require.NoError(t, inErr(t, "produce sync", func() error { return p.ProduceSync(Ctx(t)) }))
 			require.NoError(t, inErr(t, "produce sync", func() error { return p.ProduceSync(Ctx(t), []*kafkaclient.Message{}...) }))
 			for _, dc := range inDoneContexts(t) {
@@ -186,8 +163,7 @@ var inputCases = []Case{
 					require.NoError(t, inErr(t, "produce sync", func() error { return p.ProduceSync(dc.ctx) }), "%s", dc.name)
 				}
 			}
-			inStillProduces(t, e, p, topic)
-		},
+		}),
 	},
 
 	// After Close.
@@ -217,17 +193,8 @@ var inputCases = []Case{
 		Name: "input/producer_double_close",
 		Doc:  "Closing a producer twice, or concurrently, returns the first result and does not panic.",
 		Run: func(t *testing.T, e *Env) {
-			topic := e.Topic(t, 1)
-			p := e.Producer(t, nil)
-			ProduceValues(t, p, topic, "v")
-			errs := make(chan error, 3)
-			for range 3 {
-				go func() { errs <- inErrAsync(func() error { return p.Close(Ctx(t)) }) }()
-			}
-			for range 3 {
-				require.NoError(t, <-errs)
-			}
-			require.NoError(t, inErr(t, "close", func() error { return p.Close(Ctx(t)) }))
+			_, p := ccFilled(t, e, "v")
+			inCloseConcurrently(t, p.Close)
 			expired, cancel := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
 			defer cancel()
 			require.NoError(t, inErr(t, "close", func() error { return p.Close(expired) }), "a later Close returns the first result")
@@ -271,14 +238,7 @@ var inputCases = []Case{
 			topic := e.Topic(t, 1)
 			c := e.Consumer(t, e.Group(t), nil)
 			require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
-			errs := make(chan error, 3)
-			for range 3 {
-				go func() { errs <- inErrAsync(func() error { return c.Close(Ctx(t)) }) }()
-			}
-			for range 3 {
-				require.NoError(t, <-errs)
-			}
-			require.NoError(t, inErr(t, "close", func() error { return c.Close(Ctx(t)) }))
+			inCloseConcurrently(t, c.Close)
 			unused := e.Consumer(t, "", nil)
 			require.NoError(t, inErr(t, "close", func() error { return unused.Close(Ctx(t)) }), "closing a consumer that never consumed")
 			require.NoError(t, inErr(t, "close", func() error { return unused.Close(Ctx(t)) }))
@@ -300,14 +260,7 @@ var inputCases = []Case{
 			a := e.Admin(t)
 			_, err := a.DescribeCluster(Ctx(t))
 			require.NoError(t, err)
-			errs := make(chan error, 3)
-			for range 3 {
-				go func() { errs <- inErrAsync(func() error { return a.Close(Ctx(t)) }) }()
-			}
-			for range 3 {
-				require.NoError(t, <-errs)
-			}
-			require.NoError(t, inErr(t, "close", func() error { return a.Close(Ctx(t)) }))
+			inCloseConcurrently(t, a.Close)
 		},
 	},
 
@@ -315,9 +268,7 @@ var inputCases = []Case{
 	{
 		Name: "input/produce_done_context",
 		Doc:  "Produce and ProduceSync with a cancelled context are CANCELED, with an expired one TIMED_OUT, report nothing, and the producer still delivers.",
-		Run: func(t *testing.T, e *Env) {
-			topic := e.Topic(t, 1)
-			p := e.Producer(t, nil)
+		Run: inProducer(nil, func(t *testing.T, e *Env, p *kafkaclient.Producer, topic string) {
 			var reports atomic.Int32
 			cb := func(*kafkaclient.Message, error) { reports.Add(1) }
 			for _, dc := range inDoneContexts(t) {
@@ -331,8 +282,7 @@ var inputCases = []Case{
 			}
 			time.Sleep(50 * time.Millisecond)
 			assert.Zero(t, reports.Load(), "delivery reports for refused messages")
-			inStillProduces(t, e, p, topic)
-		},
+		}),
 	},
 	{
 		Name: "input/flush_done_context",
@@ -379,9 +329,7 @@ var inputCases = []Case{
 		Name: "input/commit_done_context",
 		Doc:  "CommitOffsets and Commit with a cancelled context are CANCELED and with an expired one TIMED_OUT; a commit with a live context then succeeds.",
 		Run: func(t *testing.T, e *Env) {
-			topic := e.Topic(t, 1)
-			p := e.Producer(t, nil)
-			ProduceValues(t, p, topic, "a", "b")
+			topic, _ := ccFilled(t, e, "a", "b")
 			group := e.Group(t)
 			c := inAssigned(t, e, topic, group)
 			PollN(t, c, 2)
@@ -466,9 +414,7 @@ var inputCases = []Case{
 		Name: "input/seek_negative_offset",
 		Doc:  "Seeking to a negative offset other than OffsetBeginning and OffsetEnd is INVALID_ARG, and the consumer still reads from where it was.",
 		Run: func(t *testing.T, e *Env) {
-			topic := e.Topic(t, 1)
-			p := e.Producer(t, nil)
-			ProduceValues(t, p, topic, "0", "1", "2")
+			topic, _ := ccFilled(t, e, "0", "1", "2")
 			c := inAssigned(t, e, topic, "")
 			for _, off := range []int64{-3, -5, kafkaclient.OffsetStored, kafkaclient.OffsetInvalid, math.MinInt64} {
 				err := inErr(t, "seek", func() error {
@@ -594,9 +540,7 @@ var inputCases = []Case{
 	{
 		Name: "input/transactions_without_id",
 		Doc:  "Transaction calls on a producer without transactional.id are STATE (UNSUPPORTED on a backend without transactions), and the producer still delivers.",
-		Run: func(t *testing.T, e *Env) {
-			topic := e.Topic(t, 1)
-			p := e.Producer(t, nil)
+		Run: inProducer(nil, func(t *testing.T, e *Env, p *kafkaclient.Producer, topic string) {
 			want := kafkaclient.ErrState
 			if !e.Caps.Transactions {
 				want = kafkaclient.ErrUnsupported
@@ -605,8 +549,7 @@ var inputCases = []Case{
 			inRequire(t, inErr(t, "init transactions", func() error { return p.InitTransactions(Ctx(t)) }), want)
 			inRequire(t, inErr(t, "commit transaction", func() error { return p.CommitTransaction(Ctx(t)) }), want)
 			inRequire(t, inErr(t, "abort transaction", func() error { return p.AbortTransaction(Ctx(t)) }), want)
-			inStillProduces(t, e, p, topic)
-		},
+		}),
 	},
 }
 
@@ -627,6 +570,34 @@ func inErr(t *testing.T, what string, fn func() error) error {
 	var err error
 	inNoPanic(t, what, func() { err = fn() })
 	return err
+}
+
+// inProduce calls p.Produce with m and no delivery callback, failing the
+// test if it panics, and returns its error.
+func inProduce(t *testing.T, p *kafkaclient.Producer, m *kafkaclient.Message) error {
+	t.Helper()
+	return inErr(t, "produce", func() error { return p.Produce(Ctx(t), m, nil) })
+}
+
+// inProduceSync calls p.ProduceSync with m, failing the test if it panics,
+// and returns its error.
+func inProduceSync(t *testing.T, p *kafkaclient.Producer, m *kafkaclient.Message) error {
+	t.Helper()
+	return inErr(t, "produce sync", func() error { return p.ProduceSync(Ctx(t), m) })
+}
+
+// inCloseConcurrently requires that close, called three times concurrently and
+// then once more, returns nil each time and does not panic.
+func inCloseConcurrently(t *testing.T, close func(context.Context) error) {
+	t.Helper()
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() { errs <- inErrAsync(func() error { return close(Ctx(t)) }) }()
+	}
+	for range 3 {
+		require.NoError(t, <-errs)
+	}
+	require.NoError(t, inErr(t, "close", func() error { return close(Ctx(t)) }))
 }
 
 // inErrAsync runs fn on any goroutine and returns its error, or an error
@@ -671,11 +642,23 @@ func inDoneContexts(t *testing.T) []inDoneContext {
 	}
 }
 
+// inProducer returns the Run of a case that feeds bad input to a producer:
+// it opens one, with edit (nil for the defaults), for a new one-partition
+// topic, calls feed, and then requires that the producer still delivers.
+func inProducer(edit func(*kafkaclient.ProducerConfig), feed func(t *testing.T, e *Env, p *kafkaclient.Producer, topic string)) func(t *testing.T, e *Env) {
+	return func(t *testing.T, e *Env) {
+		topic := e.Topic(t, 1)
+		p := e.Producer(t, edit)
+		feed(t, e, p, topic)
+		inStillProduces(t, e, p, topic)
+	}
+}
+
 // inStillProduces asserts that p still delivers a message to topic.
 func inStillProduces(t *testing.T, e *Env, p *kafkaclient.Producer, topic string) {
 	t.Helper()
 	m := kafkaclient.NewMessage(topic, []byte("still"), []byte("usable"))
-	require.NoError(t, inErr(t, "produce sync", func() error { return p.ProduceSync(Ctx(t), m) }), "the producer still delivers")
+	require.NoError(t, inProduceSync(t, p, m), "the producer still delivers")
 	assert.GreaterOrEqual(t, m.Offset, int64(0))
 }
 

@@ -88,30 +88,31 @@ var producerCases = []Case{
 	},
 	{
 		Name: "produce/explicit_partition",
-		Doc:  "A message with an explicit partition is delivered to and consumed from that partition, whatever its key hashes to.",
+		Doc:  "With partitioner=manual, a message with an explicit partition is delivered to and consumed from that partition, whatever its key hashes to.",
 		Run: func(t *testing.T, e *Env) {
 			topic := e.Topic(t, 3)
-			p := e.Producer(t, nil)
-			// A key that would hash elsewhere: the explicit partition wins.
-			var key []byte
-			for i := 0; key == nil; i++ {
-				k := []byte(fmt.Sprintf("key-%d", i))
-				if kafkaclient.KeyPartition(kafkaclient.PartitionerMurmur2, k, 3) != 2 {
-					key = k
-				}
-			}
+			p := e.Producer(t, pcManual)
+			// A key that hashes elsewhere: the explicit partition wins.
+			key := prodKeyFor(1, 3)
 			keyed := kafkaclient.NewMessage(topic, key, []byte("keyed"))
 			keyed.Partition = 2
 			unkeyed := kafkaclient.NewMessage(topic, nil, []byte("unkeyed"))
 			unkeyed.Partition = 2
-			Produce(t, p, keyed, unkeyed)
-			assert.Equal(t, int32(2), keyed.Partition)
-			assert.Equal(t, int32(2), unkeyed.Partition)
-			got := prodConsume(t, e, topic, 3, 2)
-			for _, m := range got {
-				assert.Equal(t, int32(2), m.Partition, "message %q", m.Value)
-			}
-			prodRequireDistinct(t, got)
+			prodRequireDistinct(t, prodRequirePlaced(t, e, p, topic, 3, 2, keyed, unkeyed))
+		},
+	},
+	{
+		Name: "produce/partition_chosen_by_producer",
+		Doc:  "With the default partitioner a message's Partition is not read: a Message literal without one, and one naming another partition, both go to their key's partition.",
+		Run: func(t *testing.T, e *Env) {
+			topic := e.Topic(t, 3)
+			p := e.Producer(t, nil)
+			// A key that hashes neither to partition 0 (the zero value) nor 2.
+			key := prodKeyFor(1, 3)
+			literal := &kafkaclient.Message{Topic: topic, Key: key, Value: []byte("literal")}
+			named := kafkaclient.NewMessage(topic, key, []byte("named"))
+			named.Partition = 2
+			prodRequirePlaced(t, e, p, topic, 3, 1, literal, named)
 		},
 	},
 	{
@@ -155,7 +156,7 @@ var producerCases = []Case{
 		Doc:  "ProduceSync sets Partition and Offset on each message, and offsets in one partition of a new topic are consecutive from 0.",
 		Run: func(t *testing.T, e *Env) {
 			topic := e.Topic(t, 2)
-			p := e.Producer(t, nil)
+			p := e.Producer(t, pcManual)
 			var msgs []*kafkaclient.Message
 			for i := range 10 {
 				m := kafkaclient.NewMessage(topic, nil, []byte(fmt.Sprint(i)))
@@ -456,7 +457,7 @@ var producerCases = []Case{
 		Name: "produce/invalid_input",
 		Doc:  "Produce refuses a nil message, invalid topic names, a negative partition and a done context at once with typed errors, and reports nothing for them.",
 		Run: func(t *testing.T, e *Env) {
-			p := e.Producer(t, nil)
+			p := e.Producer(t, pcManual)
 			ctx := Ctx(t)
 			var reports atomic.Int32
 			cb := func(*kafkaclient.Message, error) { reports.Add(1) }
@@ -604,6 +605,31 @@ var producerCases = []Case{
 			assert.Equal(t, int32(1), reports.Load(), "reported again after Close")
 		},
 	},
+}
+
+// prodKeyFor returns a key that murmur2 puts in partition of partitions.
+func prodKeyFor(partition, partitions int32) []byte {
+	for i := 0; ; i++ {
+		if k := []byte(fmt.Sprintf("key-%d", i)); kafkaclient.KeyPartition(kafkaclient.PartitionerMurmur2, k, partitions) == partition {
+			return k
+		}
+	}
+}
+
+// prodRequirePlaced produces msgs to topic, of partitions partitions, and
+// asserts that each is reported delivered to partition want and consumed
+// from it; it returns the messages consumed.
+func prodRequirePlaced(t *testing.T, e *Env, p *kafkaclient.Producer, topic string, partitions, want int32, msgs ...*kafkaclient.Message) []*kafkaclient.Message {
+	t.Helper()
+	Produce(t, p, msgs...)
+	for _, m := range msgs {
+		assert.Equal(t, want, m.Partition, "message %q", m.Value)
+	}
+	got := prodConsume(t, e, topic, partitions, len(msgs))
+	for _, m := range got {
+		assert.Equal(t, want, m.Partition, "consumed message %q", m.Value)
+	}
+	return got
 }
 
 // prodConsume reads n messages from every partition of topic, from the

@@ -23,7 +23,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/kafkaclient/kafkaclient"
 	"github.com/kafkaclient/kafkaclient/kafkatest"
@@ -85,10 +84,7 @@ func securityClusterFromEnv(t *testing.T) securityCluster {
 const AuthTimeout = 10 * time.Second
 
 // securityCase is one security case.
-type securityCase struct {
-	Name string
-	Run  func(t *testing.T, e *secEnv)
-}
+type securityCase = groupCase[*secEnv]
 
 // securityCases are the security cases: produce, consume and admin calls
 // over SASL_PLAINTEXT and over SASL_SSL (the broker certificate verified
@@ -99,10 +95,10 @@ var securityCases = func() []securityCase {
 	var cs []securityCase
 	for _, mech := range []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} {
 		for _, proto := range []string{"SASL_SSL", "SASL_PLAINTEXT"} {
-			cs = append(cs, securityCase{secName(proto, mech), func(t *testing.T, e *secEnv) { e.roundTrip(t, proto, mech, nil) }})
+			cs = append(cs, securityCase{Name: secName(proto, mech), Run: func(t *testing.T, e *secEnv) { e.roundTrip(t, proto, mech, nil) }})
 		}
 	}
-	cs = append(cs, securityCase{"debug_logs_hold_no_secret", func(t *testing.T, e *secEnv) {
+	cs = append(cs, securityCase{Name: "debug_logs_hold_no_secret", Run: func(t *testing.T, e *secEnv) {
 		logs := newSecLog()
 		for _, mech := range []string{"PLAIN", "SCRAM-SHA-512"} {
 			e.roundTrip(t, "SASL_SSL", mech, logs)
@@ -119,9 +115,9 @@ var securityCases = func() []securityCase {
 		{"SASL_SSL", "SCRAM-SHA-512"},
 		{"SASL_SSL", "PLAIN"},
 	} {
-		cs = append(cs, securityCase{"wrong_password_" + secName(tc.proto, tc.mech), func(t *testing.T, e *secEnv) { e.wrongPassword(t, tc.proto, tc.mech) }})
+		cs = append(cs, securityCase{Name: "wrong_password_" + secName(tc.proto, tc.mech), Run: func(t *testing.T, e *secEnv) { e.wrongPassword(t, tc.proto, tc.mech) }})
 	}
-	return append(cs, securityCase{"untrusted_certificate", func(t *testing.T, e *secEnv) { e.untrustedCert(t) }})
+	return append(cs, securityCase{Name: "untrusted_certificate", Run: func(t *testing.T, e *secEnv) { e.untrustedCert(t) }})
 }()
 
 // secName names a case for proto and mech: sasl_ssl_scram_sha_256.
@@ -134,23 +130,7 @@ func secName(proto, mech string) string {
 func runSecurity(t *testing.T, h Harness, s securityCluster) {
 	require.NotEmpty(t, s.Password)
 	sec := &secEnv{Backend: h.Backend, Caps: capabilities(t, h.Backend, kafkaclient.ClientConfig{BootstrapServers: []string{s.SASLPlaintext}}), s: s, wrong: "wrong-" + kafkatest.UniqueName(t, "pw")}
-	for _, c := range securityCases {
-		if h.Filter != nil && !h.Filter("security/"+c.Name) {
-			continue
-		}
-		t.Run(c.Name, func(t *testing.T) {
-			ignore := goleak.IgnoreCurrent()
-			t.Cleanup(func() {
-				if t.Failed() {
-					return
-				}
-				if err := goleak.Find(ignore); err != nil {
-					t.Errorf("goroutines left after the case's clients closed: %v", err)
-				}
-			})
-			c.Run(t, sec)
-		})
-	}
+	runGroupCases(t, h, "security", securityCases, 0, func(*testing.T) *secEnv { return sec })
 }
 
 type secEnv struct {
@@ -182,54 +162,45 @@ func (e *secEnv) configMap(proto, mech, password string, extra kafkaclient.Confi
 	return m
 }
 
-// The clients are opened from a ConfigMap: with NewXFromMap when logs is
-// nil, else parsed into the typed config, which then gets the logger.
-
 func (e *secEnv) admin(t *testing.T, m kafkaclient.ConfigMap, logs *secLog) *kafkaclient.Admin {
 	t.Helper()
-	var a *kafkaclient.Admin
-	var err error
-	if logs == nil {
-		a, err = kafkaclient.NewAdminFromMap(m, kafkaclient.WithBackend(e.Backend))
-	} else {
-		cfg, perr := kafkaclient.ParseAdminConfig(m)
-		require.NoError(t, perr)
-		cfg.Logger = logs.logger
-		a, err = kafkaclient.NewAdmin(cfg, kafkaclient.WithBackend(e.Backend))
-	}
-	require.NoError(t, err)
-	t.Cleanup(func() { secClose(t, a.Close) })
-	return a
+	return secOpen(t, e.Backend, m, logs, kafkaclient.NewAdminFromMap, kafkaclient.ParseAdminConfig,
+		func(cfg *kafkaclient.AdminConfig) *kafkaclient.ClientConfig { return &cfg.ClientConfig }, kafkaclient.NewAdmin)
 }
 
 func (e *secEnv) producer(t *testing.T, m kafkaclient.ConfigMap, logs *secLog) *kafkaclient.Producer {
 	t.Helper()
-	var p *kafkaclient.Producer
-	var err error
-	if logs == nil {
-		p, err = kafkaclient.NewProducerFromMap(m, kafkaclient.WithBackend(e.Backend))
-	} else {
-		cfg, perr := kafkaclient.ParseProducerConfig(m)
-		require.NoError(t, perr)
-		cfg.Logger = logs.logger
-		p, err = kafkaclient.NewProducer(cfg, kafkaclient.WithBackend(e.Backend))
-	}
-	require.NoError(t, err)
-	t.Cleanup(func() { secClose(t, p.Close) })
-	return p
+	return secOpen(t, e.Backend, m, logs, kafkaclient.NewProducerFromMap, kafkaclient.ParseProducerConfig,
+		func(cfg *kafkaclient.ProducerConfig) *kafkaclient.ClientConfig { return &cfg.ClientConfig }, kafkaclient.NewProducer)
 }
 
 func (e *secEnv) consumer(t *testing.T, m kafkaclient.ConfigMap, logs *secLog) *kafkaclient.Consumer {
 	t.Helper()
-	var c *kafkaclient.Consumer
+	return secOpen(t, e.Backend, m, logs, kafkaclient.NewConsumerFromMap, kafkaclient.ParseConsumerConfig,
+		func(cfg *kafkaclient.ConsumerConfig) *kafkaclient.ClientConfig { return &cfg.ClientConfig }, kafkaclient.NewConsumer)
+}
+
+// secOpen opens a client on b from m, closed with secClose at the end of
+// the case. Without logs it opens it with fromMap, the path most
+// applications take; with logs, which only a typed config can carry, it
+// parses m, sets the logger in the config's client part and opens it with
+// newClient.
+func secOpen[Cfg any, C interface{ Close(context.Context) error }](t *testing.T, b kafkaclient.Backend, m kafkaclient.ConfigMap, logs *secLog,
+	fromMap func(kafkaclient.ConfigMap, ...kafkaclient.Option) (C, error),
+	parse func(kafkaclient.ConfigMap) (Cfg, error),
+	client func(*Cfg) *kafkaclient.ClientConfig,
+	newClient func(Cfg, ...kafkaclient.Option) (C, error),
+) C {
+	t.Helper()
+	var c C
 	var err error
 	if logs == nil {
-		c, err = kafkaclient.NewConsumerFromMap(m, kafkaclient.WithBackend(e.Backend))
+		c, err = fromMap(m, kafkaclient.WithBackend(b))
 	} else {
-		cfg, perr := kafkaclient.ParseConsumerConfig(m)
+		cfg, perr := parse(m)
 		require.NoError(t, perr)
-		cfg.Logger = logs.logger
-		c, err = kafkaclient.NewConsumer(cfg, kafkaclient.WithBackend(e.Backend))
+		client(&cfg).Logger = logs.logger
+		c, err = newClient(cfg, kafkaclient.WithBackend(b))
 	}
 	require.NoError(t, err)
 	t.Cleanup(func() { secClose(t, c.Close) })
@@ -240,12 +211,7 @@ func (e *secEnv) consumer(t *testing.T, m kafkaclient.ConfigMap, logs *secLog) *
 // producer may still hold a message it could not deliver, which Close fails
 // with CLOSED once its context ends.
 func secClose(t *testing.T, close func(context.Context) error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := close(ctx)
-	if err != nil && !errors.Is(err, kafkaclient.ErrClosed) && !errors.Is(err, kafkaclient.ErrTimedOut) {
-		t.Errorf("close: %v", err)
-	}
+	closeAllowing(t, close, 5*time.Second, kafkaclient.ErrTimedOut)
 }
 
 // roundTrip creates a topic, produces a message to it, consumes it and
@@ -312,50 +278,21 @@ func (e *secEnv) wrongPassword(t *testing.T, proto, mech string) {
 		_, _ = good.DeleteTopics(ctx, topic)
 	})
 
-	logs := newSecLog()
+	r := e.newSecRefusals(t, "with a wrong password", requireAuthError)
 	bad := e.configMap(proto, mech, e.wrong, nil)
-	var errs []string
-	check := func(what string, err error, elapsed time.Duration) {
-		t.Helper()
-		require.Error(t, err, "%s with a wrong password", what)
-		errs = append(errs, err.Error())
-		t.Logf("%s with a wrong password, after %v: %v", what, elapsed.Round(time.Millisecond), err)
-		assert.Less(t, elapsed, AuthTimeout, "%s: no answer within %v", what, AuthTimeout)
-		requireAuthError(t, err)
-	}
-
-	p := e.producer(t, bad, logs)
-	start := time.Now()
-	ctx, cancel := context.WithTimeout(t.Context(), AuthTimeout)
-	err = p.ProduceSync(ctx, kafkaclient.NewMessage(topic, nil, []byte("v")))
-	cancel()
-	check("ProduceSync", err, time.Since(start))
-
-	start = time.Now()
-	ctx, cancel = context.WithTimeout(t.Context(), AuthTimeout)
-	err = p.ProduceSync(ctx, kafkaclient.NewMessage(topic, []byte("keyed"), []byte("v")))
-	cancel()
-	check("ProduceSync of a keyed message", err, time.Since(start))
-
-	a := e.admin(t, bad, logs)
-	start = time.Now()
-	ctx, cancel = context.WithTimeout(t.Context(), AuthTimeout)
-	_, err = a.DescribeCluster(ctx)
-	cancel()
-	check("DescribeCluster", err, time.Since(start))
-
+	p := e.producer(t, bad, r.logs)
+	r.call("ProduceSync", func(ctx context.Context) error {
+		return p.ProduceSync(ctx, kafkaclient.NewMessage(topic, nil, []byte("v")))
+	})
+	r.call("ProduceSync of a keyed message", func(ctx context.Context) error {
+		return p.ProduceSync(ctx, kafkaclient.NewMessage(topic, []byte("keyed"), []byte("v")))
+	})
+	a := e.admin(t, bad, r.logs)
+	r.call("DescribeCluster", func(ctx context.Context) error { _, err := a.DescribeCluster(ctx); return err })
 	// A map-opened admin fails the same way.
 	a2 := e.admin(t, bad, nil)
-	start = time.Now()
-	ctx, cancel = context.WithTimeout(t.Context(), AuthTimeout)
-	_, err = a2.DescribeTopics(ctx, topic)
-	cancel()
-	check("DescribeTopics", err, time.Since(start))
-
-	secClose(t, p.Close)
-	secClose(t, a.Close)
-	e.requireNoSecret(t, "an error", strings.Join(errs, "\n"))
-	e.requireNoSecret(t, "the debug log", logs.String())
+	r.call("DescribeTopics", func(ctx context.Context) error { _, err := a2.DescribeTopics(ctx, topic); return err })
+	r.requireNoSecret(p.Close, a.Close)
 }
 
 // requireAuthError asserts that err is a typed authentication failure.
@@ -372,40 +309,70 @@ func requireAuthError(t *testing.T, err error) {
 // untrustedCert checks that a broker certificate not signed by the
 // configured CA fails with a typed TLS error within AuthTimeout.
 func (e *secEnv) untrustedCert(t *testing.T) {
-	caFile := secWriteCA(t)
-	logs := newSecLog()
-	m := e.configMap("SASL_SSL", "SCRAM-SHA-512", e.s.Password, kafkaclient.ConfigMap{"ssl.ca.location": caFile})
-	var errs []string
-	check := func(what string, err error, elapsed time.Duration) {
-		t.Helper()
-		require.Error(t, err, "%s with an untrusted certificate", what)
-		errs = append(errs, err.Error())
-		t.Logf("%s with an untrusted certificate, after %v: %v", what, elapsed.Round(time.Millisecond), err)
-		assert.Less(t, elapsed, AuthTimeout, "%s: no answer within %v", what, AuthTimeout)
-		var ke *kafkaclient.Error
-		require.ErrorAs(t, err, &ke)
-		require.ErrorIs(t, err, kafkaclient.ErrSSL, "error is %s: %v", kafkaclient.CodeName(ke.Code), err)
-		assert.False(t, kafkaclient.IsRetriable(err))
-	}
+	r := e.newSecRefusals(t, "with an untrusted certificate", requireSSLError)
+	m := e.configMap("SASL_SSL", "SCRAM-SHA-512", e.s.Password, kafkaclient.ConfigMap{"ssl.ca.location": secWriteCA(t)})
+	p := e.producer(t, m, r.logs)
+	r.call("ProduceSync", func(ctx context.Context) error {
+		return p.ProduceSync(ctx, kafkaclient.NewMessage(kafkatest.UniqueName(t, "secure"), nil, []byte("v")))
+	})
+	a := e.admin(t, m, r.logs)
+	r.call("DescribeCluster", func(ctx context.Context) error { _, err := a.DescribeCluster(ctx); return err })
+	r.requireNoSecret(p.Close, a.Close)
+}
 
-	p := e.producer(t, m, logs)
+// requireSSLError asserts that err is a typed TLS failure.
+func requireSSLError(t *testing.T, err error) {
+	t.Helper()
+	var ke *kafkaclient.Error
+	require.ErrorAs(t, err, &ke)
+	require.ErrorIs(t, err, kafkaclient.ErrSSL, "error is %s: %v", kafkaclient.CodeName(ke.Code), err)
+	assert.False(t, kafkaclient.IsRetriable(err))
+}
+
+// secRefusals checks calls that the broker must refuse for one cause, and
+// keeps their errors and the clients' debug log to search for secrets.
+type secRefusals struct {
+	t     *testing.T
+	e     *secEnv
+	cause string // "with a wrong password"
+	typed func(t *testing.T, err error)
+	logs  *secLog
+	errs  []string
+}
+
+// newSecRefusals returns a secRefusals whose calls must fail for cause
+// with an error typed accepts.
+func (e *secEnv) newSecRefusals(t *testing.T, cause string, typed func(t *testing.T, err error)) *secRefusals {
+	return &secRefusals{t: t, e: e, cause: cause, typed: typed, logs: newSecLog()}
+}
+
+// call runs fn with a context of AuthTimeout and requires that it fails,
+// before AuthTimeout, with an error r accepts.
+func (r *secRefusals) call(what string, fn func(ctx context.Context) error) {
+	t := r.t
+	t.Helper()
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(t.Context(), AuthTimeout)
-	err := p.ProduceSync(ctx, kafkaclient.NewMessage(kafkatest.UniqueName(t, "secure"), nil, []byte("v")))
+	err := fn(ctx)
 	cancel()
-	check("ProduceSync", err, time.Since(start))
+	elapsed := time.Since(start)
+	require.Error(t, err, "%s %s", what, r.cause)
+	r.errs = append(r.errs, err.Error())
+	t.Logf("%s %s, after %v: %v", what, r.cause, elapsed.Round(time.Millisecond), err)
+	assert.Less(t, elapsed, AuthTimeout, "%s: no answer within %v", what, AuthTimeout)
+	r.typed(t, err)
+}
 
-	a := e.admin(t, m, logs)
-	start = time.Now()
-	ctx, cancel = context.WithTimeout(t.Context(), AuthTimeout)
-	_, err = a.DescribeCluster(ctx)
-	cancel()
-	check("DescribeCluster", err, time.Since(start))
-
-	secClose(t, p.Close)
-	secClose(t, a.Close)
-	e.requireNoSecret(t, "an error", strings.Join(errs, "\n"))
-	e.requireNoSecret(t, "the debug log", logs.String())
+// requireNoSecret closes the clients, so that their log is complete, and
+// requires that neither the errors of the calls nor the log holds a
+// password.
+func (r *secRefusals) requireNoSecret(closers ...func(context.Context) error) {
+	r.t.Helper()
+	for _, close := range closers {
+		secClose(r.t, close)
+	}
+	r.e.requireNoSecret(r.t, "an error", strings.Join(r.errs, "\n"))
+	r.e.requireNoSecret(r.t, "the debug log", r.logs.String())
 }
 
 // requireNoSecret fails t if text holds a password.

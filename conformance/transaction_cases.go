@@ -80,15 +80,47 @@ func tcReadToMarker(t *testing.T, c *kafkaclient.Consumer, marker string) []stri
 	}
 }
 
+// tcForward begins a transaction on tp that writes "out-" and the value of
+// each of msgs to out, and sends next as gm's group offset of partition 0
+// of in: one consume-transform-produce step, which the caller commits or
+// aborts.
+func tcForward(t *testing.T, tp *kafkaclient.Producer, msgs []*kafkaclient.Message, out, in string, next int64, gm kafkaclient.GroupMetadata) {
+	t.Helper()
+	require.NoError(t, tp.BeginTransaction())
+	for _, m := range msgs {
+		ProduceValues(t, tp, out, "out-"+string(m.Value))
+	}
+	require.NoError(t, tp.SendOffsetsToTransaction(Ctx(t), []kafkaclient.TopicPartition{{Topic: in, Partition: 0, Offset: next, LeaderEpoch: -1}}, gm))
+}
+
+// tcReadCommitted opens a read_committed consumer of a new group,
+// subscribed to topic.
+func tcReadCommitted(t *testing.T, e *Env, topic string) *kafkaclient.Consumer {
+	t.Helper()
+	c := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) { cfg.IsolationLevel = kafkaclient.IsolationReadCommitted })
+	require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
+	return c
+}
+
+// tcRequireNoReadCommitted asserts that opening a read_committed consumer
+// fails with ErrUnsupported, for a backend without the capability.
+func tcRequireNoReadCommitted(t *testing.T, e *Env) {
+	t.Helper()
+	cfg := e.Cluster.ConsumerConfig(e.Group(t))
+	cfg.IsolationLevel = kafkaclient.IsolationReadCommitted
+	c, err := kafkaclient.NewConsumer(cfg, kafkaclient.WithBackend(e.Backend))
+	if c != nil {
+		closeWithin(t, c.Close)
+	}
+	RequireUnsupported(t, err)
+}
+
 func txnCommitAbortVisibility(t *testing.T, e *Env) {
 	topic := e.Topic(t, 1)
 	tp := tcProducer(t, e)
 	if tp == nil {
 		if !e.Caps.ReadCommitted {
-			cfg := e.Cluster.ConsumerConfig(e.Group(t))
-			cfg.IsolationLevel = kafkaclient.IsolationReadCommitted
-			_, err := kafkaclient.NewConsumer(cfg, kafkaclient.WithBackend(e.Backend))
-			RequireUnsupported(t, err)
+			tcRequireNoReadCommitted(t, e)
 		}
 		return
 	}
@@ -106,14 +138,9 @@ func txnCommitAbortVisibility(t *testing.T, e *Env) {
 	ProduceValues(t, plain, topic, "end")
 
 	if e.Caps.ReadCommitted {
-		rc := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) { cfg.IsolationLevel = kafkaclient.IsolationReadCommitted })
-		require.NoError(t, rc.Subscribe(Ctx(t), []string{topic}, nil))
-		require.Equal(t, ccSeq("c", 0, 10), tcReadToMarker(t, rc, "end"), "read_committed sees exactly the committed transaction")
+		require.Equal(t, ccSeq("c", 0, 10), tcReadToMarker(t, tcReadCommitted(t, e, topic), "end"), "read_committed sees exactly the committed transaction")
 	} else {
-		cfg := e.Cluster.ConsumerConfig(e.Group(t))
-		cfg.IsolationLevel = kafkaclient.IsolationReadCommitted
-		_, err := kafkaclient.NewConsumer(cfg, kafkaclient.WithBackend(e.Backend))
-		RequireUnsupported(t, err)
+		tcRequireNoReadCommitted(t, e)
 	}
 
 	ru := e.Consumer(t, e.Group(t), nil)
@@ -128,11 +155,9 @@ func txnCommitAbortVisibility(t *testing.T, e *Env) {
 }
 
 func txnSendOffsets(t *testing.T, e *Env) {
-	in := e.Topic(t, 1)
+	in, p := ccFilled(t, e, ccSeq("in", 0, 5)...)
 	out := e.Topic(t, 1)
 	group := e.Group(t)
-	p := e.Producer(t, nil)
-	ProduceValues(t, p, in, ccSeq("in", 0, 5)...)
 
 	c := e.Consumer(t, group, ccNoAutoCommit)
 	require.NoError(t, c.Subscribe(Ctx(t), []string{in}, nil))
@@ -151,11 +176,7 @@ func txnSendOffsets(t *testing.T, e *Env) {
 	adm := e.Admin(t)
 
 	// Committed: output and offsets together.
-	require.NoError(t, tp.BeginTransaction())
-	for _, m := range msgs {
-		ProduceValues(t, tp, out, "out-"+string(m.Value))
-	}
-	require.NoError(t, tp.SendOffsetsToTransaction(ctx, []kafkaclient.TopicPartition{{Topic: in, Partition: 0, Offset: 5, LeaderEpoch: -1}}, gm))
+	tcForward(t, tp, msgs, out, in, 5, gm)
 	require.NoError(t, tp.CommitTransaction(ctx))
 	ccEventually(t, 10*time.Second, func() bool { return ccGroupOffset(t, adm, group, in, 0) == 5 },
 		"offsets of the committed transaction are not the group's")
@@ -166,11 +187,7 @@ func txnSendOffsets(t *testing.T, e *Env) {
 	require.Equal(t, ccSeq("in", 5, 3), ccValues(more))
 	gm, err = c.GroupMetadata()
 	require.NoError(t, err)
-	require.NoError(t, tp.BeginTransaction())
-	for _, m := range more {
-		ProduceValues(t, tp, out, "out-"+string(m.Value))
-	}
-	require.NoError(t, tp.SendOffsetsToTransaction(ctx, []kafkaclient.TopicPartition{{Topic: in, Partition: 0, Offset: 8, LeaderEpoch: -1}}, gm))
+	tcForward(t, tp, more, out, in, 8, gm)
 	require.NoError(t, tp.AbortTransaction(ctx))
 	for range 5 {
 		require.Equal(t, int64(5), ccGroupOffset(t, adm, group, in, 0), "an aborted transaction changed the group's offsets")
@@ -178,24 +195,18 @@ func txnSendOffsets(t *testing.T, e *Env) {
 	}
 
 	// The same producer redoes the aborted work in a new transaction.
-	require.NoError(t, tp.BeginTransaction())
-	for _, m := range more {
-		ProduceValues(t, tp, out, "out-"+string(m.Value))
-	}
-	require.NoError(t, tp.SendOffsetsToTransaction(ctx, []kafkaclient.TopicPartition{{Topic: in, Partition: 0, Offset: 8, LeaderEpoch: -1}}, gm))
+	tcForward(t, tp, more, out, in, 8, gm)
 	require.NoError(t, tp.CommitTransaction(ctx))
 	ccEventually(t, 10*time.Second, func() bool { return ccGroupOffset(t, adm, group, in, 0) == 8 },
 		"offsets of the second committed transaction are not the group's")
 
 	if e.Caps.ReadCommitted {
 		ProduceValues(t, p, out, "end")
-		rc := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) { cfg.IsolationLevel = kafkaclient.IsolationReadCommitted })
-		require.NoError(t, rc.Subscribe(Ctx(t), []string{out}, nil))
 		want := make([]string, 0, 8)
 		for _, v := range ccSeq("in", 0, 8) {
 			want = append(want, "out-"+v)
 		}
-		require.Equal(t, want, tcReadToMarker(t, rc, "end"))
+		require.Equal(t, want, tcReadToMarker(t, tcReadCommitted(t, e, out), "end"))
 	}
 }
 
@@ -238,22 +249,13 @@ func txnStateErrors(t *testing.T, e *Env) {
 }
 
 func txnReadCommittedConfig(t *testing.T, e *Env) {
-	cfg := e.Cluster.ConsumerConfig(e.Group(t))
-	cfg.IsolationLevel = kafkaclient.IsolationReadCommitted
 	if !e.Caps.ReadCommitted {
-		c, err := kafkaclient.NewConsumer(cfg, kafkaclient.WithBackend(e.Backend))
-		if c != nil {
-			closeWithin(t, c.Close)
-		}
-		RequireUnsupported(t, err)
+		tcRequireNoReadCommitted(t, e)
 		return
 	}
-	topic := e.Topic(t, 1)
-	p := e.Producer(t, nil)
-	ProduceValues(t, p, topic, "v0", "v1")
-	c := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) { cfg.IsolationLevel = kafkaclient.IsolationReadCommitted })
+	topic, _ := ccFilled(t, e, "v0", "v1")
+	c := tcReadCommitted(t, e, topic)
 	require.Equal(t, kafkaclient.IsolationReadCommitted, c.Config().IsolationLevel)
-	require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
 	require.Equal(t, []string{"v0", "v1"}, ccValues(PollN(t, c, 2)))
 }
 
@@ -282,8 +284,7 @@ func txnOffsetsOnlyAndOrder(t *testing.T, e *Env) {
 	adm := e.Admin(t)
 
 	// Every input message was filtered out: only offsets go in.
-	require.NoError(t, tp.BeginTransaction())
-	require.NoError(t, tp.SendOffsetsToTransaction(ctx, []kafkaclient.TopicPartition{{Topic: in, Partition: 0, Offset: 3, LeaderEpoch: -1}}, gm))
+	tcForward(t, tp, nil, out, in, 3, gm)
 	require.NoError(t, tp.CommitTransaction(ctx))
 	ccEventually(t, 10*time.Second, func() bool { return ccGroupOffset(t, adm, group, in, 0) == 3 },
 		"offsets of an offsets-only transaction were not committed")
@@ -294,8 +295,6 @@ func txnOffsetsOnlyAndOrder(t *testing.T, e *Env) {
 	require.NoError(t, tp.CommitTransaction(ctx))
 	if e.Caps.ReadCommitted {
 		ProduceValues(t, p, out, "end")
-		rc := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) { cfg.IsolationLevel = kafkaclient.IsolationReadCommitted })
-		require.NoError(t, rc.Subscribe(Ctx(t), []string{out}, nil))
-		require.Equal(t, []string{"after"}, tcReadToMarker(t, rc, "end"))
+		require.Equal(t, []string{"after"}, tcReadToMarker(t, tcReadCommitted(t, e, out), "end"))
 	}
 }

@@ -65,13 +65,9 @@ func (confluentBackend) NewConsumer(cfg backend.ConsumerConfig, hooks backend.Co
 
 // consumerProps maps the consumer settings to librdkafka properties.
 func consumerProps(cfg backend.ConsumerConfig) kafka.ConfigMap {
-	reset := "latest"
-	switch cfg.AutoOffsetReset {
-	case backend.OffsetResetEarliest:
-		reset = "earliest"
-	case backend.OffsetResetNone:
-		reset = "error"
-	}
+	reset := map[backend.OffsetReset]string{
+		backend.OffsetResetLatest: "latest", backend.OffsetResetEarliest: "earliest", backend.OffsetResetNone: "error",
+	}[cfg.AutoOffsetReset]
 	isolation := "read_uncommitted"
 	if cfg.IsolationLevel == backend.IsolationReadCommitted {
 		isolation = "read_committed"

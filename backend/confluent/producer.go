@@ -94,15 +94,8 @@ func (confluentBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Pr
 
 // producerProps maps the producer settings to librdkafka properties.
 func producerProps(cfg backend.ProducerConfig) kafka.ConfigMap {
-	acks := "all"
-	switch cfg.Acks {
-	case backend.AcksLeader:
-		acks = "1"
-	case backend.AcksNone:
-		acks = "0"
-	}
 	cm := kafka.ConfigMap{
-		"acks":               acks,
+		"acks":               map[backend.Acks]string{backend.AcksAll: "all", backend.AcksLeader: "1", backend.AcksNone: "0"}[cfg.Acks],
 		"enable.idempotence": cfg.Idempotence == backend.ToggleOn,
 		// Keyed messages arrive with the partition the root computed;
 		// librdkafka's default (consistent_random) would put nil keys

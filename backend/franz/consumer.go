@@ -274,6 +274,10 @@ func (c *consumer) assignedLocked() map[string][]int32 {
 	return out
 }
 
+// testHookFetched, when set by a test, runs in Poll between buffering a
+// fetch and taking from the buffer: where a revocation may drop it all.
+var testHookFetched func(*consumer)
+
 // pollAhead is how many records Poll fetches from franz-go at once; what
 // the caller did not ask for waits in the buffer.
 const pollAhead = 500
@@ -317,6 +321,9 @@ func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error
 		fs.EachRecord(func(r *kgo.Record) { c.buf = append(c.buf, r) })
 		c.store = c.buf[:0]
 		c.bufMu.Unlock()
+		if testHookFetched != nil {
+			testHookFetched(c)
+		}
 		rs = c.takeBuffered(max)
 	}
 	if c.group && !c.cfg.DisableAutoCommit {

@@ -142,19 +142,14 @@ func (segmentioBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Pr
 }
 
 func compressionOf(c backend.Compression) (kafka.Compression, error) {
-	switch c {
-	case backend.CompressionNone:
-		return 0, nil
-	case backend.CompressionGzip:
-		return kafka.Gzip, nil
-	case backend.CompressionSnappy:
-		return kafka.Snappy, nil
-	case backend.CompressionLZ4:
-		return kafka.Lz4, nil
-	case backend.CompressionZstd:
-		return kafka.Zstd, nil
+	codec, ok := map[backend.Compression]kafka.Compression{
+		backend.CompressionNone: 0, backend.CompressionGzip: kafka.Gzip, backend.CompressionSnappy: kafka.Snappy,
+		backend.CompressionLZ4: kafka.Lz4, backend.CompressionZstd: kafka.Zstd,
+	}[c]
+	if !ok {
+		return 0, backend.Errorf(backend.CodeUnsupported, "compression.type %v is not supported by the segmentio backend", c)
 	}
-	return 0, backend.Errorf(backend.CodeUnsupported, "compression.type %v is not supported by the segmentio backend", c)
+	return codec, nil
 }
 
 // batchOverhead is the room kafka-go counts per message beyond key, value
@@ -162,13 +157,9 @@ func compressionOf(c backend.Compression) (kafka.Compression, error) {
 const batchOverhead = 1024
 
 func requiredAcks(a backend.Acks) kafka.RequiredAcks {
-	switch a {
-	case backend.AcksLeader:
-		return kafka.RequireOne
-	case backend.AcksNone:
-		return kafka.RequireNone
-	}
-	return kafka.RequireAll
+	return map[backend.Acks]kafka.RequiredAcks{
+		backend.AcksAll: kafka.RequireAll, backend.AcksLeader: kafka.RequireOne, backend.AcksNone: kafka.RequireNone,
+	}[a]
 }
 
 // maxAttempts maps retries (and, when unset, delivery.timeout.ms) to

@@ -173,10 +173,7 @@ func (e Env) joinGroup(ctx context.Context, topic string, clientIDs ...string) (
 // and after it left (Empty).
 func ListConsumerGroups(ctx context.Context, env Env) error {
 	topic := env.topic()
-	if err := env.createTopic(ctx, topic, 1, nil); err != nil {
-		return err
-	}
-	a, err := env.admin()
+	a, err := env.topicAdmin(ctx, topic, 1)
 	if err != nil {
 		return err
 	}
@@ -216,10 +213,7 @@ func ListConsumerGroups(ctx context.Context, env Env) error {
 // printed.
 func DescribeConsumerGroups(ctx context.Context, env Env) error {
 	topic := env.topic()
-	if err := env.createTopic(ctx, topic, 2, nil); err != nil {
-		return err
-	}
-	a, err := env.admin()
+	a, err := env.topicAdmin(ctx, topic, 2)
 	if err != nil {
 		return err
 	}

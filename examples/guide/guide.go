@@ -105,6 +105,15 @@ func (e Env) topicProducer(ctx context.Context, topic string, partitions int32, 
 	return e.producer(clientID)
 }
 
+// topicAdmin creates topic with the given partitions, unless it exists,
+// and opens an admin client; the caller closes it.
+func (e Env) topicAdmin(ctx context.Context, topic string, partitions int32) (*kafkaclient.Admin, error) {
+	if err := e.createTopic(ctx, topic, partitions, nil); err != nil {
+		return nil, err
+	}
+	return e.admin()
+}
+
 // subscribed opens a consumer of e.consumerMap() subscribed to topic,
 // without a rebalance listener; the caller closes it.
 func (e Env) subscribed(ctx context.Context, topic string) (*kafkaclient.Consumer, error) {

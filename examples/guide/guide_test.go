@@ -102,14 +102,7 @@ var patterns = []pattern{
 		run:  guide.ProductionProducer,
 		check: func(t *testing.T, r run) {
 			require.NoError(t, r.err)
-			lines := r.lines()
-			idempotence := "on"
-			if !r.caps.Idempotence {
-				require.NotEmpty(t, lines)
-				assert.Equal(t, unsupportedLine(r.backend, "enable.idempotence=true", "opening the producer without it"), lines[0])
-				lines = lines[1:]
-				idempotence = "off"
-			}
+			lines, idempotence := r.fallback(t, r.caps.Idempotence, "enable.idempotence=true", "opening the producer without it", "on", "off")
 			assert.Equal(t, []string{
 				"acks=all idempotence=" + idempotence + " delivery.timeout=2m0s max.in.flight=5",
 				"batch.size=65536 linger=10ms buffer=100000 messages/1048576 KiB compression=lz4",
@@ -172,14 +165,7 @@ var patterns = []pattern{
 		run:  guide.ProductionConsumer,
 		check: func(t *testing.T, r run) {
 			require.NoError(t, r.err)
-			lines := r.lines()
-			assignor := "cooperative-sticky"
-			if !r.caps.CooperativeRebalance {
-				require.NotEmpty(t, lines)
-				assert.Equal(t, unsupportedLine(r.backend, "partition.assignment.strategy=cooperative-sticky", "falling back to range"), lines[0])
-				lines = lines[1:]
-				assignor = "range"
-			}
+			lines, assignor := r.fallback(t, r.caps.CooperativeRebalance, "partition.assignment.strategy=cooperative-sticky", "falling back to range", "cooperative-sticky", "range")
 			assert.Equal(t, []string{
 				"client.id=order-processor-1 assignors=[" + assignor + "] auto.commit=false session.timeout=45s heartbeat=15s max.poll.interval=5m0s",
 				"fetch.min.bytes=1 fetch.max.bytes=52428800 max.partition.fetch.bytes=1048576",
@@ -398,6 +384,20 @@ func TestGuide(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fallback returns the lines of r and the value on, or, where the backend
+// lacks a setting (supported false), checks that the first line says so and
+// what the pattern does instead, and returns the other lines and off.
+func (r run) fallback(t *testing.T, supported bool, setting, instead, on, off string) ([]string, string) {
+	t.Helper()
+	lines := r.lines()
+	if supported {
+		return lines, on
+	}
+	require.NotEmpty(t, lines)
+	assert.Equal(t, unsupportedLine(r.backend, setting, instead), lines[0])
+	return lines[1:], off
 }
 
 // hasTransactions reports whether b's producer has the transaction calls.

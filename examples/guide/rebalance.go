@@ -198,9 +198,14 @@ func sortedValues(msgs []*kafkaclient.Message) string {
 	return strings.Join(vs, " ")
 }
 
-// seedPartitions writes values[i] to partition i of topic.
+// seedPartitions writes values[i] to partition i of topic, with a producer
+// whose partitioner honours each message's Partition.
 func (e Env) seedPartitions(ctx context.Context, topic string, values ...string) error {
-	p, err := e.producer("seed")
+	p, err := kafkaclient.NewProducerFromMap(kafkaclient.ConfigMap{
+		"bootstrap.servers": e.servers(),
+		"client.id":         "seed",
+		"partitioner":       "manual",
+	}, e.Options...)
 	if err != nil {
 		return err
 	}

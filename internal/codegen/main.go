@@ -298,17 +298,23 @@ func protocolDoc(p protocolCode) string {
 	return s + "\n"
 }
 
-func backendFile(header string, protocol []protocolCode) []byte {
-	var b bytes.Buffer
-	b.WriteString(header)
-	b.WriteString("\npackage backend\n\n")
+// protocolConsts writes the const block of the protocol codes, each with
+// its doc comment and the spec that spec returns for it.
+func protocolConsts(b *bytes.Buffer, protocol []protocolCode, spec func(protocolCode) string) {
 	b.WriteString("// Kafka protocol error codes, as listed in the Kafka protocol guide.\n")
 	b.WriteString("const (\n")
 	for _, p := range protocol {
 		b.WriteString(protocolDoc(p))
-		fmt.Fprintf(&b, "Code%s Code = %d\n", p.ident, p.code)
+		b.WriteString(spec(p) + "\n")
 	}
 	b.WriteString(")\n")
+}
+
+func backendFile(header string, protocol []protocolCode) []byte {
+	var b bytes.Buffer
+	b.WriteString(header)
+	b.WriteString("\npackage backend\n\n")
+	protocolConsts(&b, protocol, func(p protocolCode) string { return fmt.Sprintf("Code%s Code = %d", p.ident, p.code) })
 	return b.Bytes()
 }
 
@@ -329,13 +335,8 @@ func rootFile(header string, protocol []protocolCode, client []clientCode) []byt
 	}
 	b.WriteString(")\n\n")
 
-	b.WriteString("// Kafka protocol error codes, as listed in the Kafka protocol guide.\n")
-	b.WriteString("const (\n")
-	for _, p := range protocol {
-		b.WriteString(protocolDoc(p))
-		fmt.Fprintf(&b, "Code%s = backend.Code%s\n", p.ident, p.ident)
-	}
-	b.WriteString(")\n\n")
+	protocolConsts(&b, protocol, func(p protocolCode) string { return fmt.Sprintf("Code%s = backend.Code%s", p.ident, p.ident) })
+	b.WriteString("\n")
 
 	b.WriteString("// protocolCodes lists every Kafka protocol error code with its name and\n")
 	b.WriteString("// whether Kafka classifies it as retriable.\n")

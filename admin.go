@@ -30,14 +30,15 @@ type Admin struct {
 
 // NewAdmin opens an admin client.
 func NewAdmin(cfg AdminConfig, opts ...Option) (*Admin, error) {
-	o := applyOptions(opts)
-	client, err := prepareClient(cfg.ClientConfig)
+	cfg, b, err := prepare(cfg, opts, func(cfg AdminConfig, _ backend.Capabilities, _ string) (_ AdminConfig, err error) {
+		cfg.ClientConfig, err = prepareClient(cfg.ClientConfig)
+		return cfg, err
+	})
 	if err != nil {
-		return nil, withBackend(err, o.backend)
+		return nil, err
 	}
-	cfg.ClientConfig = client
-	a := &Admin{cfg: cfg, b: o.backend, errs: errorMapper{o.backend}, closed: make(chan struct{})}
-	ba, err := o.backend.NewAdmin(cfg)
+	a := &Admin{cfg: cfg, b: b, errs: errorMapper{b}, closed: make(chan struct{})}
+	ba, err := b.NewAdmin(cfg)
 	if err != nil {
 		return nil, a.errs.wrap("open admin", "", -1, err)
 	}

@@ -115,21 +115,20 @@ const (
 // NewConsumer opens a consumer. The config is validated and defaults are
 // applied; it is not modified. Call Subscribe or Assign to start consuming.
 func NewConsumer(cfg ConsumerConfig, opts ...Option) (*Consumer, error) {
-	o := applyOptions(opts)
-	prepared, err := prepareConsumer(cfg, o.backend.Capabilities(), o.backend.Name())
+	prepared, b, err := prepare(cfg, opts, prepareConsumer)
 	if err != nil {
-		return nil, withBackend(err, o.backend)
+		return nil, err
 	}
 	c := &Consumer{
 		cfg:      prepared,
-		b:        o.backend,
-		errs:     errorMapper{o.backend},
+		b:        b,
+		errs:     errorMapper{b},
 		assigned: map[tpKey]struct{}{},
 		parts:    map[tpKey]*partState{},
 		rebal:    make(chan *rebalanceReq, 16),
 		done:     make(chan struct{}),
 	}
-	bc, err := o.backend.NewConsumer(prepared, backend.ConsumerHooks{Rebalance: c.onRebalance, OnError: c.onClientError})
+	bc, err := b.NewConsumer(prepared, backend.ConsumerHooks{Rebalance: c.onRebalance, OnError: c.onClientError})
 	if err != nil {
 		return nil, c.errs.wrap("open consumer", "", -1, err)
 	}
@@ -218,10 +217,7 @@ func (c *Consumer) Subscribe(ctx context.Context, topics []string, listener Reba
 // with Capabilities.ManualAssign. ctx bounds the offset look-ups it needs.
 func (c *Consumer) Assign(ctx context.Context, partitions []TopicPartition) error {
 	const op = "assign"
-	if err := c.usable(op); err != nil {
-		return err
-	}
-	assigner, err := optional[backend.Assigner](c.b, c.bc, op, "manual partition assignment")
+	assigner, err := consumerOp[backend.Assigner](c, op, "manual partition assignment")
 	if err != nil {
 		return err
 	}
@@ -238,10 +234,16 @@ func (c *Consumer) Assign(ctx context.Context, partitions []TopicPartition) erro
 		}
 	}
 	c.mu.Lock()
-	if c.mode == modeSubscribed {
-		c.mu.Unlock()
+	subscribed := c.mode == modeSubscribed
+	c.mu.Unlock()
+	if subscribed {
 		return c.fail(op, CodeState, "consumer is subscribed; Subscribe and Assign cannot be mixed")
 	}
+	partitions, err = c.resolveStored(ctx, partitions)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
 	c.mode = modeAssigned
 	c.assigned = make(map[tpKey]struct{}, len(partitions))
 	for _, tp := range partitions {
@@ -253,7 +255,53 @@ func (c *Consumer) Assign(ctx context.Context, partitions []TopicPartition) erro
 		}
 	}
 	c.mu.Unlock()
-	return c.errs.wrap(op, "", -1, assigner.Assign(ctx, slices.Clone(partitions)))
+	return c.errs.wrap(op, "", -1, assigner.Assign(ctx, partitions))
+}
+
+// resolveStored returns a copy of tps in which OffsetStored is the group's
+// committed offset, or where there is none (or no group), the offset
+// auto.offset.reset names. The committed offsets are read with an admin
+// client of the consumer's backend, opened for the purpose.
+func (c *Consumer) resolveStored(ctx context.Context, tps []TopicPartition) ([]TopicPartition, error) {
+	tps = slices.Clone(tps)
+	if !slices.ContainsFunc(tps, func(tp TopicPartition) bool { return tp.Offset == OffsetStored }) {
+		return tps, nil
+	}
+	committed := map[tpKey]int64{}
+	if c.cfg.GroupID != "" {
+		a, err := NewAdmin(AdminConfig{ClientConfig: c.cfg.ClientConfig}, WithBackend(c.b))
+		if err != nil {
+			return nil, err
+		}
+		offsets, err := a.ListConsumerGroupOffsets(ctx, c.cfg.GroupID)
+		a.Close(ctx)                                          //nolint:errcheck // only read from
+		if err != nil && CodeOf(err) != CodeGroupIDNotFound { // a group that never committed
+			return nil, c.errs.wrap("assign", "", -1, err)
+		}
+		for _, o := range offsets {
+			committed[tpKey{o.Topic, o.Partition}] = o.Offset
+		}
+	}
+	for i, tp := range tps {
+		if tp.Offset != OffsetStored {
+			continue
+		}
+		if o, ok := committed[tpKey{tp.Topic, tp.Partition}]; ok && o >= 0 {
+			tps[i].Offset = o
+			continue
+		}
+		switch c.cfg.AutoOffsetReset {
+		case OffsetResetEarliest:
+			tps[i].Offset = OffsetBeginning
+		case OffsetResetLatest:
+			tps[i].Offset = OffsetEnd
+		default:
+			e := c.fail("assign", CodeOffsetOutOfRange, "partition has no committed offset and auto.offset.reset is none: assign an offset, OffsetBeginning or OffsetEnd")
+			e.Topic, e.Partition = tp.Topic, tp.Partition
+			return nil, e
+		}
+	}
+	return tps, nil
 }
 
 // Assignment returns the partitions currently assigned, sorted.
@@ -664,14 +712,21 @@ func (c *Consumer) checkAssigned(op string, tps []TopicPartition) error {
 	return nil
 }
 
+// consumerOp returns the consumer's optional interface T for op, unless the
+// consumer is closed or its backend lacks T (ErrUnsupported).
+func consumerOp[T any](c *Consumer, op, what string) (T, error) {
+	if err := c.usable(op); err != nil {
+		var zero T
+		return zero, err
+	}
+	return optional[T](c.b, c.bc, op, what)
+}
+
 // Seek makes consumption of tp's partition continue at tp.Offset (an offset
 // >= 0, OffsetBeginning or OffsetEnd). The partition must be assigned.
 func (c *Consumer) Seek(ctx context.Context, tp TopicPartition) error {
 	const op = "seek"
-	if err := c.usable(op); err != nil {
-		return err
-	}
-	seeker, err := optional[backend.Seeker](c.b, c.bc, op, "seek")
+	seeker, err := consumerOp[backend.Seeker](c, op, "seek")
 	if err != nil {
 		return err
 	}
@@ -706,10 +761,7 @@ func (c *Consumer) Resume(partitions ...TopicPartition) error {
 }
 
 func (c *Consumer) pauseResume(op string, tps []TopicPartition, fn func(backend.Pauser, []TopicPartition) error) error {
-	if err := c.usable(op); err != nil {
-		return err
-	}
-	pauser, err := optional[backend.Pauser](c.b, c.bc, op, op)
+	pauser, err := consumerOp[backend.Pauser](c, op, op)
 	if err != nil {
 		return err
 	}
@@ -722,15 +774,12 @@ func (c *Consumer) pauseResume(op string, tps []TopicPartition, fn func(backend.
 // GroupMetadata returns this member's group identity, for
 // Producer.SendOffsetsToTransaction.
 func (c *Consumer) GroupMetadata() (GroupMetadata, error) {
-	if err := c.usable("group metadata"); err != nil {
+	member, err := consumerOp[backend.GroupMember](c, "group metadata", "group metadata")
+	if err != nil {
 		return GroupMetadata{}, err
 	}
 	if c.cfg.GroupID == "" {
 		return GroupMetadata{}, c.fail("group metadata", CodeInvalidArg, "consumer has no group.id")
-	}
-	member, err := optional[backend.GroupMember](c.b, c.bc, "group metadata", "group metadata")
-	if err != nil {
-		return GroupMetadata{}, err
 	}
 	gm, err := member.GroupMetadata()
 	return gm, c.errs.wrap("group metadata", "", -1, err)

@@ -152,6 +152,14 @@ func optional[T any](b backend.Backend, client any, op, what string) (T, error) 
 	return t, nil
 }
 
+// prepare applies the defaults to cfg and validates it for the backend opts
+// select: the shared start of NewProducer and friends.
+func prepare[C any](cfg C, opts []Option, prep func(C, backend.Capabilities, string) (C, error)) (C, backend.Backend, error) {
+	o := applyOptions(opts)
+	cfg, err := prep(cfg, o.backend.Capabilities(), o.backend.Name())
+	return cfg, o.backend, withBackend(err, o.backend)
+}
+
 // fromMap parses m for the backend opts select and opens a client with
 // open: the shared body of NewProducerFromMap and friends.
 func fromMap[C, T any](m ConfigMap, opts []Option, parse func(ConfigMap, string) (C, error), open func(C, ...Option) (T, error)) (T, error) {

@@ -80,28 +80,27 @@ type Producer struct {
 // NewProducer opens a producer. The config is validated and defaults are
 // applied; it is not modified. Options select the backend.
 func NewProducer(cfg ProducerConfig, opts ...Option) (*Producer, error) {
-	o := applyOptions(opts)
-	prepared, err := prepareProducer(cfg, o.backend.Capabilities(), o.backend.Name())
+	prepared, b, err := prepare(cfg, opts, prepareProducer)
 	if err != nil {
-		return nil, withBackend(err, o.backend)
+		return nil, err
 	}
 	p := &Producer{
 		cfg:      prepared,
-		b:        o.backend,
-		errs:     errorMapper{o.backend},
+		b:        b,
+		errs:     errorMapper{b},
 		events:   make(chan Event, eventsBuffer),
 		stopping: make(chan struct{}),
 		closed:   make(chan struct{}),
 		abandon:  make(chan struct{}),
 	}
 	p.buffered.init(int64(prepared.MaxBufferedMessages), prepared.MaxBufferedBytes)
-	bp, err := o.backend.NewProducer(prepared, backend.ProducerHooks{Delivered: p.delivered, OnError: p.onClientError})
+	bp, err := b.NewProducer(prepared, backend.ProducerHooks{Delivered: p.delivered, OnError: p.onClientError})
 	if err != nil {
 		return nil, p.errs.wrap("open producer", "", -1, err)
 	}
 	if _, ok := bp.(backend.TransactionalProducer); !ok && prepared.TransactionalID != "" {
 		bp.Close(context.Background()) //nolint:errcheck // nothing was produced
-		return nil, withBackend(unsupportedConfig("transactional.id", o.backend.Name()), o.backend)
+		return nil, withBackend(unsupportedConfig("transactional.id", b.Name()), b)
 	}
 	p.bp = bp
 	p.topics.ttl = 30 * time.Second

@@ -246,9 +246,9 @@ type Consumer interface {
 // group management.
 type Assigner interface {
 	// Assign consumes exactly these partitions, replacing any earlier
-	// assignment, starting at each TopicPartition's Offset: an offset, or
-	// OffsetBeginning, OffsetEnd, or OffsetStored (the group's committed
-	// offset when GroupID is set, else auto.offset.reset). ctx bounds the
+	// assignment, starting at each TopicPartition's Offset: an offset,
+	// OffsetBeginning or OffsetEnd (the root has resolved OffsetStored to
+	// the group's committed offset or auto.offset.reset). ctx bounds the
 	// offset look-ups it may need.
 	Assign(ctx context.Context, partitions []TopicPartition) error
 }

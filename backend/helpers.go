@@ -136,3 +136,18 @@ func SetAs[T any](target any, v T) bool {
 	}
 	return ok
 }
+
+// Identity gives a backend its Name and Capabilities methods: embed it in
+// the type that implements Backend.
+type Identity struct {
+	// BackendName is what Name returns.
+	BackendName string
+	// Caps is what Capabilities returns.
+	Caps Capabilities
+}
+
+// Name implements Backend.
+func (id Identity) Name() string { return id.BackendName }
+
+// Capabilities implements Backend.
+func (id Identity) Capabilities() Capabilities { return id.Caps }

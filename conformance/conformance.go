@@ -57,11 +57,10 @@ type Harness struct {
 	// Filter, if set, selects cases by name (for debugging a backend): the
 	// names of Cases, "faults/" and "security/" followed by a case's name.
 	Filter func(name string) bool
-	// As, if set, checks the backend's As targets: the case as/targets
-	// calls it with a producer, a consumer that has subscribed and an
-	// admin, open on the backend, and it should require that As reaches
-	// every type the backend's package doc lists under its "As" heading.
-	As func(t *testing.T, p *kafkaclient.Producer, c *kafkaclient.Consumer, a *kafkaclient.Admin)
+	// As lists the backend's As targets, the types its package doc names
+	// under its "As" heading; the case as/targets requires that As reaches
+	// each, with a non-nil value.
+	As AsTargets
 	// KafkaScript is the path of scripts/kafka, which the faults/ cases run
 	// to kill and restart nodes. By default it is the one in the module
 	// holding this package's source, which suits the backends of this
@@ -281,7 +280,13 @@ type Env struct {
 	Cluster *kafkatest.Cluster
 	Caps    kafkaclient.Capabilities
 
-	as func(t *testing.T, p *kafkaclient.Producer, c *kafkaclient.Consumer, a *kafkaclient.Admin)
+	as AsTargets
+}
+
+// AsTargets lists, per client, pointers to the variables As should set, such
+// as new(*kgo.Client). The consumer's are checked after it has subscribed.
+type AsTargets struct {
+	Producer, Consumer, Admin []any
 }
 
 // Timeout bounds every wait in the suite.

@@ -56,6 +56,11 @@ var consumerCases = []Case{
 		Run:  consumeAssignSeek,
 	},
 	{
+		Name: "consume/assign_stored_offset",
+		Doc:  "Assign with OffsetStored starts at the group's committed offset; with no commit it starts where auto.offset.reset says, and with auto.offset.reset=none it fails with OFFSET_OUT_OF_RANGE (or ErrUnsupported without manual assignment).",
+		Run:  consumeAssignStoredOffset,
+	},
+	{
 		Name: "consume/pause_resume",
 		Doc:  "A paused partition delivers nothing while the others still do, and its messages arrive after Resume (or ErrUnsupported without the capability).",
 		Run:  consumePauseResume,
@@ -148,6 +153,34 @@ func ccFilled(t *testing.T, e *Env, values ...string) (string, *kafkaclient.Prod
 	p := e.Producer(t, nil)
 	ProduceValues(t, p, topic, values...)
 	return topic, p
+}
+
+func consumeAssignStoredOffset(t *testing.T, e *Env) {
+	topic, _ := ccFilled(t, e, ccSeq("v", 0, 10)...)
+	group := e.Group(t)
+	stored := []kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetStored, LeaderEpoch: -1}}
+	if !e.Caps.ManualAssign {
+		RequireUnsupported(t, e.Consumer(t, group, ccNoAutoCommit).Assign(Ctx(t), stored))
+		return
+	}
+	// No commit yet: auto.offset.reset (earliest here) decides.
+	first := e.Consumer(t, group, ccNoAutoCommit)
+	require.NoError(t, first.Assign(Ctx(t), stored))
+	got := PollN(t, first, 4)
+	require.Equal(t, int64(0), got[0].Offset)
+	require.NoError(t, first.CommitMessages(Ctx(t), got[3]))
+	closeWithin(t, first.Close)
+
+	second := e.Consumer(t, group, ccNoAutoCommit)
+	require.NoError(t, second.Assign(Ctx(t), stored))
+	next := PollN(t, second, 1)
+	require.Equal(t, int64(4), next[0].Offset, "resumes at the committed offset")
+
+	none := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) {
+		cfg.DisableAutoCommit = true
+		cfg.AutoOffsetReset = kafkaclient.OffsetResetNone
+	})
+	RequireCode(t, none.Assign(Ctx(t), stored), kafkaclient.CodeOffsetOutOfRange)
 }
 
 // ccNoAutoCommit disables auto-commit.

@@ -931,7 +931,9 @@ func faultBrokerRestart(t *testing.T, e *faultEnv) {
 	ackedDown := led.acked.Load() - ackedAtKill
 	restart := e.start(t, victim)
 	downFor := time.Since(killedAt)
+	ackedAtRestart := led.acked.Load()
 	time.Sleep(after)
+	ackedAfter := led.acked.Load() - ackedAtRestart
 	pstop()
 	<-prodDone
 	stopped := time.Now()
@@ -957,12 +959,21 @@ func faultBrokerRestart(t *testing.T, e *faultEnv) {
 	ty.mu.Lock()
 	reads, redeliver, disorder := ty.reads, ty.redeliver, ty.disorder
 	ty.mu.Unlock()
-	result(t, e, "lost=%d duplicated=%d failed=%d failure_codes=%s produced=%d acked=%d reads=%d redelivered=%d order_violations=%d killed_node=%d (led partitions %v) acked_while_down=%d down_for=%v restart=%v reports_after_stop=%v consumer_caught_up=%v resync_after=%v",
-		lost, dup, failed, led.failureSummary(), produced.Load(), len(acked), reads, redeliver, disorder, victim, victimLed, ackedDown,
+	result(t, e, "lost=%d duplicated=%d failed=%d failure_codes=%s produced=%d acked=%d reads=%d redelivered=%d order_violations=%d killed_node=%d (led partitions %v) acked_while_down=%d acked_after_restart=%d down_for=%v restart=%v reports_after_stop=%v consumer_caught_up=%v resync_after=%v",
+		lost, dup, failed, led.failureSummary(), produced.Load(), len(acked), reads, redeliver, disorder, victim, victimLed, ackedDown, ackedAfter,
 		downFor.Round(time.Millisecond), restart.Round(time.Millisecond), reportTime.Round(time.Millisecond),
 		catchUp.Round(time.Millisecond), resync.Round(time.Millisecond))
 
-	require.Positive(t, ackedDown, "nothing was acknowledged while the node was down")
+	// The producer keeps working without being recreated. Idempotent
+	// producers (franz-go and librdkafka alike, on a loaded 2-core
+	// machine) have been seen to acknowledge nothing for the whole window
+	// while they recover their requests to the dead node, so
+	// acknowledgements while it is down are required only without
+	// idempotence.
+	require.Positive(t, ackedDown+ackedAfter, "nothing was acknowledged after the node was killed")
+	if !e.idempotent() {
+		require.Positive(t, ackedDown, "nothing was acknowledged while the node was down")
+	}
 	require.Zero(t, lost, "acknowledged messages never consumed")
 	if e.idempotent() {
 		require.Zero(t, failed, "deliveries failed (%s; first: %v)", led.failureSummary(), led.first)

@@ -63,15 +63,13 @@ const Name = "confluent"
 
 func init() { backend.Register(Name) }
 
-type confluentBackend struct{}
+type confluentBackend struct{ backend.Identity }
 
 // New returns the confluent backend.
-func New() backend.Backend { return confluentBackend{} }
-
-func (confluentBackend) Name() string { return Name }
-
-func (confluentBackend) Capabilities() backend.Capabilities {
-	return backend.Capabilities{Idempotence: true, ReadCommitted: true, CooperativeRebalance: true, StaticMembership: true}
+func New() backend.Backend {
+	return confluentBackend{backend.Identity{BackendName: Name, Caps: backend.Capabilities{
+		Idempotence: true, ReadCommitted: true, CooperativeRebalance: true, StaticMembership: true,
+	}}}
 }
 
 // Code maps librdkafka errors to codes. Kafka protocol codes are passed

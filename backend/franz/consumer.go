@@ -196,17 +196,8 @@ func (c *consumer) Subscribe(_ context.Context, topics []string) error {
 	return nil
 }
 
-// startOffsets resolves OffsetStored to the group's committed offsets.
-func (c *consumer) startOffsets(ctx context.Context, adm *kadm.Client, tps []backend.TopicPartition) (map[string]map[int32]kgo.Offset, error) {
-	var committed kadm.OffsetResponses
-	for _, tp := range tps {
-		if tp.Offset == backend.OffsetStored && c.cfg.GroupID != "" && committed == nil {
-			var err error
-			if committed, err = adm.FetchOffsets(ctx, c.cfg.GroupID); err != nil {
-				return nil, err
-			}
-		}
-	}
+// startOffsets translates the start offsets of an assignment.
+func startOffsets(tps []backend.TopicPartition) map[string]map[int32]kgo.Offset {
 	out := map[string]map[int32]kgo.Offset{}
 	for _, tp := range tps {
 		if out[tp.Topic] == nil {
@@ -218,17 +209,12 @@ func (c *consumer) startOffsets(ctx context.Context, adm *kadm.Client, tps []bac
 			o = kgo.NewOffset().AtStart()
 		case backend.OffsetEnd:
 			o = kgo.NewOffset().AtEnd()
-		case backend.OffsetStored:
-			o = resetOffset(c.cfg.AutoOffsetReset)
-			if r, ok := committed.Lookup(tp.Topic, tp.Partition); ok && r.Err == nil && r.At >= 0 {
-				o = kgo.NewOffset().At(r.At)
-			}
 		default:
 			o = kgo.NewOffset().At(tp.Offset)
 		}
 		out[tp.Topic][tp.Partition] = o
 	}
-	return out, nil
+	return out
 }
 
 func (c *consumer) Assign(ctx context.Context, tps []backend.TopicPartition) error {
@@ -239,10 +225,7 @@ func (c *consumer) Assign(ctx context.Context, tps []backend.TopicPartition) err
 			return err
 		}
 	}
-	offsets, err := c.startOffsets(ctx, c.adm, tps)
-	if err != nil {
-		return err
-	}
+	offsets := startOffsets(tps)
 	// Replace the assignment: drop what is no longer wanted.
 	var drop map[string][]int32
 	for t, ps := range c.assignedLocked() {

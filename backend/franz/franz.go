@@ -38,15 +38,13 @@ const Name = "franz"
 
 func init() { backend.Register(Name) }
 
-type franzBackend struct{}
+type franzBackend struct{ backend.Identity }
 
 // New returns the franz backend.
-func New() backend.Backend { return franzBackend{} }
-
-func (franzBackend) Name() string { return Name }
-
-func (franzBackend) Capabilities() backend.Capabilities {
-	return backend.Capabilities{Idempotence: true, ReadCommitted: true, CooperativeRebalance: true, StaticMembership: true}
+func New() backend.Backend {
+	return franzBackend{backend.Identity{BackendName: Name, Caps: backend.Capabilities{
+		Idempotence: true, ReadCommitted: true, CooperativeRebalance: true, StaticMembership: true,
+	}}}
 }
 
 // Code maps franz-go errors to codes.

@@ -576,16 +576,7 @@ func closeBytes(r *kafka.Record) {
 }
 
 // Assign replaces the manual assignment.
-func (c *consumer) Assign(ctx context.Context, tps []backend.TopicPartition) error {
-	var committed map[tpKey]int64
-	for _, tp := range tps {
-		if tp.Offset == backend.OffsetStored && c.cfg.GroupID != "" && committed == nil {
-			var err error
-			if committed, err = c.fetchCommitted(ctx, tps); err != nil {
-				return err
-			}
-		}
-	}
+func (c *consumer) Assign(_ context.Context, tps []backend.TopicPartition) error {
 	want := map[tpKey]int64{}
 	for _, tp := range tps {
 		k := tpKey{tp.Topic, tp.Partition}
@@ -594,11 +585,6 @@ func (c *consumer) Assign(ctx context.Context, tps []backend.TopicPartition) err
 			want[k] = kafka.FirstOffset
 		case backend.OffsetEnd:
 			want[k] = kafka.LastOffset
-		case backend.OffsetStored:
-			want[k] = c.resetOffset()
-			if o, ok := committed[k]; ok && o >= 0 {
-				want[k] = o
-			}
 		default:
 			want[k] = off
 		}
@@ -623,30 +609,6 @@ func (c *consumer) Assign(ctx context.Context, tps []backend.TopicPartition) err
 		c.startPart(k, off)
 	}
 	return nil
-}
-
-// fetchCommitted returns the group's committed offsets of tps.
-func (c *consumer) fetchCommitted(ctx context.Context, tps []backend.TopicPartition) (map[tpKey]int64, error) {
-	req := &kafka.OffsetFetchRequest{GroupID: c.cfg.GroupID, Topics: map[string][]int{}}
-	for _, tp := range tps {
-		req.Topics[tp.Topic] = append(req.Topics[tp.Topic], int(tp.Partition))
-	}
-	resp, err := c.cl.OffsetFetch(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	if resp.Error != nil {
-		return nil, resp.Error
-	}
-	out := map[tpKey]int64{}
-	for topic, ps := range resp.Topics {
-		for _, p := range ps {
-			if p.Error == nil {
-				out[tpKey{topic, int32(p.Partition)}] = p.CommittedOffset
-			}
-		}
-	}
-	return out, nil
 }
 
 func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error) {

@@ -67,16 +67,11 @@ const Name = "segmentio"
 
 func init() { backend.Register(Name) }
 
-type segmentioBackend struct{}
+// segmentioBackend has none of the config-level capabilities.
+type segmentioBackend struct{ backend.Identity }
 
 // New returns the segmentio backend.
-func New() backend.Backend { return segmentioBackend{} }
-
-func (segmentioBackend) Name() string { return Name }
-
-func (segmentioBackend) Capabilities() backend.Capabilities {
-	return backend.Capabilities{}
-}
+func New() backend.Backend { return segmentioBackend{backend.Identity{BackendName: Name}} }
 
 // Code maps kafka-go errors to codes.
 func (segmentioBackend) Code(err error) backend.Code {

@@ -274,8 +274,9 @@ func (c *Consumer) resolveStored(ctx context.Context, tps []TopicPartition) ([]T
 			return nil, err
 		}
 		offsets, err := a.ListConsumerGroupOffsets(ctx, c.cfg.GroupID)
-		a.Close(ctx)                                          //nolint:errcheck // only read from
-		if err != nil && CodeOf(err) != CodeGroupIDNotFound { // a group that never committed
+		a.Close(ctx) //nolint:errcheck // only read from
+		// A group that never committed may not exist yet.
+		if err != nil && CodeOf(err) != CodeGroupIDNotFound {
 			return nil, c.errs.wrap("assign", "", -1, err)
 		}
 		for _, o := range offsets {

@@ -111,7 +111,13 @@ func adminTopicLifecycle(t *testing.T, e *Env) {
 		require.Equal(t, p.Leader, p.Replicas[0])
 	}
 
-	configs, err := a.DescribeTopicConfigs(ctx, name)
+	// On a cluster of several brokers, the one that answers may learn of
+	// the topic a moment after the leaders were elected.
+	var configs map[string]string
+	ccEventually(t, 10*time.Second, func() bool {
+		configs, err = a.DescribeTopicConfigs(ctx, name)
+		return !errors.Is(err, kafkaclient.ErrUnknownTopicOrPartition)
+	}, "the topic's configs are described")
 	require.NoError(t, err)
 	require.Equal(t, "604800000", configs["retention.ms"])
 	require.Equal(t, "delete", configs["cleanup.policy"])

@@ -102,29 +102,34 @@ func (a *Admin) topicResults(op string, rs []TopicResult, order []string) []Topi
 	return inOrder(rs, order, func(r TopicResult) string { return r.Topic })
 }
 
-// inOrder returns the results ordered as the names asked for; results of
-// names not asked for follow, sorted.
+// inOrder returns the results ordered as the names asked for: the n-th
+// result of a name takes the place of the n-th time it was asked for.
+// Results of names not asked for follow, sorted.
 func inOrder[R any](rs []R, names []string, name func(R) string) []R {
-	pos := make(map[string]int, len(names))
+	places := make(map[string][]int, len(names))
 	for i, n := range names {
-		if _, dup := pos[n]; !dup {
-			pos[n] = i
+		places[n] = append(places[n], i)
+	}
+	pos := make(map[int]int, len(rs)) // result index -> place
+	for i, r := range rs {
+		if ps := places[name(r)]; len(ps) > 0 {
+			pos[i], places[name(r)] = ps[0], ps[1:]
+		} else {
+			pos[i] = len(names)
 		}
 	}
-	slices.SortStableFunc(rs, func(x, y R) int {
-		px, okx := pos[name(x)]
-		py, oky := pos[name(y)]
-		switch {
-		case okx && oky:
-			return cmp.Compare(px, py)
-		case okx:
-			return -1
-		case oky:
-			return 1
-		}
-		return cmp.Compare(name(x), name(y))
+	idx := make([]int, len(rs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(x, y int) int {
+		return cmp.Or(cmp.Compare(pos[x], pos[y]), cmp.Compare(name(rs[x]), name(rs[y])))
 	})
-	return rs
+	out := make([]R, len(rs))
+	for i, j := range idx {
+		out[i] = rs[j]
+	}
+	return out
 }
 
 func validTopics(op string, topics []string) error {
@@ -219,7 +224,10 @@ func (a *Admin) DescribeTopics(ctx context.Context, topics ...string) ([]TopicDe
 		return nil, err
 	}
 	ds = describedTopics(op, a.errs, ds, topics)
-	return inOrder(ds, topics, func(d TopicDescription) string { return d.Name }), nil
+	if len(topics) == 0 {
+		slices.SortFunc(ds, func(x, y TopicDescription) int { return cmp.Compare(x.Name, y.Name) })
+	}
+	return ds, nil
 }
 
 // describedTopics completes a backend's DescribeTopics answer: with topics
@@ -236,15 +244,23 @@ func describedTopics(op string, errs errorMapper, ds []TopicDescription, topics 
 			return d.Internal || CodeOf(d.Err) == CodeUnknownTopicOrPartition
 		})
 	}
-	ds = slices.DeleteFunc(ds, func(d TopicDescription) bool { return !slices.Contains(topics, d.Name) })
-	for _, t := range topics {
-		if !slices.ContainsFunc(ds, func(d TopicDescription) bool { return d.Name == t }) {
-			e := newError(op, CodeUnknownTopicOrPartition, "topic %q does not exist", t)
-			e.Topic, e.Backend = t, errs.b.Name()
-			ds = append(ds, TopicDescription{Name: t, Err: e})
+	byName := make(map[string]TopicDescription, len(ds))
+	for _, d := range ds {
+		if _, dup := byName[d.Name]; !dup {
+			byName[d.Name] = d
 		}
 	}
-	return ds
+	out := make([]TopicDescription, len(topics))
+	for i, t := range topics {
+		d, ok := byName[t]
+		if !ok {
+			e := newError(op, CodeUnknownTopicOrPartition, "topic %q does not exist", t)
+			e.Topic, e.Backend = t, errs.b.Name()
+			d = TopicDescription{Name: t, Err: e}
+		}
+		out[i] = d
+	}
+	return out
 }
 
 // DescribeTopicConfigs returns topic's effective configs.

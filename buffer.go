@@ -3,7 +3,6 @@ package kafkaclient
 import (
 	"context"
 	"sync/atomic"
-	"time"
 )
 
 // gate bounds the messages and bytes a producer has handed to its backend
@@ -82,21 +81,4 @@ func (g *gate) wake() {
 	case g.space <- struct{}{}:
 	default:
 	}
-}
-
-// waitEmpty waits until no message is in the gate, or ctx ends.
-func (g *gate) waitEmpty(ctx context.Context) error {
-	if g.n.Load() <= 0 {
-		return nil
-	}
-	t := time.NewTicker(time.Millisecond)
-	defer t.Stop()
-	for g.n.Load() > 0 {
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return nil
 }

@@ -215,6 +215,11 @@ func (c *Consumer) Subscribe(ctx context.Context, topics []string, listener Reba
 // starting at each one's Offset (OffsetBeginning, OffsetEnd, OffsetStored or
 // an offset). Assigning again replaces the assignment. It needs a backend
 // with Capabilities.ManualAssign. ctx bounds the offset look-ups it needs.
+//
+// OffsetStored is the group's committed offset, read when Assign is called
+// (with an admin client opened for it); a partition without one starts
+// where auto.offset.reset says, and with auto.offset.reset=none Assign
+// fails with CodeOffsetOutOfRange.
 func (c *Consumer) Assign(ctx context.Context, partitions []TopicPartition) error {
 	const op = "assign"
 	assigner, err := consumerOp[backend.Assigner](c, op, "manual partition assignment")

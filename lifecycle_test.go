@@ -224,3 +224,46 @@ func TestMessagePartitionZeroValueIsSafe(t *testing.T) {
 		assert.Equal(t, int32(1), produce(t, PartitionerManual, &Message{Topic: "t", Key: key, Partition: PartitionAny}))
 	})
 }
+
+func TestReportsAfterCloseAreDropped(t *testing.T) {
+	b := &stubBackend{prod: &stubProducer{keepOnClose: true}}
+	p, err := NewProducer(ProducerConfig{ClientConfig: stubClient}, WithBackend(b))
+	require.NoError(t, err)
+	require.NoError(t, p.Produce(context.Background(), NewMessage("t", nil, []byte("v")), nil))
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, p.Close(ctx), ErrTimedOut, "the stub never reports the message")
+	// A backend that reports after Close gave up: the report is dropped,
+	// not sent on the closed Events channel.
+	assert.NotPanics(t, func() { b.prod.deliverAll(nil) })
+	assert.NotPanics(t, func() { b.prod.hooks.OnError(backend.Errorf(backend.CodeAllBrokersDown, "late")) })
+	for range p.Events() {
+		t.Error("an event after Close")
+	}
+}
+
+func TestAdminResultsFollowTheRequestWithRepeatedNames(t *testing.T) {
+	type r struct{ name, tag string }
+	got := inOrder([]r{{"b", "b"}, {"a", "a1"}, {"x", "x"}, {"a", "a2"}}, []string{"a", "b", "a"}, func(x r) string { return x.name })
+	assert.Equal(t, []r{{"a", "a1"}, {"b", "b"}, {"a", "a2"}, {"x", "x"}}, got)
+}
+
+func TestTransactionCallsRunOneAtATime(t *testing.T) {
+	prod := &stubProducer{commitStarted: make(chan struct{}), release: make(chan struct{})}
+	b := &stubBackend{caps: backend.Capabilities{Idempotence: true}, prod: prod}
+	p, err := NewProducer(ProducerConfig{ClientConfig: stubClient, TransactionalID: "t"}, WithBackend(b))
+	require.NoError(t, err)
+	defer p.Close(context.Background()) //nolint:errcheck // stub
+	committed := make(chan error, 1)
+	go func() { committed <- p.CommitTransaction(context.Background()) }()
+	<-prod.commitStarted
+	aborted := make(chan error, 1)
+	go func() { aborted <- p.AbortTransaction(context.Background()) }()
+	time.Sleep(50 * time.Millisecond) // Abort is waiting now, if it waits at all
+	close(prod.release)
+	require.NoError(t, <-committed)
+	require.NoError(t, <-aborted)
+	prod.mu.Lock()
+	defer prod.mu.Unlock()
+	assert.Equal(t, []string{"commit begins", "commit ends", "abort"}, prod.events)
+}

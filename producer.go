@@ -69,9 +69,16 @@ type Producer struct {
 	txnMu     sync.Mutex
 	txnClosed bool
 	txnCalls  sync.WaitGroup
+	txnSerial sync.Mutex // held by the transaction call running
 
-	// buffered bounds the messages handed to bp and not yet reported.
-	buffered gate
+	// buffered bounds the messages handed to bp and not yet reported;
+	// reporting counts the reports running, which Close also waits for.
+	buffered  gate
+	reporting atomic.Int64
+	// eventsMu orders sends on events against Close closing it: senders
+	// hold it for reading, and drop what comes after Close.
+	eventsMu     sync.RWMutex
+	eventsClosed bool
 	// topics holds what Produce learned about each topic: that its name
 	// is valid, and its partition count for keyed messages.
 	topics topicCache
@@ -154,26 +161,46 @@ func (p *Producer) onClientError(err error) {
 	if ev == nil {
 		return
 	}
+	p.eventsMu.RLock()
+	defer p.eventsMu.RUnlock()
 	select {
-	case p.events <- ev:
+	case p.checkSend() <- ev:
 	default:
-		if l := p.cfg.Logger; l != nil {
-			l.Warn("kafkaclient: producer error dropped: Events is full", "err", ev)
-		}
+		p.dropped("producer error dropped: Events is full or closed", ev)
 	}
+}
+
+// checkSend is p.events, or nil (never ready) once Close has closed it.
+// eventsMu is held for reading.
+func (p *Producer) checkSend() chan<- Event {
+	if p.eventsClosed {
+		return nil
+	}
+	return p.events
 }
 
 func (p *Producer) reportToEvents(m *Message, err error) {
 	ev := &DeliveryReport{Message: m, Err: err}
+	p.eventsMu.RLock()
+	defer p.eventsMu.RUnlock()
+	events := p.checkSend()
 	select {
-	case p.events <- ev: // room in Events: never dropped
+	case events <- ev: // room in Events: never dropped
 		return
 	default:
 	}
 	// Events is full: wait for a reader, unless Close gave up waiting.
 	select {
-	case p.events <- ev:
+	case events <- ev:
 	case <-p.abandon:
+		p.dropped("delivery report dropped: Close gave up waiting for Events to be read", ev.Err)
+	}
+}
+
+// dropped logs an event that Events cannot take.
+func (p *Producer) dropped(what string, err error) {
+	if l := p.cfg.Logger; l != nil {
+		l.Warn("kafkaclient: "+what, "err", err)
 	}
 }
 
@@ -222,7 +249,7 @@ func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery Deliver
 		return p.closedError("produce", msg.Topic)
 	}
 	if msg.Partition == PartitionAny && msg.Key != nil {
-		n, err := p.topics.count(ctx, p.bp, topic)
+		n, err := p.topics.count(ctx, p.bp, topic, p.stopping)
 		if err != nil {
 			werr := p.errs.wrap("produce", msg.Topic, -1, err)
 			if CodeOf(werr) == CodeUnknownTopicOrPartition {
@@ -261,24 +288,32 @@ func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery Deliver
 			return nil
 		}
 		werr := p.errs.wrap("produce", topic.name, partition, err)
-		if CodeOf(werr) != CodeQueueFull || ctx.Err() != nil {
+		if CodeOf(werr) != CodeQueueFull {
 			p.buffered.release(size)
 			return werr
 		}
-		// The client's own buffer is full although ours is not (its
-		// count drops before reports reach us): wait a moment.
+		// The client's own buffer is full although ours is not (it
+		// counts bytes its own way): wait a moment for reports.
 		select {
-		case <-ctx.Done():
 		case <-time.After(time.Millisecond):
+			continue
+		case <-ctx.Done():
+			err = ctxError("produce", ctx)
+		case <-p.stopping:
+			err = p.closedError("produce", topic.name)
 		}
+		p.buffered.release(size)
+		return err
 	}
 }
 
 // delivered is the backend's report of one message (backend.ProducerHooks).
 // The message leaves the buffer before its report runs, so that a report
-// may produce again; once Close has begun, after, so that Close can wait for
-// the last report to have run.
+// may produce again; once Close has begun, after. Close waits until the
+// buffer is empty and no report is running.
 func (p *Producer) delivered(m *Message, token any, err error) {
+	p.reporting.Add(1)
+	defer p.reporting.Add(-1)
 	size := messageSize(m)
 	closing := p.closing.Load()
 	if !closing {
@@ -479,22 +514,27 @@ func (p *Producer) Close(ctx context.Context) error {
 	defer stop()
 	fctx, cancel := beforeMargin(ctx)
 	ferr := p.bp.Flush(fctx)
+	flushTimedOut := fctx.Err() != nil
 	cancel()
 	p.waitTransactions(ctx)
 	err := p.bp.Close(ctx)
-	if err == nil {
-		// A backend may run the reports of what Close failed on goroutines
-		// it does not wait for.
-		err = p.buffered.waitEmpty(ctx)
+	// A backend may run the reports of what Close failed on goroutines it
+	// does not wait for: wait for them, and for reports still running.
+	if werr := p.waitReported(ctx); err == nil {
+		err = werr
 	}
-	// Every delivery has been reported; once the calls in flight have
-	// returned, nothing sends on events any more.
+	// Once the calls in flight have returned, nothing new reaches the
+	// backend; a report later than ctx's end is dropped, not sent on a
+	// closed channel.
 	p.mu.Lock()
 	abandon()
+	p.eventsMu.Lock()
+	p.eventsClosed = true
 	close(p.events)
+	p.eventsMu.Unlock()
 	p.mu.Unlock()
 	switch {
-	case ferr != nil && ctx.Err() == nil && fctx.Err() != nil:
+	case ferr != nil && ctx.Err() == nil && flushTimedOut:
 		e := newError("close", CodeTimedOut, "messages not delivered before the close deadline were failed")
 		e.Backend, e.Err = p.b.Name(), fctx.Err()
 		err = e
@@ -508,6 +548,21 @@ func (p *Producer) Close(ctx context.Context) error {
 	p.closeErr = err
 	close(p.closed)
 	return err
+}
+
+// waitReported waits until every message handed to the backend has been
+// reported and no report is running, or ctx ends.
+func (p *Producer) waitReported(ctx context.Context) error {
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for p.buffered.n.Load() > 0 || p.reporting.Load() > 0 {
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // waitTransactions makes new transaction calls fail and waits until none
@@ -543,6 +598,9 @@ func (p *Producer) txn(op string, fn func(backend.TransactionalProducer) error) 
 		e.Backend = p.b.Name()
 		return e
 	}
+	// One at a time, as the backend contract promises.
+	p.txnSerial.Lock()
+	defer p.txnSerial.Unlock()
 	return p.errs.wrap(op, "", -1, fn(tp))
 }
 
@@ -655,11 +713,23 @@ const (
 	unknownTopicPoll   = 100 * time.Millisecond
 )
 
-func (c *topicCache) count(ctx context.Context, bp backend.Producer, t *topicEntry) (int32, error) {
+// count returns the partition count of t, looking it up (and waiting for a
+// topic just created) unless the cache has it; a look-up ends with ctx or
+// when stop is closed.
+func (c *topicCache) count(ctx context.Context, bp backend.Producer, t *topicEntry, stop <-chan struct{}) (int32, error) {
 	pc := t.parts.Load()
 	if pc != nil && pc.n > 0 && !pc.stale.Load() {
 		return pc.n, nil
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	var (
 		n     int32
 		err   error

@@ -53,6 +53,9 @@ type stubProducer struct {
 	commitStarted chan struct{} // closed when CommitTransaction begins
 	release       chan struct{} // CommitTransaction returns once closed
 	closed        atomic.Bool
+	// keepOnClose makes Close leave the messages unreported, as a backend
+	// whose reports come after Close gave up.
+	keepOnClose bool
 }
 
 type stubPending struct {
@@ -89,7 +92,9 @@ func (p *stubProducer) Flush(context.Context) error                           { 
 func (p *stubProducer) Close(context.Context) error {
 	p.event("close")
 	p.closed.Store(true)
-	p.deliverAll(backend.Errorf(backend.CodeClosed, "closed"))
+	if !p.keepOnClose {
+		p.deliverAll(backend.Errorf(backend.CodeClosed, "closed"))
+	}
 	return nil
 }
 
@@ -98,7 +103,10 @@ func (p *stubProducer) BeginTransaction() error                { return nil }
 func (p *stubProducer) SendOffsetsToTransaction(context.Context, []backend.TopicPartition, backend.GroupMetadata) error {
 	return nil
 }
-func (p *stubProducer) AbortTransaction(context.Context) error { return nil }
+func (p *stubProducer) AbortTransaction(context.Context) error {
+	p.event("abort")
+	return nil
+}
 
 func (p *stubProducer) CommitTransaction(context.Context) error {
 	p.event("commit begins")

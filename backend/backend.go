@@ -140,7 +140,8 @@ type Producer interface {
 
 // TransactionalProducer is implemented by producers that support
 // transactions. The root calls these only on a producer opened with a
-// TransactionalID, one at a time, and never concurrently with Close.
+// TransactionalID, one at a time, and not concurrently with Close unless
+// Close's context ended while one was still running.
 // Errors the broker answers are returned as they are: the root classifies
 // them (abortable, fatal) and the caller retries or aborts.
 type TransactionalProducer interface {

@@ -107,9 +107,11 @@ func producerProps(cfg backend.ProducerConfig) kafka.ConfigMap {
 		"delivery.timeout.ms":                   ms(cfg.DeliveryTimeout),
 		"request.timeout.ms":                    ms(clamp(cfg.RequestTimeout, time.Millisecond, 900*time.Second)),
 		"max.in.flight.requests.per.connection": cfg.MaxInFlight,
-		"queue.buffering.max.messages":          cfg.MaxBufferedMessages,
-		"queue.buffering.max.kbytes":            int(min(max(cfg.MaxBufferedBytes/1024, 1), 2147483647)),
-		"compression.type":                      cfg.Compression.String(),
+		// The root bounds what is buffered; librdkafka's limits sit
+		// above it (a message larger than the byte limit gets in alone).
+		"queue.buffering.max.messages": cfg.MaxBufferedMessages + 1,
+		"queue.buffering.max.kbytes":   int(min((cfg.MaxBufferedBytes+int64(cfg.MaxMessageBytes))/1024+1, 2147483647)),
+		"compression.type":             cfg.Compression.String(),
 		// Producing to a missing topic must fail fast, not after the
 		// default 30s, and must not create it.
 		"topic.metadata.propagation.max.ms": 1000,

@@ -382,9 +382,13 @@ func (p *producer) finish(r *record, km *kafka.Message, err error) {
 	if !r.done.CompareAndSwap(false, true) {
 		return
 	}
-	p.mu.Lock()
-	delete(p.pending, r)
-	p.mu.Unlock()
+	// r stays pending until its report has run, so that Flush returns
+	// after it.
+	defer func() {
+		p.mu.Lock()
+		delete(p.pending, r)
+		p.mu.Unlock()
+	}()
 	m := r.m
 	if err == nil {
 		m.Timestamp = r.ts

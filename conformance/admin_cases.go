@@ -122,10 +122,14 @@ func adminTopicLifecycle(t *testing.T, e *Env) {
 	require.Equal(t, "604800000", configs["retention.ms"])
 	require.Equal(t, "delete", configs["cleanup.policy"])
 
-	// Listing every topic includes it.
-	all, err := a.DescribeTopics(ctx)
-	require.NoError(t, err)
-	require.True(t, slices.ContainsFunc(all, func(d kafkaclient.TopicDescription) bool { return d.Name == name }), "DescribeTopics() lists %s", name)
+	// Listing every topic includes it, once the broker that answers knows
+	// of it (on a cluster of several brokers, a moment later).
+	var all []kafkaclient.TopicDescription
+	ccEventually(t, 10*time.Second, func() bool {
+		all, err = a.DescribeTopics(ctx)
+		require.NoError(t, err)
+		return slices.ContainsFunc(all, func(d kafkaclient.TopicDescription) bool { return d.Name == name })
+	}, "DescribeTopics() lists %s", name)
 	for _, d := range all {
 		require.False(t, d.Internal, "DescribeTopics() lists internal topic %s", d.Name)
 	}

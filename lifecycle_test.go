@@ -3,6 +3,7 @@ package kafkaclient
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -266,4 +267,31 @@ func TestTransactionCallsRunOneAtATime(t *testing.T) {
 	prod.mu.Lock()
 	defer prod.mu.Unlock()
 	assert.Equal(t, []string{"commit begins", "commit ends", "abort"}, prod.events)
+}
+
+func TestProduceWaitsOnceForATopicJustCreated(t *testing.T) {
+	var answers atomic.Int32
+	prod := &stubProducer{count: func(string) (int32, error) {
+		// The first two look-ups meet a broker that does not know the
+		// topic yet.
+		if answers.Add(1) <= 2 {
+			return 0, backend.Errorf(backend.CodeUnknownTopicOrPartition, "unknown topic")
+		}
+		return 3, nil
+	}}
+	p, err := NewProducer(ProducerConfig{ClientConfig: stubClient}, WithBackend(&stubBackend{prod: prod}))
+	require.NoError(t, err)
+	defer p.Close(context.Background()) //nolint:errcheck // the stub reports every message at Close
+
+	ctx := context.Background()
+	require.NoError(t, p.Produce(ctx, NewMessage("new", nil, []byte("unkeyed")), func(*Message, error) {}))
+	assert.EqualValues(t, 3, prod.lookups.Load(), "an unkeyed message waits for its topic to be known")
+	require.NoError(t, p.Produce(ctx, NewMessage("new", nil, []byte("unkeyed again")), func(*Message, error) {}))
+	require.NoError(t, p.Produce(ctx, NewMessage("new", []byte("k"), []byte("keyed")), func(*Message, error) {}))
+	assert.EqualValues(t, 3, prod.lookups.Load(), "a topic found once is not looked up again")
+	prod.mu.Lock()
+	defer prod.mu.Unlock()
+	require.Len(t, prod.pending, 3, "every message reached the backend")
+	assert.Equal(t, KeyPartition(PartitionerMurmur2, []byte("k"), 3), prod.pending[2].m.Partition)
+	assert.Equal(t, PartitionAny, prod.pending[0].m.Partition)
 }

@@ -248,8 +248,12 @@ func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery Deliver
 	if p.closing.Load() {
 		return p.closedError("produce", msg.Topic)
 	}
-	if msg.Partition == PartitionAny && msg.Key != nil {
-		n, err := p.topics.count(ctx, p.bp, topic, p.stopping)
+	// A keyed message needs the partition count; any message needs its
+	// topic to exist, which is checked once per topic: this is the only
+	// wait for a topic just created.
+	keyed := msg.Partition == PartitionAny && msg.Key != nil
+	if keyed || !topic.checked() {
+		n, err := p.topics.count(ctx, p.bp, topic, keyed, p.stopping)
 		if err != nil {
 			werr := p.errs.wrap("produce", msg.Topic, -1, err)
 			if CodeOf(werr) == CodeUnknownTopicOrPartition {
@@ -261,9 +265,14 @@ func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery Deliver
 				onDelivery(msg, werr)
 				return nil
 			}
-			return werr
+			if keyed {
+				return werr
+			}
+			// Other messages need no count: the client looks for the
+			// cluster itself until delivery.timeout.ms.
+		} else if keyed {
+			msg.Partition = KeyPartition(p.cfg.Partitioner, msg.Key, n)
 		}
-		msg.Partition = KeyPartition(p.cfg.Partitioner, msg.Key, n)
 	}
 	// msg belongs to the backend once handed over: its delivery may fill
 	// in Partition concurrently, so the errors below use copies.
@@ -669,6 +678,10 @@ type topicEntry struct {
 type partitionCount struct {
 	n     int32
 	stale atomic.Bool
+	// found is set once the topic was seen to exist, or could not be
+	// looked up for another reason than not existing: unkeyed messages
+	// then go to the client without a look-up.
+	found bool
 	// missingUntil, when set, is until when the topic is known not to
 	// exist: messages to it fail at once instead of waiting again.
 	missingUntil time.Time
@@ -702,6 +715,12 @@ func (c *topicCache) lookup(topic string) (*topicEntry, *Error) {
 	return t, nil
 }
 
+// checked reports whether unkeyed messages to t can skip the look-up.
+func (t *topicEntry) checked() bool {
+	pc := t.parts.Load()
+	return pc != nil && pc.found
+}
+
 // Unknown topics: a topic created moments ago may not have reached the
 // broker that answers yet, so a lookup that finds no topic is retried for
 // unknownTopicGrace (the Java producer likewise waits for metadata in
@@ -715,13 +734,19 @@ const (
 
 // count returns the partition count of t, looking it up (and waiting for a
 // topic just created) unless the cache has it; a look-up ends with ctx or
-// when stop is closed.
-func (c *topicCache) count(ctx context.Context, bp backend.Producer, t *topicEntry, stop <-chan struct{}) (int32, error) {
+// when stop is closed. For an unkeyed message (keyed false) it ends within
+// unknownTopicGrace, whatever the cluster does.
+func (c *topicCache) count(ctx context.Context, bp backend.Producer, t *topicEntry, keyed bool, stop <-chan struct{}) (int32, error) {
 	pc := t.parts.Load()
 	if pc != nil && pc.n > 0 && !pc.stale.Load() {
 		return pc.n, nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	var cancel context.CancelFunc
+	if keyed {
+		ctx, cancel = context.WithCancel(ctx)
+	} else {
+		ctx, cancel = context.WithTimeout(ctx, unknownTopicGrace)
+	}
 	defer cancel()
 	go func() {
 		select {
@@ -754,9 +779,12 @@ func (c *topicCache) count(ctx context.Context, bp backend.Producer, t *topicEnt
 		if pc != nil && pc.n > 0 {
 			return pc.n, nil // keep using the last known count
 		}
+		if !keyed {
+			t.parts.CompareAndSwap(pc, &partitionCount{found: true})
+		}
 		return 0, err
 	}
-	fresh := &partitionCount{n: n}
+	fresh := &partitionCount{n: n, found: true}
 	time.AfterFunc(c.ttl, func() { fresh.stale.Store(true) })
 	t.parts.Store(fresh)
 	return n, nil

@@ -56,6 +56,9 @@ type stubProducer struct {
 	// keepOnClose makes Close leave the messages unreported, as a backend
 	// whose reports come after Close gave up.
 	keepOnClose bool
+	// count, when set, answers PartitionCount; lookups counts its calls.
+	count   func(topic string) (int32, error)
+	lookups atomic.Int32
 }
 
 type stubPending struct {
@@ -86,8 +89,15 @@ func (p *stubProducer) deliverAll(err error) {
 	}
 }
 
-func (p *stubProducer) PartitionCount(context.Context, string) (int32, error) { return 3, nil }
-func (p *stubProducer) Flush(context.Context) error                           { return nil }
+func (p *stubProducer) PartitionCount(_ context.Context, topic string) (int32, error) {
+	p.lookups.Add(1)
+	if p.count != nil {
+		return p.count(topic)
+	}
+	return 3, nil
+}
+
+func (p *stubProducer) Flush(context.Context) error { return nil }
 
 func (p *stubProducer) Close(context.Context) error {
 	p.event("close")

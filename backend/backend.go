@@ -115,7 +115,10 @@ type Producer interface {
 	// the one that blocks; if it is reached all the same, Produce returns
 	// an error with CodeQueueFull, and the root waits and retries.
 	// Retrying failed sends until the message's delivery timeout is the
-	// client's job (or see DeliveryTimeout). When Produce returns an error,
+	// client's job; a client whose retries end after a count, not a time,
+	// uses Resender. The root has checked once that msg's topic exists
+	// (waiting for one just created), so a client need not wait for
+	// UNKNOWN_TOPIC_OR_PARTITION to pass. When Produce returns an error,
 	// Delivered is not called for msg. Cancelling ctx only abandons a
 	// Produce still waiting to buffer msg.
 	Produce(ctx context.Context, msg *Message, token any) error

@@ -3,7 +3,6 @@ package segmentio
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,27 +20,6 @@ type record struct {
 	ts        time.Time
 	deadline  time.Time
 	done      atomic.Bool
-	// unknownSince is when the record first met UNKNOWN_TOPIC_OR_PARTITION.
-	unknownSince time.Time
-}
-
-// unknownTopicGrace is how long a record keeps retrying
-// UNKNOWN_TOPIC_OR_PARTITION. A topic just created reaches every broker's
-// metadata within moments, so producing to it right away must work; a topic
-// that does not exist must still fail within seconds.
-const unknownTopicGrace = 1500 * time.Millisecond
-
-// retryUnknownTopic reports whether r should be retried after err because
-// its topic may simply not have reached the broker's metadata yet.
-func retryUnknownTopic(r *record, err error) bool {
-	if codeOf(err) != backend.CodeUnknownTopicOrPartition {
-		return false
-	}
-	now := time.Now()
-	if r.unknownSince.IsZero() {
-		r.unknownSince = now
-	}
-	return now.Sub(r.unknownSince) < unknownTopicGrace
 }
 
 type producer struct {
@@ -58,14 +36,12 @@ type producer struct {
 
 	mu      sync.Mutex
 	pending map[*record]struct{} // every record not yet reported
-	retry   []*record            // records waiting for the cluster to be reachable
 	closed  bool
-	kick    chan struct{}
-	stop    chan struct{}
-	stopped chan struct{}
+	// retry holds the records waiting for the cluster to be reachable:
+	// kafka-go has no delivery timeout.
+	retry backend.Resender[*record]
 
-	alerted atomic.Bool
-	rr      atomic.Uint32
+	rr atomic.Uint32
 }
 
 // batchCount caps the messages in one kafka-go batch; the byte size and
@@ -99,9 +75,6 @@ func (segmentioBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Pr
 		s:       s,
 		tr:      newTransport(s),
 		pending: map[*record]struct{}{},
-		kick:    make(chan struct{}, 1),
-		stop:    make(chan struct{}),
-		stopped: make(chan struct{}),
 	}
 	compression, err := compressionOf(cfg.Compression)
 	if err != nil {
@@ -137,7 +110,17 @@ func (segmentioBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Pr
 		return w
 	}
 	p.w = p.mkw()
-	go p.retryLoop()
+	p.retry = backend.Resender[*record]{
+		Send:       p.writeMessage,
+		Retriable:  retriable,
+		Deadline:   func(r *record) time.Time { return r.deadline },
+		Fail:       func(r *record, err error) { p.finish(r, nil, err) },
+		OnOutage:   hooks.OnError,
+		Timeout:    cfg.DeliveryTimeout,
+		BackoffMin: backoffMin,
+		BackoffMax: backoffMax,
+	}
+	p.retry.Start()
 	return p, nil
 }
 
@@ -200,49 +183,22 @@ func (p *producer) Produce(ctx context.Context, m *backend.Message, token any) e
 		return backend.Errorf(backend.CodeClosed, "producer is closed")
 	}
 	p.pending[r] = struct{}{}
-	if len(p.retry) > 0 {
-		// Keep the order behind the records already waiting.
-		p.retry = append(p.retry, r)
-		p.mu.Unlock()
+	p.mu.Unlock()
+	// Keep the order behind the records already waiting.
+	if p.retry.Waiting() && p.retry.Add(r) {
 		return nil
 	}
-	p.mu.Unlock()
-	p.write(ctx, r)
-	return nil
-}
-
-// write hands r to the writer, or queues it for retry when the cluster
-// cannot be reached, or fails it.
-func (p *producer) write(ctx context.Context, r *record) {
 	err := p.writeMessage(ctx, r)
 	if err == nil {
-		p.alerted.Store(false)
-		return
+		p.retry.Sent()
+		return nil
 	}
 	// A record accepted by Produce does not fail because Produce's own
 	// context ended while the writer looked up the topic: retry it.
-	if (retriable(err) || retryUnknownTopic(r, err) || ctx.Err() != nil) && time.Now().Before(r.deadline) && !p.isClosed() {
-		if isNetworkError(err) && p.alerted.CompareAndSwap(false, true) && p.hooks.OnError != nil {
-			p.hooks.OnError(backend.WithCode(backend.CodeAllBrokersDown, err))
-		}
-		p.requeue(r)
-		return
+	if err := p.retry.Retry(r, err, ctx.Err() != nil); err != nil {
+		p.finish(r, nil, err)
 	}
-	if retriable(err) && !p.isClosed() {
-		err = backend.WithCode(backend.CodeMsgTimedOut, err)
-	}
-	p.finish(r, nil, err)
-}
-
-// requeue queues r for the retry loop, behind the records already waiting.
-func (p *producer) requeue(r *record) {
-	p.mu.Lock()
-	p.retry = append(p.retry, r)
-	p.mu.Unlock()
-	select {
-	case p.kick <- struct{}{}:
-	default:
-	}
+	return nil
 }
 
 // retriable reports whether WriteMessages failed for a reason that may go
@@ -256,58 +212,6 @@ func retriable(err error) bool {
 		return ke.Temporary() && ke != kafka.UnknownTopicOrPartition
 	}
 	return isNetworkError(err) || codeOf(err) == backend.Code(kafka.LeaderNotAvailable)
-}
-
-// retryLoop resends queued records, in order, until they are accepted,
-// time out, or the producer closes.
-func (p *producer) retryLoop() {
-	defer close(p.stopped)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-p.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	delay := backoffMin
-	for {
-		select {
-		case <-p.stop:
-			return
-		case <-p.kick:
-		case <-time.After(delay):
-		}
-		p.mu.Lock()
-		batch := p.retry
-		p.retry = nil
-		p.mu.Unlock()
-		if len(batch) == 0 {
-			delay = backoffMin
-			continue
-		}
-		for i, r := range batch {
-			if time.Now().After(r.deadline) {
-				p.finish(r, nil, backend.Errorf(backend.CodeMsgTimedOut, "message not delivered within delivery.timeout.ms (%v): the cluster is unreachable", p.cfg.DeliveryTimeout))
-				continue
-			}
-			err := p.writeMessage(ctx, r)
-			if err == nil {
-				p.alerted.Store(false)
-				continue
-			}
-			if retriable(err) || retryUnknownTopic(r, err) || ctx.Err() != nil {
-				// Requeue this and the rest, ahead of newer records.
-				p.mu.Lock()
-				p.retry = append(append([]*record{}, batch[i:]...), p.retry...)
-				p.mu.Unlock()
-				delay = min(delay*2, backoffMax)
-				break
-			}
-			p.finish(r, nil, err)
-		}
-	}
 }
 
 // writeMessage hands r to the current writer. A writer closed by a
@@ -363,15 +267,13 @@ func (p *producer) completion(msgs []kafka.Message, err error) {
 		if i < len(we) {
 			e = we[i]
 		}
-		if e != nil && p.cfg.Retries == 0 && retriable(e) && time.Now().Before(r.deadline) && !p.isClosed() {
+		if e != nil && p.cfg.Retries == 0 {
 			// kafka-go gave up after MaxAttempts (quickly when every
 			// connection is refused): keep retrying until
 			// delivery.timeout.ms, as the other clients do.
-			p.requeue(r)
-			continue
-		}
-		if e != nil && p.cfg.Retries == 0 && retriable(e) && !p.isClosed() {
-			e = backend.WithCode(backend.CodeMsgTimedOut, fmt.Errorf("message not delivered within delivery.timeout.ms (%v): %w", p.cfg.DeliveryTimeout, e))
+			if e = p.retry.Retry(r, e, false); e == nil {
+				continue
+			}
 		}
 		p.finish(r, &msgs[i], e)
 	}
@@ -422,12 +324,6 @@ func (p *producer) PartitionCount(ctx context.Context, topic string) (int32, err
 		}
 	}
 	return 0, kafka.UnknownTopicOrPartition
-}
-
-func (p *producer) isClosed() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.closed
 }
 
 // Flush sends lingering batches at once by closing the writer (kafka-go's
@@ -481,14 +377,12 @@ func (p *producer) Close(ctx context.Context) error {
 	w := p.swapWriter(false)
 	wdone := make(chan struct{})
 	go func() { defer close(wdone); w.Close() }() //nolint:errcheck // always nil
-	close(p.stop)
-	<-p.stopped
+	p.retry.Stop()
 	p.mu.Lock()
 	left := make([]*record, 0, len(p.pending))
 	for r := range p.pending {
 		left = append(left, r)
 	}
-	p.retry = nil
 	p.mu.Unlock()
 	for _, r := range left {
 		p.finish(r, nil, backend.Errorf(backend.CodeClosed, "producer closed before the message was delivered"))

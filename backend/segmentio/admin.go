@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"maps"
 	"slices"
-	"sort"
 
 	"github.com/kafkaclient/kafkaclient/backend"
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol"
+	groupproto "github.com/segmentio/kafka-go/protocol/consumer"
 	"github.com/segmentio/kafka-go/protocol/describegroups"
 )
 
@@ -36,12 +38,7 @@ func (a *admin) CreateTopics(ctx context.Context, specs []backend.TopicSpec) ([]
 		if tc.ReplicationFactor <= 0 {
 			tc.ReplicationFactor = -1
 		}
-		keys := make([]string, 0, len(s.Configs))
-		for k := range s.Configs {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(s.Configs)) {
 			tc.ConfigEntries = append(tc.ConfigEntries, kafka.ConfigEntry{ConfigName: k, ConfigValue: s.Configs[k]})
 		}
 		req.Topics = append(req.Topics, tc)
@@ -226,61 +223,25 @@ func (a *admin) DescribeConsumerGroups(ctx context.Context, groups []string) ([]
 	return out, nil
 }
 
-// decodeAssignment reads a consumer protocol assignment: version, then
-// topics with their partitions. It returns nil for bytes it cannot read.
+// decodeAssignment reads a consumer protocol assignment with kafka-go's
+// protocol decoder. It returns nil for bytes it cannot read.
 func decodeAssignment(b []byte) []backend.TopicPartition {
-	r := reader{b: b}
-	r.int16() // version
-	n := r.int32()
+	if len(b) < 2 {
+		return nil
+	}
+	// Later versions only add fields after the ones read here.
+	version := min(int16(binary.BigEndian.Uint16(b)), groupproto.MaxVersionSupported)
+	var a groupproto.Assignment
+	if protocol.Unmarshal(b, version, &a) != nil {
+		return nil
+	}
 	var out []backend.TopicPartition
-	for i := int32(0); i < n && r.ok(); i++ {
-		topic := r.str()
-		np := r.int32()
-		for j := int32(0); j < np && r.ok(); j++ {
-			out = append(out, backend.TopicPartition{Topic: topic, Partition: r.int32(), Offset: backend.OffsetInvalid, LeaderEpoch: -1})
+	for _, tp := range a.AssignedPartitions {
+		for _, p := range tp.Partitions {
+			out = append(out, backend.TopicPartition{Topic: tp.Topic, Partition: p, Offset: backend.OffsetInvalid, LeaderEpoch: -1})
 		}
 	}
-	if !r.ok() {
-		return nil
-	}
 	return out
-}
-
-type reader struct {
-	b   []byte
-	bad bool
-}
-
-func (r *reader) ok() bool { return !r.bad }
-
-func (r *reader) take(n int) []byte {
-	if r.bad || n < 0 || len(r.b) < n {
-		r.bad = true
-		return nil
-	}
-	out := r.b[:n]
-	r.b = r.b[n:]
-	return out
-}
-
-func (r *reader) int16() int16 {
-	b := r.take(2)
-	if b == nil {
-		return 0
-	}
-	return int16(binary.BigEndian.Uint16(b))
-}
-
-func (r *reader) int32() int32 {
-	b := r.take(4)
-	if b == nil {
-		return 0
-	}
-	return int32(binary.BigEndian.Uint32(b))
-}
-
-func (r *reader) str() string {
-	return string(r.take(int(r.int16())))
 }
 
 func (a *admin) ListConsumerGroupOffsets(ctx context.Context, group string) ([]backend.TopicPartition, error) {

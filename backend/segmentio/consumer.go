@@ -579,15 +579,7 @@ func closeBytes(r *kafka.Record) {
 func (c *consumer) Assign(_ context.Context, tps []backend.TopicPartition) error {
 	want := map[tpKey]int64{}
 	for _, tp := range tps {
-		k := tpKey{tp.Topic, tp.Partition}
-		switch off := tp.Offset; off {
-		case backend.OffsetBeginning:
-			want[k] = kafka.FirstOffset
-		case backend.OffsetEnd:
-			want[k] = kafka.LastOffset
-		default:
-			want[k] = off
-		}
+		want[tpKey{tp.Topic, tp.Partition}] = startOffset(tp.Offset)
 	}
 	c.mu.Lock()
 	if c.isDone {
@@ -747,19 +739,22 @@ func (c *consumer) autoCommitLoop() {
 	}
 }
 
-func (c *consumer) Seek(ctx context.Context, tp backend.TopicPartition) error {
-	off := tp.Offset
+// startOffset maps an offset to start from to the fetch loop's: an
+// offset, or kafka.FirstOffset or kafka.LastOffset, which the loop resolves.
+func startOffset(off int64) int64 {
 	switch off {
-	case backend.OffsetBeginning, backend.OffsetEnd:
-		which := kafka.FirstOffset
-		if off == backend.OffsetEnd {
-			which = kafka.LastOffset
-		}
-		var err error
-		if off, err = c.listOffset(ctx, tpKey{tp.Topic, tp.Partition}, which); err != nil {
-			return err
-		}
+	case backend.OffsetBeginning:
+		return kafka.FirstOffset
+	case backend.OffsetEnd:
+		return kafka.LastOffset
 	}
+	return off
+}
+
+// Seek moves the fetch position; the beginning or end of the partition is
+// resolved by the partition's fetch loop.
+func (c *consumer) Seek(_ context.Context, tp backend.TopicPartition) error {
+	off := startOffset(tp.Offset)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	p := c.parts[tpKey{tp.Topic, tp.Partition}]

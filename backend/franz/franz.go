@@ -20,12 +20,14 @@
 package franz
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/kafkaclient/kafkaclient/backend"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl"
@@ -124,6 +126,31 @@ func clientOpts(c backend.ClientConfig) ([]kgo.Opt, error) {
 	return opts, nil
 }
 
+// clients is a franz-go client and the admin client over its connections.
+type clients struct {
+	cl  *kgo.Client
+	adm *kadm.Client
+}
+
+// newClients opens a client; options franz-go refuses are CodeBadConfig.
+func newClients(opts []kgo.Opt) (clients, error) {
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return clients{}, backend.WithCode(backend.CodeBadConfig, err)
+	}
+	return clients{cl, kadm.NewClient(cl)}, nil
+}
+
+// Close closes the client, returning by ctx's deadline.
+func (c clients) Close(ctx context.Context) error {
+	return backend.RunWithin(ctx, func() error { c.cl.Close(); return nil })
+}
+
+// As exposes the clients the package doc lists.
+func (c clients) As(target any) bool {
+	return backend.SetAs(target, c.adm) || backend.SetAs(target, c.cl)
+}
+
 // slogLogger sends franz-go's logs to a slog.Logger (nil: discard).
 type slogLogger struct{ l *slog.Logger }
 
@@ -152,13 +179,6 @@ func (s slogLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 		l = slog.LevelInfo
 	}
 	backend.Log(s.l, Name, l, msg, keyvals...)
-}
-
-// toRecord builds the franz-go record that produces m.
-func toRecord(m *backend.Message) *kgo.Record {
-	r := new(kgo.Record)
-	fillRecord(r, m)
-	return r
 }
 
 // fillRecord sets the fields of r that produce m.

@@ -12,16 +12,15 @@ import (
 	"unsafe"
 
 	"github.com/kafkaclient/kafkaclient/backend"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
 )
 
+// producer is a Producer over kgo; As is its clients'.
 type producer struct {
-	cl      *kgo.Client
-	adm     *kadm.Client
+	clients
 	cfg     backend.ProducerConfig
 	hooks   backend.ProducerHooks
 	promise func(*kgo.Record, error) // p.delivered, bound once
@@ -95,12 +94,9 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 		// franz-go keeps it until a broker answers.
 		opts = append(opts, kgo.AllowIdempotentProduceCancellation())
 	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return nil, backend.WithCode(backend.CodeBadConfig, err)
+	if p.clients, err = newClients(opts); err != nil {
+		return nil, err
 	}
-	p.cl = cl
-	p.adm = kadm.NewClient(cl)
 	return p, nil
 }
 
@@ -209,13 +205,9 @@ func (p *producer) Flush(ctx context.Context) error { return p.cl.Flush(ctx) }
 func (p *producer) Close(ctx context.Context) error {
 	p.closing.Store(true)
 	p.cl.UnsafeAbortBufferedRecords()
-	err := backend.RunWithin(ctx, func() error { p.cl.Close(); return nil })
+	err := p.clients.Close(ctx)
 	p.deadlines.release()
 	return err
-}
-
-func (p *producer) As(target any) bool {
-	return backend.SetAs(target, p.adm) || backend.SetAs(target, p.cl)
 }
 
 // Transactions.
@@ -400,9 +392,7 @@ type brokerWatch struct {
 	alerted atomic.Bool
 }
 
-var (
-	_ kgo.HookBrokerConnect = (*brokerWatch)(nil)
-)
+var _ kgo.HookBrokerConnect = (*brokerWatch)(nil)
 
 func (w *brokerWatch) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
 	w.mu.Lock()

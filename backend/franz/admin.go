@@ -86,12 +86,9 @@ func (a *admin) DescribeTopicConfigs(ctx context.Context, topic string) (map[str
 	if err != nil {
 		return nil, err
 	}
-	rc, err := rcs.On(topic, nil)
+	rc, err := rcs.On(topic, func(rc *kadm.ResourceConfig) error { return rc.Err })
 	if err != nil {
 		return nil, err
-	}
-	if rc.Err != nil {
-		return nil, rc.Err
 	}
 	out := make(map[string]string, len(rc.Configs))
 	for _, c := range rc.Configs {

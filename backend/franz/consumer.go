@@ -1,6 +1,7 @@
 package franz
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -92,17 +93,14 @@ func (c *consumer) groupOpts(topics []string) []kgo.Opt {
 	if cfg.GroupInstanceID != "" {
 		opts = append(opts, kgo.InstanceID(cfg.GroupInstanceID))
 	}
+	balancers := map[backend.Assignor]kgo.GroupBalancer{
+		backend.AssignorRange: kgo.RangeBalancer(), backend.AssignorRoundRobin: kgo.RoundRobinBalancer(),
+		backend.AssignorSticky: kgo.StickyBalancer(), backend.AssignorCooperativeSticky: kgo.CooperativeStickyBalancer(),
+	}
 	var bals []kgo.GroupBalancer
 	for _, a := range cfg.Assignors {
-		switch a {
-		case backend.AssignorRange:
-			bals = append(bals, kgo.RangeBalancer())
-		case backend.AssignorRoundRobin:
-			bals = append(bals, kgo.RoundRobinBalancer())
-		case backend.AssignorSticky:
-			bals = append(bals, kgo.StickyBalancer())
-		case backend.AssignorCooperativeSticky:
-			bals = append(bals, kgo.CooperativeStickyBalancer())
+		if b, ok := balancers[a]; ok {
+			bals = append(bals, b)
 		}
 	}
 	return append(opts, kgo.Balancers(bals...))
@@ -188,21 +186,24 @@ func (c *consumer) Subscribe(_ context.Context, topics []string) error {
 func startOffsets(tps []backend.TopicPartition) map[string]map[int32]kgo.Offset {
 	out := map[string]map[int32]kgo.Offset{}
 	for _, tp := range tps {
-		if out[tp.Topic] == nil {
-			out[tp.Topic] = map[int32]kgo.Offset{}
-		}
-		var o kgo.Offset
+		o := kgo.NewOffset().At(tp.Offset)
 		switch tp.Offset {
 		case backend.OffsetBeginning:
 			o = kgo.NewOffset().AtStart()
 		case backend.OffsetEnd:
 			o = kgo.NewOffset().AtEnd()
-		default:
-			o = kgo.NewOffset().At(tp.Offset)
 		}
-		out[tp.Topic][tp.Partition] = o
+		put(out, tp.Topic, tp.Partition, o)
 	}
 	return out
+}
+
+// put sets m[topic][partition] to v, making the inner map when needed.
+func put[V any](m map[string]map[int32]V, topic string, partition int32, v V) {
+	if m[topic] == nil {
+		m[topic] = map[int32]V{}
+	}
+	m[topic][partition] = v
 }
 
 func (c *consumer) Assign(ctx context.Context, tps []backend.TopicPartition) error {
@@ -232,9 +233,9 @@ func (c *consumer) Assign(ctx context.Context, tps []backend.TopicPartition) err
 	return nil
 }
 
-// testHookFetched, when set by a test, runs in Poll between buffering a
-// fetch and taking from the buffer: where a revocation may drop it all.
-var testHookFetched func(*consumer)
+// testHookFetched runs in Poll between buffering a fetch and taking from
+// the buffer, where a revocation may drop it all; tests replace it.
+var testHookFetched = func(*consumer) {}
 
 // pollAhead is how many records Poll fetches from franz-go at once; what
 // the caller did not ask for waits in the buffer.
@@ -253,20 +254,18 @@ func (c *consumer) Poll(ctx context.Context, limit int) ([]*backend.Message, err
 		if fs.IsClientClosed() {
 			return nil, kgo.ErrClientClosed
 		}
-		var firstErr error
-		fs.EachError(func(t string, p int32, err error) {
-			if firstErr == nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-				firstErr = err
-			}
-		})
 		if fs.NumRecords() == 0 {
-			if firstErr == nil {
-				firstErr = ctx.Err()
+			// Fetch errors matter only when there is nothing to return.
+			var err error
+			fs.EachError(func(_ string, _ int32, e error) {
+				if err == nil && !errors.Is(e, context.Canceled) && !errors.Is(e, context.DeadlineExceeded) {
+					err = e
+				}
+			})
+			if err = cmp.Or(err, ctx.Err()); err != nil {
+				return nil, err
 			}
-			if firstErr == nil {
-				continue // woken without records: wait again
-			}
-			return nil, firstErr
+			continue // woken without records: wait again
 		}
 		c.bufMu.Lock()
 		// The buffer is empty here: refill it from the start of the
@@ -275,9 +274,7 @@ func (c *consumer) Poll(ctx context.Context, limit int) ([]*backend.Message, err
 		fs.EachRecord(func(r *kgo.Record) { c.buf = append(c.buf, r) })
 		c.store = c.buf[:0]
 		c.bufMu.Unlock()
-		if testHookFetched != nil {
-			testHookFetched(c)
-		}
+		testHookFetched(c)
 		rs = c.takeBuffered(limit)
 	}
 	if c.group && !c.cfg.DisableAutoCommit {
@@ -352,11 +349,8 @@ func (c *consumer) dropBuffered(m map[string][]int32) map[string]map[int32]kgo.E
 			kept = append(kept, r)
 			continue
 		}
-		if first[r.Topic] == nil {
-			first[r.Topic] = map[int32]kgo.EpochOffset{}
-		}
 		if _, seen := first[r.Topic][r.Partition]; !seen {
-			first[r.Topic][r.Partition] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset}
+			put(first, r.Topic, r.Partition, kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset})
 		}
 	}
 	c.buf = kept
@@ -378,10 +372,7 @@ func (c *consumer) Commit(ctx context.Context, offsets []backend.TopicPartition)
 	}
 	m := map[string]map[int32]kgo.EpochOffset{}
 	for _, o := range offsets {
-		if m[o.Topic] == nil {
-			m[o.Topic] = map[int32]kgo.EpochOffset{}
-		}
-		m[o.Topic][o.Partition] = kgo.EpochOffset{Epoch: o.LeaderEpoch, Offset: o.Offset}
+		put(m, o.Topic, o.Partition, kgo.EpochOffset{Epoch: o.LeaderEpoch, Offset: o.Offset})
 	}
 	var commitErr error
 	cl.CommitOffsetsSync(ctx, m, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
@@ -408,13 +399,11 @@ func (c *consumer) Seek(ctx context.Context, tp backend.TopicPartition) error {
 	off := tp.Offset
 	if off < 0 {
 		// franz-go's SetOffsets takes exact offsets only: look them up.
-		var listed kadm.ListedOffsets
-		var err error
+		list := c.adm.ListEndOffsets
 		if off == backend.OffsetBeginning {
-			listed, err = c.adm.ListStartOffsets(ctx, tp.Topic)
-		} else {
-			listed, err = c.adm.ListEndOffsets(ctx, tp.Topic)
+			list = c.adm.ListStartOffsets
 		}
+		listed, err := list(ctx, tp.Topic)
 		if err != nil {
 			return err
 		}

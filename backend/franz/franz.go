@@ -51,7 +51,11 @@ func New() backend.Backend {
 
 // Code maps franz-go errors to codes.
 func (franzBackend) Code(err error) backend.Code {
-	var ke *kerr.Error
+	var (
+		ke *kerr.Error
+		fe *kgo.ErrFirstReadEOF
+	)
+	netCode, isNet := backend.NetworkCode(err)
 	switch {
 	case errors.As(err, &ke):
 		return backend.Code(ke.Code)
@@ -63,20 +67,15 @@ func (franzBackend) Code(err error) backend.Code {
 		return backend.CodeMsgTimedOut
 	case errors.Is(err, kgo.ErrAborting):
 		return backend.CodeState
-	}
-	var fe *kgo.ErrFirstReadEOF
-	if errors.As(err, &fe) {
+	case errors.As(err, &fe):
 		// The broker closed the connection before answering: a TLS/SASL
 		// mismatch or refused credentials.
 		return backend.CodeAuthentication
-	}
-	if code, ok := backend.NetworkCode(err); ok {
-		return code
-	}
-	if strings.Contains(err.Error(), "unable to dial") {
+	case isNet:
+		return netCode
+	case strings.Contains(err.Error(), "unable to dial"):
 		return backend.CodeTransport
-	}
-	if strings.Contains(err.Error(), "invalid record partitioning choice") {
+	case strings.Contains(err.Error(), "invalid record partitioning choice"):
 		// franz-go's untyped error for a record whose partition the
 		// topic does not have.
 		return backend.CodeUnknownTopicOrPartition
@@ -119,7 +118,7 @@ func clientOpts(c backend.ClientConfig) ([]kgo.Opt, error) {
 		case backend.SASLScramSHA512:
 			m = scram.Auth{User: s.Username, Pass: s.Password}.AsSha512Mechanism()
 		default:
-			return nil, backend.Errorf(backend.CodeUnsupported, "sasl.mechanism %s is not supported by the franz backend", s.Mechanism)
+			return nil, backend.Unsupported(Name, "sasl.mechanism "+string(s.Mechanism))
 		}
 		opts = append(opts, kgo.SASL(m))
 	}

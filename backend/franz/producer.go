@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,9 +44,8 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 	if err != nil {
 		return nil, err
 	}
-	p := &producer{cfg: cfg, hooks: hooks}
+	p := &producer{cfg: cfg, hooks: hooks, deadlines: deadlineBuckets{timeout: cfg.DeliveryTimeout}}
 	p.promise = p.delivered
-	p.deadlines.timeout = cfg.DeliveryTimeout
 	opts = append(opts,
 		kgo.RecordPartitioner(partitioner{}),
 		kgo.ProducerLinger(cfg.Linger),
@@ -60,7 +60,7 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 		// that a missing one fails fast. (One more answer allowed makes
 		// franz-go's metadata backoff jump past 5 s.)
 		kgo.UnknownTopicRetries(6),
-		kgo.WithHooks(&brokerWatch{onError: p.clientError, onAuth: p.authFailed}),
+		kgo.WithHooks(&brokerWatch{onError: p.clientError, onAuth: p.authFailed, down: map[int32]bool{}}),
 	)
 	opts = append(opts, kgo.RequiredAcks(map[backend.Acks]kgo.Acks{
 		backend.AcksAll: kgo.AllISRAcks(), backend.AcksLeader: kgo.LeaderAck(), backend.AcksNone: kgo.NoAck(),
@@ -322,21 +322,16 @@ func (p *producer) SendOffsetsToTransaction(ctx context.Context, offsets []backe
 	if g.GroupInstanceID != "" {
 		commit.InstanceID = &g.GroupInstanceID
 	}
-	byTopic := map[string]int{}
 	for _, o := range offsets {
-		i, ok := byTopic[o.Topic]
-		if !ok {
-			t := kmsg.NewTxnOffsetCommitRequestTopic()
-			t.Topic = o.Topic
-			commit.Topics = append(commit.Topics, t)
-			i = len(commit.Topics) - 1
-			byTopic[o.Topic] = i
+		i := slices.IndexFunc(commit.Topics, func(t kmsg.TxnOffsetCommitRequestTopic) bool { return t.Topic == o.Topic })
+		if i < 0 {
+			i = len(commit.Topics)
+			commit.Topics = append(commit.Topics, kmsg.TxnOffsetCommitRequestTopic{Topic: o.Topic})
 		}
 		part := kmsg.NewTxnOffsetCommitRequestTopicPartition()
 		part.Partition, part.Offset, part.LeaderEpoch = o.Partition, o.Offset, o.LeaderEpoch
 		if o.Metadata != "" {
-			md := o.Metadata
-			part.Metadata = &md
+			part.Metadata = &o.Metadata
 		}
 		commit.Topics[i].Partitions = append(commit.Topics[i].Partitions, part)
 	}
@@ -384,7 +379,7 @@ func (s *stickyAny) OnNewBatch() { s.cur = -1 }
 // again.
 type brokerWatch struct {
 	onError func(error)
-	// onAuth, if set, is passed the error of a connection refused for its
+	// onAuth is passed the error of a connection refused for its
 	// credentials or certificate, and nil for a connection that succeeded.
 	onAuth  func(error)
 	mu      sync.Mutex
@@ -396,11 +391,8 @@ var _ kgo.HookBrokerConnect = (*brokerWatch)(nil)
 
 func (w *brokerWatch) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
 	w.mu.Lock()
-	if w.down == nil {
-		w.down = map[int32]bool{}
-	}
 	w.down[meta.NodeID] = err != nil
-	if w.onAuth != nil && (err == nil || isAuthFailure(err)) {
+	if err == nil || isAuthFailure(err) {
 		w.onAuth(err)
 	}
 	all := true
@@ -479,9 +471,6 @@ func (d *deadlineBuckets) release() {
 // isAuthFailure reports whether a connection failed for its credentials or
 // the broker's certificate, which retrying does not change.
 func isAuthFailure(err error) bool {
-	switch (franzBackend{}).Code(err) {
-	case backend.CodeSASLAuthenticationFailed, backend.CodeSSL:
-		return true
-	}
-	return false
+	code := franzBackend{}.Code(err)
+	return code == backend.CodeSASLAuthenticationFailed || code == backend.CodeSSL
 }

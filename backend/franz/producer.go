@@ -184,15 +184,12 @@ func (p *producer) authFailed(err error) {
 
 func (p *producer) PartitionCount(ctx context.Context, topic string) (int32, error) {
 	md, err := p.adm.Metadata(ctx, topic)
-	if err != nil {
+	if err := orErr(md.Topics, err); err != nil {
 		return 0, err
 	}
 	td, ok := md.Topics[topic]
 	if !ok {
 		return 0, kerr.UnknownTopicOrPartition
-	}
-	if td.Err != nil {
-		return 0, td.Err
 	}
 	return int32(len(td.Partitions)), nil
 }

@@ -44,6 +44,9 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 	if err != nil {
 		return nil, err
 	}
+	if hooks.OnError == nil {
+		hooks.OnError = func(error) {} // so that it can be called unconditionally
+	}
 	p := &producer{cfg: cfg, hooks: hooks, deadlines: deadlineBuckets{timeout: cfg.DeliveryTimeout}}
 	p.promise = p.delivered
 	opts = append(opts,
@@ -60,7 +63,7 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 		// that a missing one fails fast. (One more answer allowed makes
 		// franz-go's metadata backoff jump past 5 s.)
 		kgo.UnknownTopicRetries(6),
-		kgo.WithHooks(&brokerWatch{onError: p.clientError, onAuth: p.authFailed, down: map[int32]bool{}}),
+		kgo.WithHooks(&brokerWatch{onError: hooks.OnError, onAuth: p.authFailed, down: map[int32]bool{}}),
 	)
 	opts = append(opts, kgo.RequiredAcks(map[backend.Acks]kgo.Acks{
 		backend.AcksAll: kgo.AllISRAcks(), backend.AcksLeader: kgo.LeaderAck(), backend.AcksNone: kgo.NoAck(),
@@ -98,12 +101,6 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 		return nil, err
 	}
 	return p, nil
-}
-
-func (p *producer) clientError(err error) {
-	if p.hooks.OnError != nil {
-		p.hooks.OnError(err)
-	}
 }
 
 // inflight is one message on its way: the franz-go record it became, and
@@ -177,7 +174,7 @@ func (p *producer) authFailed(err error) {
 		return
 	}
 	if old := p.authErr.Swap(&err); old == nil {
-		p.clientError(err)
+		p.hooks.OnError(err)
 	}
 	p.deadlines.failAll()
 }

@@ -8,40 +8,41 @@ import (
 	"github.com/kafkaclient/kafkaclient/backend"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-type admin struct {
-	cl  *kgo.Client
-	adm *kadm.Client
-}
+// admin is an Admin over kadm; Close and As are its clients'.
+type admin struct{ clients }
 
 func (franzBackend) NewAdmin(cfg backend.AdminConfig) (backend.Admin, error) {
 	opts, err := clientOpts(cfg.ClientConfig)
 	if err != nil {
 		return nil, err
 	}
-	cl, err := kgo.NewClient(opts...)
+	c, err := newClients(opts)
 	if err != nil {
-		return nil, backend.WithCode(backend.CodeBadConfig, err)
+		return nil, err
 	}
-	return &admin{cl: cl, adm: kadm.NewClient(cl)}, nil
+	return &admin{c}, nil
+}
+
+// orErr returns err, or else the first error of the items in r: for the
+// calls whose items' errors are the error of the call.
+func orErr(r interface{ Error() error }, err error) error {
+	if err != nil {
+		return err
+	}
+	return r.Error()
 }
 
 func (a *admin) CreateTopics(ctx context.Context, specs []backend.TopicSpec) ([]backend.TopicResult, error) {
 	out := make([]backend.TopicResult, len(specs))
 	for i, s := range specs {
-		var configs map[string]*string
-		if len(s.Configs) > 0 {
-			configs = make(map[string]*string, len(s.Configs))
-			for k, v := range s.Configs {
-				configs[k] = &v
-			}
+		configs := make(map[string]*string, len(s.Configs))
+		for k, v := range s.Configs {
+			configs[k] = &v
 		}
-		resp, err := a.adm.CreateTopic(ctx, s.Partitions, s.ReplicationFactor, configs, s.Name)
-		if err == nil {
-			err = resp.Err
-		}
+		// CreateTopic returns the topic's own error as the call's.
+		_, err := a.adm.CreateTopic(ctx, s.Partitions, s.ReplicationFactor, configs, s.Name)
 		if err != nil && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -55,22 +56,13 @@ func (a *admin) DeleteTopics(ctx context.Context, topics []string) ([]backend.To
 	if err != nil {
 		return nil, err
 	}
-	out := make([]backend.TopicResult, len(topics))
-	for i, t := range topics {
-		out[i] = backend.TopicResult{Topic: t}
-		if r, ok := resps[t]; ok {
-			out[i].Err = r.Err
-		}
-	}
-	return out, nil
+	return backend.Convert(topics, func(t string) backend.TopicResult {
+		return backend.TopicResult{Topic: t, Err: resps[t].Err}
+	}), nil
 }
 
 func (a *admin) CreatePartitions(ctx context.Context, topic string, total int32) error {
-	resps, err := a.adm.UpdatePartitions(ctx, int(total), topic)
-	if err != nil {
-		return err
-	}
-	return resps.Error()
+	return orErr(a.adm.UpdatePartitions(ctx, int(total), topic))
 }
 
 func (a *admin) DescribeTopics(ctx context.Context, topics []string) ([]backend.TopicDescription, error) {
@@ -80,14 +72,11 @@ func (a *admin) DescribeTopics(ctx context.Context, topics []string) ([]backend.
 	}
 	out := make([]backend.TopicDescription, 0, len(md.Topics))
 	for name, td := range md.Topics {
-		d := backend.TopicDescription{Name: name, Internal: td.IsInternal, Err: td.Err}
-		for _, pd := range td.Partitions {
-			d.Partitions = append(d.Partitions, backend.PartitionInfo{
-				ID: pd.Partition, Leader: pd.Leader,
-				Replicas: slices.Clone(pd.Replicas), ISR: slices.Clone(pd.ISR), Offline: slices.Clone(pd.OfflineReplicas),
-			})
-		}
-		out = append(out, d)
+		parts := backend.Convert(td.Partitions.Sorted(), func(pd kadm.PartitionDetail) backend.PartitionInfo {
+			return backend.PartitionInfo{ID: pd.Partition, Leader: pd.Leader,
+				Replicas: slices.Clone(pd.Replicas), ISR: slices.Clone(pd.ISR), Offline: slices.Clone(pd.OfflineReplicas)}
+		})
+		out = append(out, backend.TopicDescription{Name: name, Internal: td.IsInternal, Err: td.Err, Partitions: parts})
 	}
 	return out, nil
 }
@@ -97,12 +86,9 @@ func (a *admin) DescribeTopicConfigs(ctx context.Context, topic string) (map[str
 	if err != nil {
 		return nil, err
 	}
-	rc, err := rcs.On(topic, nil)
+	rc, err := rcs.On(topic, func(rc *kadm.ResourceConfig) error { return rc.Err })
 	if err != nil {
 		return nil, err
-	}
-	if rc.Err != nil {
-		return nil, rc.Err
 	}
 	out := make(map[string]string, len(rc.Configs))
 	for _, c := range rc.Configs {
@@ -118,15 +104,10 @@ func (a *admin) DescribeCluster(ctx context.Context) (backend.ClusterDescription
 	if err != nil {
 		return backend.ClusterDescription{}, err
 	}
-	d := backend.ClusterDescription{ClusterID: md.Cluster, ControllerID: md.Controller}
-	for _, b := range md.Brokers {
-		bi := backend.BrokerInfo{ID: b.NodeID, Host: b.Host, Port: b.Port}
-		if b.Rack != nil {
-			bi.Rack = *b.Rack
-		}
-		d.Brokers = append(d.Brokers, bi)
-	}
-	return d, nil
+	brokers := backend.Convert(md.Brokers, func(b kadm.BrokerDetail) backend.BrokerInfo {
+		return backend.BrokerInfo{ID: b.NodeID, Host: b.Host, Port: b.Port, Rack: deref(b.Rack)}
+	})
+	return backend.ClusterDescription{ClusterID: md.Cluster, ControllerID: md.Controller, Brokers: brokers}, nil
 }
 
 func (a *admin) ListConsumerGroups(ctx context.Context) ([]backend.GroupListing, error) {
@@ -157,18 +138,13 @@ func (a *admin) DescribeConsumerGroups(ctx context.Context, groups []string) ([]
 			out[i].Err = kerr.GroupIDNotFound
 			continue
 		}
-		out[i].State = backend.ParseGroupState(dg.State)
-		out[i].Protocol = dg.Protocol
-		out[i].Coordinator = dg.Coordinator.NodeID
-		out[i].Err = dg.Err
+		out[i] = backend.GroupDescription{GroupID: g, State: backend.ParseGroupState(dg.State), Protocol: dg.Protocol,
+			Coordinator: dg.Coordinator.NodeID, Err: dg.Err}
 		if dg.Err == nil && dg.State == "Dead" {
 			out[i].Err = kerr.GroupIDNotFound
 		}
 		for _, m := range dg.Members {
-			md := backend.MemberDescription{MemberID: m.MemberID, ClientID: m.ClientID, Host: m.ClientHost}
-			if m.InstanceID != nil {
-				md.GroupInstanceID = *m.InstanceID
-			}
+			md := backend.MemberDescription{MemberID: m.MemberID, ClientID: m.ClientID, Host: m.ClientHost, GroupInstanceID: deref(m.InstanceID)}
 			if ca, ok := m.Assigned.AsConsumer(); ok {
 				for _, t := range ca.Topics {
 					for _, p := range t.Partitions {
@@ -184,10 +160,7 @@ func (a *admin) DescribeConsumerGroups(ctx context.Context, groups []string) ([]
 
 func (a *admin) ListConsumerGroupOffsets(ctx context.Context, group string) ([]backend.TopicPartition, error) {
 	resps, err := a.adm.FetchOffsets(ctx, group)
-	if err != nil {
-		return nil, err
-	}
-	if err := resps.Error(); err != nil {
+	if err := orErr(resps, err); err != nil {
 		return nil, err
 	}
 	var out []backend.TopicPartition
@@ -198,17 +171,13 @@ func (a *admin) ListConsumerGroupOffsets(ctx context.Context, group string) ([]b
 }
 
 func (a *admin) DeleteConsumerGroups(ctx context.Context, groups []string) error {
-	resps, err := a.adm.DeleteGroups(ctx, groups...)
-	if err != nil {
-		return err
+	return orErr(a.adm.DeleteGroups(ctx, groups...))
+}
+
+// deref returns *s, or "" when s is nil.
+func deref(s *string) string {
+	if s == nil {
+		return ""
 	}
-	return resps.Error()
-}
-
-func (a *admin) Close(ctx context.Context) error {
-	return backend.RunWithin(ctx, func() error { a.cl.Close(); return nil })
-}
-
-func (a *admin) As(target any) bool {
-	return backend.SetAs(target, a.adm) || backend.SetAs(target, a.cl)
+	return *s
 }

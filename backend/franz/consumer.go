@@ -1,6 +1,7 @@
 package franz
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -18,11 +19,10 @@ type consumer struct {
 	hooks backend.ConsumerHooks
 	base  []kgo.Opt
 
-	mu     sync.Mutex
-	cl     *kgo.Client // created by the first Subscribe or Assign
-	adm    *kadm.Client
-	topics map[string]bool
-	group  bool
+	mu      sync.Mutex
+	clients // created by the first Subscribe or Assign
+	topics  map[string]bool
+	group   bool
 	// assigned is the manual assignment.
 	assigned map[string]map[int32]kgo.Offset
 
@@ -93,17 +93,14 @@ func (c *consumer) groupOpts(topics []string) []kgo.Opt {
 	if cfg.GroupInstanceID != "" {
 		opts = append(opts, kgo.InstanceID(cfg.GroupInstanceID))
 	}
+	balancers := map[backend.Assignor]kgo.GroupBalancer{
+		backend.AssignorRange: kgo.RangeBalancer(), backend.AssignorRoundRobin: kgo.RoundRobinBalancer(),
+		backend.AssignorSticky: kgo.StickyBalancer(), backend.AssignorCooperativeSticky: kgo.CooperativeStickyBalancer(),
+	}
 	var bals []kgo.GroupBalancer
 	for _, a := range cfg.Assignors {
-		switch a {
-		case backend.AssignorRange:
-			bals = append(bals, kgo.RangeBalancer())
-		case backend.AssignorRoundRobin:
-			bals = append(bals, kgo.RoundRobinBalancer())
-		case backend.AssignorSticky:
-			bals = append(bals, kgo.StickyBalancer())
-		case backend.AssignorCooperativeSticky:
-			bals = append(bals, kgo.CooperativeStickyBalancer())
+		if b, ok := balancers[a]; ok {
+			bals = append(bals, b)
 		}
 	}
 	return append(opts, kgo.Balancers(bals...))
@@ -152,27 +149,15 @@ func (c *consumer) client() *kgo.Client {
 	return c.cl
 }
 
-func (c *consumer) open(extra []kgo.Opt) error {
-	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, c.base...), extra...)...)
-	if err != nil {
-		return backend.WithCode(backend.CodeBadConfig, err)
-	}
-	c.cl = cl
-	c.adm = kadm.NewClient(cl)
-	return nil
+// open creates the clients with the base options and extra.
+func (c *consumer) open(extra []kgo.Opt) (err error) {
+	c.clients, err = newClients(append(slices.Clone(c.base), extra...))
+	return err
 }
 
 func (c *consumer) Subscribe(_ context.Context, topics []string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.cl == nil {
-		c.group = true
-		c.topics = map[string]bool{}
-		for _, t := range topics {
-			c.topics[t] = true
-		}
-		return c.open(c.groupOpts(topics))
-	}
 	want := map[string]bool{}
 	var add, drop []string
 	for _, t := range topics {
@@ -187,12 +172,13 @@ func (c *consumer) Subscribe(_ context.Context, topics []string) error {
 		}
 	}
 	c.topics = want
-	if len(drop) > 0 {
-		c.cl.PurgeTopicsFromConsuming(drop...)
+	if c.cl == nil {
+		c.group = true
+		return c.open(c.groupOpts(topics))
 	}
-	if len(add) > 0 {
-		c.cl.AddConsumeTopics(add...)
-	}
+	// Both do nothing when given no topics.
+	c.cl.PurgeTopicsFromConsuming(drop...)
+	c.cl.AddConsumeTopics(add...)
 	return nil
 }
 
@@ -200,21 +186,24 @@ func (c *consumer) Subscribe(_ context.Context, topics []string) error {
 func startOffsets(tps []backend.TopicPartition) map[string]map[int32]kgo.Offset {
 	out := map[string]map[int32]kgo.Offset{}
 	for _, tp := range tps {
-		if out[tp.Topic] == nil {
-			out[tp.Topic] = map[int32]kgo.Offset{}
-		}
-		var o kgo.Offset
+		o := kgo.NewOffset().At(tp.Offset)
 		switch tp.Offset {
 		case backend.OffsetBeginning:
 			o = kgo.NewOffset().AtStart()
 		case backend.OffsetEnd:
 			o = kgo.NewOffset().AtEnd()
-		default:
-			o = kgo.NewOffset().At(tp.Offset)
 		}
-		out[tp.Topic][tp.Partition] = o
+		put(out, tp.Topic, tp.Partition, o)
 	}
 	return out
+}
+
+// put sets m[topic][partition] to v, making the inner map when needed.
+func put[V any](m map[string]map[int32]V, topic string, partition int32, v V) {
+	if m[topic] == nil {
+		m[topic] = map[int32]V{}
+	}
+	m[topic][partition] = v
 }
 
 func (c *consumer) Assign(ctx context.Context, tps []backend.TopicPartition) error {
@@ -227,18 +216,15 @@ func (c *consumer) Assign(ctx context.Context, tps []backend.TopicPartition) err
 	}
 	offsets := startOffsets(tps)
 	// Replace the assignment: drop what is no longer wanted.
-	var drop map[string][]int32
-	for t, ps := range c.assignedLocked() {
-		for _, p := range ps {
+	drop := map[string][]int32{}
+	for t, ps := range c.assigned {
+		for p := range ps {
 			if _, keep := offsets[t][p]; !keep {
-				if drop == nil {
-					drop = map[string][]int32{}
-				}
 				drop[t] = append(drop[t], p)
 			}
 		}
 	}
-	if drop != nil {
+	if len(drop) > 0 {
 		c.cl.RemoveConsumePartitions(drop)
 		c.dropBuffered(drop)
 	}
@@ -247,55 +233,39 @@ func (c *consumer) Assign(ctx context.Context, tps []backend.TopicPartition) err
 	return nil
 }
 
-func (c *consumer) assignedLocked() map[string][]int32 {
-	out := map[string][]int32{}
-	for t, ps := range c.assigned {
-		for p := range ps {
-			out[t] = append(out[t], p)
-		}
-	}
-	return out
-}
-
-// testHookFetched, when set by a test, runs in Poll between buffering a
-// fetch and taking from the buffer: where a revocation may drop it all.
-var testHookFetched func(*consumer)
+// testHookFetched runs in Poll between buffering a fetch and taking from
+// the buffer, where a revocation may drop it all; tests replace it.
+var testHookFetched = func(*consumer) {}
 
 // pollAhead is how many records Poll fetches from franz-go at once; what
 // the caller did not ask for waits in the buffer.
 const pollAhead = 500
 
-func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error) {
+func (c *consumer) Poll(ctx context.Context, limit int) ([]*backend.Message, error) {
 	cl := c.client()
 	if cl == nil {
 		return nil, backend.Errorf(backend.CodeState, "not subscribed or assigned")
 	}
-	rs := c.takeBuffered(max)
+	rs := c.takeBuffered(limit)
 	for len(rs) == 0 {
 		// A fetch whose records a revocation dropped meanwhile leaves
 		// nothing to return: fetch again, as Poll never returns nothing.
-		fetch := pollAhead
-		if max > fetch {
-			fetch = max
-		}
-		fs := cl.PollRecords(ctx, fetch)
+		fs := cl.PollRecords(ctx, max(pollAhead, limit))
 		if fs.IsClientClosed() {
 			return nil, kgo.ErrClientClosed
 		}
-		var firstErr error
-		fs.EachError(func(t string, p int32, err error) {
-			if firstErr == nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-				firstErr = err
-			}
-		})
 		if fs.NumRecords() == 0 {
-			if firstErr == nil {
-				firstErr = ctx.Err()
+			// Fetch errors matter only when there is nothing to return.
+			var err error
+			fs.EachError(func(_ string, _ int32, e error) {
+				if err == nil && !errors.Is(e, context.Canceled) && !errors.Is(e, context.DeadlineExceeded) {
+					err = e
+				}
+			})
+			if err = cmp.Or(err, ctx.Err()); err != nil {
+				return nil, err
 			}
-			if firstErr == nil {
-				continue // woken without records: wait again
-			}
-			return nil, firstErr
+			continue // woken without records: wait again
 		}
 		c.bufMu.Lock()
 		// The buffer is empty here: refill it from the start of the
@@ -304,10 +274,8 @@ func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error
 		fs.EachRecord(func(r *kgo.Record) { c.buf = append(c.buf, r) })
 		c.store = c.buf[:0]
 		c.bufMu.Unlock()
-		if testHookFetched != nil {
-			testHookFetched(c)
-		}
-		rs = c.takeBuffered(max)
+		testHookFetched(c)
+		rs = c.takeBuffered(limit)
 	}
 	if c.group && !c.cfg.DisableAutoCommit {
 		c.mark(cl, rs)
@@ -352,11 +320,11 @@ func (c *consumer) mark(cl *kgo.Client, rs []*kgo.Record) {
 // 32 KB beyond which Go allocates large objects one by one.
 const arenaSize = 200
 
-// takeBuffered removes and returns up to max buffered records.
-func (c *consumer) takeBuffered(max int) []*kgo.Record {
+// takeBuffered removes and returns up to limit buffered records.
+func (c *consumer) takeBuffered(limit int) []*kgo.Record {
 	c.bufMu.Lock()
 	defer c.bufMu.Unlock()
-	n := min(max, len(c.buf))
+	n := min(limit, len(c.buf))
 	if n == 0 {
 		return nil
 	}
@@ -368,10 +336,12 @@ func (c *consumer) takeBuffered(max int) []*kgo.Record {
 	return rs
 }
 
-// rewindBuffered drops buffered records of the partitions and moves their
-// fetch position back to the first dropped record, so nothing is skipped.
-func (c *consumer) rewindBuffered(cl *kgo.Client, m map[string][]int32) {
+// dropBuffered forgets buffered records of the partitions (once a
+// revocation has run, Poll returns none of them) and returns the position
+// of the first one dropped of each partition, to fetch them again from.
+func (c *consumer) dropBuffered(m map[string][]int32) map[string]map[int32]kgo.EpochOffset {
 	c.bufMu.Lock()
+	defer c.bufMu.Unlock()
 	first := map[string]map[int32]kgo.EpochOffset{}
 	kept := c.buf[:0:0]
 	for _, r := range c.buf {
@@ -379,32 +349,12 @@ func (c *consumer) rewindBuffered(cl *kgo.Client, m map[string][]int32) {
 			kept = append(kept, r)
 			continue
 		}
-		if first[r.Topic] == nil {
-			first[r.Topic] = map[int32]kgo.EpochOffset{}
-		}
 		if _, seen := first[r.Topic][r.Partition]; !seen {
-			first[r.Topic][r.Partition] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset}
+			put(first, r.Topic, r.Partition, kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset})
 		}
 	}
 	c.buf = kept
-	c.bufMu.Unlock()
-	if len(first) > 0 {
-		cl.SetOffsets(first)
-	}
-}
-
-// dropBuffered forgets buffered records of partitions leaving the
-// assignment: once a revocation has run, Poll returns none of them.
-func (c *consumer) dropBuffered(m map[string][]int32) {
-	c.bufMu.Lock()
-	defer c.bufMu.Unlock()
-	kept := c.buf[:0:0]
-	for _, r := range c.buf {
-		if !slices.Contains(m[r.Topic], r.Partition) {
-			kept = append(kept, r)
-		}
-	}
-	c.buf = kept
+	return first
 }
 
 func (c *consumer) Commit(ctx context.Context, offsets []backend.TopicPartition) error {
@@ -414,22 +364,15 @@ func (c *consumer) Commit(ctx context.Context, offsets []backend.TopicPartition)
 	}
 	if !c.group {
 		// Manual assignment: commit as a simple (generation-less) group.
-		os := kadm.Offsets{}
+		kos := kadm.Offsets{}
 		for _, o := range offsets {
-			os.Add(kadm.Offset{Topic: o.Topic, Partition: o.Partition, At: o.Offset, LeaderEpoch: o.LeaderEpoch, Metadata: o.Metadata})
+			kos.Add(kadm.Offset{Topic: o.Topic, Partition: o.Partition, At: o.Offset, LeaderEpoch: o.LeaderEpoch, Metadata: o.Metadata})
 		}
-		resp, err := c.adm.CommitOffsets(ctx, c.cfg.GroupID, os)
-		if err != nil {
-			return err
-		}
-		return resp.Error()
+		return orErr(c.adm.CommitOffsets(ctx, c.cfg.GroupID, kos))
 	}
 	m := map[string]map[int32]kgo.EpochOffset{}
 	for _, o := range offsets {
-		if m[o.Topic] == nil {
-			m[o.Topic] = map[int32]kgo.EpochOffset{}
-		}
-		m[o.Topic][o.Partition] = kgo.EpochOffset{Epoch: o.LeaderEpoch, Offset: o.Offset}
+		put(m, o.Topic, o.Partition, kgo.EpochOffset{Epoch: o.LeaderEpoch, Offset: o.Offset})
 	}
 	var commitErr error
 	cl.CommitOffsetsSync(ctx, m, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
@@ -456,13 +399,11 @@ func (c *consumer) Seek(ctx context.Context, tp backend.TopicPartition) error {
 	off := tp.Offset
 	if off < 0 {
 		// franz-go's SetOffsets takes exact offsets only: look them up.
-		var listed kadm.ListedOffsets
-		var err error
+		list := c.adm.ListEndOffsets
 		if off == backend.OffsetBeginning {
-			listed, err = c.adm.ListStartOffsets(ctx, tp.Topic)
-		} else {
-			listed, err = c.adm.ListEndOffsets(ctx, tp.Topic)
+			list = c.adm.ListStartOffsets
 		}
+		listed, err := list(ctx, tp.Topic)
 		if err != nil {
 			return err
 		}
@@ -483,11 +424,11 @@ func (c *consumer) Seek(ctx context.Context, tp backend.TopicPartition) error {
 func (c *consumer) Pause(tps []backend.TopicPartition) error {
 	if cl := c.client(); cl != nil {
 		// Records already fetched of a paused partition are dropped; the
-		// position of the partition does not move past them, so they are
-		// fetched again on Resume.
+		// position of the partition moves back to the first of them, so
+		// they are fetched again on Resume.
 		paused := byTopic(tps)
 		cl.PauseFetchPartitions(paused)
-		c.rewindBuffered(cl, paused)
+		cl.SetOffsets(c.dropBuffered(paused))
 	}
 	return nil
 }
@@ -536,5 +477,5 @@ func (c *consumer) As(target any) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	// The client exists once Subscribe or Assign has been called.
-	return c.cl != nil && (backend.SetAs(target, c.adm) || backend.SetAs(target, c.cl))
+	return c.cl != nil && c.clients.As(target)
 }

@@ -41,6 +41,7 @@ func TestPollNeverReturnsNothing(t *testing.T) {
 	require.NoError(t, c.Assign(ctx, []backend.TopicPartition{{Topic: "t", Partition: 0, Offset: backend.OffsetBeginning}}))
 
 	drops := 0
+	defer func(hook func(*consumer)) { testHookFetched = hook }(testHookFetched)
 	testHookFetched = func(c *consumer) {
 		if drops == 0 {
 			drops++
@@ -49,7 +50,6 @@ func TestPollNeverReturnsNothing(t *testing.T) {
 			require.NoError(t, pr.ProduceSync(ctx, &kgo.Record{Topic: "t", Value: []byte("kept")}).FirstErr())
 		}
 	}
-	defer func() { testHookFetched = nil }()
 
 	msgs, err := c.Poll(ctx, 10)
 	require.NoError(t, err)

@@ -20,12 +20,14 @@
 package franz
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/kafkaclient/kafkaclient/backend"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl"
@@ -49,7 +51,11 @@ func New() backend.Backend {
 
 // Code maps franz-go errors to codes.
 func (franzBackend) Code(err error) backend.Code {
-	var ke *kerr.Error
+	var (
+		ke *kerr.Error
+		fe *kgo.ErrFirstReadEOF
+	)
+	netCode, isNet := backend.NetworkCode(err)
 	switch {
 	case errors.As(err, &ke):
 		return backend.Code(ke.Code)
@@ -61,20 +67,15 @@ func (franzBackend) Code(err error) backend.Code {
 		return backend.CodeMsgTimedOut
 	case errors.Is(err, kgo.ErrAborting):
 		return backend.CodeState
-	}
-	var fe *kgo.ErrFirstReadEOF
-	if errors.As(err, &fe) {
+	case errors.As(err, &fe):
 		// The broker closed the connection before answering: a TLS/SASL
 		// mismatch or refused credentials.
 		return backend.CodeAuthentication
-	}
-	if code, ok := backend.NetworkCode(err); ok {
-		return code
-	}
-	if strings.Contains(err.Error(), "unable to dial") {
+	case isNet:
+		return netCode
+	case strings.Contains(err.Error(), "unable to dial"):
 		return backend.CodeTransport
-	}
-	if strings.Contains(err.Error(), "invalid record partitioning choice") {
+	case strings.Contains(err.Error(), "invalid record partitioning choice"):
 		// franz-go's untyped error for a record whose partition the
 		// topic does not have.
 		return backend.CodeUnknownTopicOrPartition
@@ -117,11 +118,36 @@ func clientOpts(c backend.ClientConfig) ([]kgo.Opt, error) {
 		case backend.SASLScramSHA512:
 			m = scram.Auth{User: s.Username, Pass: s.Password}.AsSha512Mechanism()
 		default:
-			return nil, backend.Errorf(backend.CodeUnsupported, "sasl.mechanism %s is not supported by the franz backend", s.Mechanism)
+			return nil, backend.Unsupported(Name, "sasl.mechanism "+string(s.Mechanism))
 		}
 		opts = append(opts, kgo.SASL(m))
 	}
 	return opts, nil
+}
+
+// clients is a franz-go client and the admin client over its connections.
+type clients struct {
+	cl  *kgo.Client
+	adm *kadm.Client
+}
+
+// newClients opens a client; options franz-go refuses are CodeBadConfig.
+func newClients(opts []kgo.Opt) (clients, error) {
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return clients{}, backend.WithCode(backend.CodeBadConfig, err)
+	}
+	return clients{cl, kadm.NewClient(cl)}, nil
+}
+
+// Close closes the client, returning by ctx's deadline.
+func (c clients) Close(ctx context.Context) error {
+	return backend.RunWithin(ctx, func() error { c.cl.Close(); return nil })
+}
+
+// As exposes the clients the package doc lists.
+func (c clients) As(target any) bool {
+	return backend.SetAs(target, c.adm) || backend.SetAs(target, c.cl)
 }
 
 // slogLogger sends franz-go's logs to a slog.Logger (nil: discard).
@@ -152,13 +178,6 @@ func (s slogLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 		l = slog.LevelInfo
 	}
 	backend.Log(s.l, Name, l, msg, keyvals...)
-}
-
-// toRecord builds the franz-go record that produces m.
-func toRecord(m *backend.Message) *kgo.Record {
-	r := new(kgo.Record)
-	fillRecord(r, m)
-	return r
 }
 
 // fillRecord sets the fields of r that produce m.

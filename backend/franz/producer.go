@@ -6,22 +6,22 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
 
 	"github.com/kafkaclient/kafkaclient/backend"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
 )
 
+// producer is a Producer over kgo; As is its clients'.
 type producer struct {
-	cl      *kgo.Client
-	adm     *kadm.Client
+	clients
 	cfg     backend.ProducerConfig
 	hooks   backend.ProducerHooks
 	promise func(*kgo.Record, error) // p.delivered, bound once
@@ -44,9 +44,11 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 	if err != nil {
 		return nil, err
 	}
-	p := &producer{cfg: cfg, hooks: hooks}
+	if hooks.OnError == nil {
+		hooks.OnError = func(error) {} // so that it can be called unconditionally
+	}
+	p := &producer{cfg: cfg, hooks: hooks, deadlines: deadlineBuckets{timeout: cfg.DeliveryTimeout}}
 	p.promise = p.delivered
-	p.deadlines.timeout = cfg.DeliveryTimeout
 	opts = append(opts,
 		kgo.RecordPartitioner(partitioner{}),
 		kgo.ProducerLinger(cfg.Linger),
@@ -61,7 +63,7 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 		// that a missing one fails fast. (One more answer allowed makes
 		// franz-go's metadata backoff jump past 5 s.)
 		kgo.UnknownTopicRetries(6),
-		kgo.WithHooks(&brokerWatch{onError: p.clientError, onAuth: p.authFailed}),
+		kgo.WithHooks(&brokerWatch{onError: hooks.OnError, onAuth: p.authFailed, down: map[int32]bool{}}),
 	)
 	opts = append(opts, kgo.RequiredAcks(map[backend.Acks]kgo.Acks{
 		backend.AcksAll: kgo.AllISRAcks(), backend.AcksLeader: kgo.LeaderAck(), backend.AcksNone: kgo.NoAck(),
@@ -95,19 +97,10 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 		// franz-go keeps it until a broker answers.
 		opts = append(opts, kgo.AllowIdempotentProduceCancellation())
 	}
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return nil, backend.WithCode(backend.CodeBadConfig, err)
+	if p.clients, err = newClients(opts); err != nil {
+		return nil, err
 	}
-	p.cl = cl
-	p.adm = kadm.NewClient(cl)
 	return p, nil
-}
-
-func (p *producer) clientError(err error) {
-	if p.hooks.OnError != nil {
-		p.hooks.OnError(err)
-	}
 }
 
 // inflight is one message on its way: the franz-go record it became, and
@@ -181,22 +174,19 @@ func (p *producer) authFailed(err error) {
 		return
 	}
 	if old := p.authErr.Swap(&err); old == nil {
-		p.clientError(err)
+		p.hooks.OnError(err)
 	}
 	p.deadlines.failAll()
 }
 
 func (p *producer) PartitionCount(ctx context.Context, topic string) (int32, error) {
 	md, err := p.adm.Metadata(ctx, topic)
-	if err != nil {
+	if err := orErr(md.Topics, err); err != nil {
 		return 0, err
 	}
 	td, ok := md.Topics[topic]
 	if !ok {
 		return 0, kerr.UnknownTopicOrPartition
-	}
-	if td.Err != nil {
-		return 0, td.Err
 	}
 	return int32(len(td.Partitions)), nil
 }
@@ -209,13 +199,9 @@ func (p *producer) Flush(ctx context.Context) error { return p.cl.Flush(ctx) }
 func (p *producer) Close(ctx context.Context) error {
 	p.closing.Store(true)
 	p.cl.UnsafeAbortBufferedRecords()
-	err := backend.RunWithin(ctx, func() error { p.cl.Close(); return nil })
+	err := p.clients.Close(ctx)
 	p.deadlines.release()
 	return err
-}
-
-func (p *producer) As(target any) bool {
-	return backend.SetAs(target, p.adm) || backend.SetAs(target, p.cl)
 }
 
 // Transactions.
@@ -330,21 +316,16 @@ func (p *producer) SendOffsetsToTransaction(ctx context.Context, offsets []backe
 	if g.GroupInstanceID != "" {
 		commit.InstanceID = &g.GroupInstanceID
 	}
-	byTopic := map[string]int{}
 	for _, o := range offsets {
-		i, ok := byTopic[o.Topic]
-		if !ok {
-			t := kmsg.NewTxnOffsetCommitRequestTopic()
-			t.Topic = o.Topic
-			commit.Topics = append(commit.Topics, t)
-			i = len(commit.Topics) - 1
-			byTopic[o.Topic] = i
+		i := slices.IndexFunc(commit.Topics, func(t kmsg.TxnOffsetCommitRequestTopic) bool { return t.Topic == o.Topic })
+		if i < 0 {
+			i = len(commit.Topics)
+			commit.Topics = append(commit.Topics, kmsg.TxnOffsetCommitRequestTopic{Topic: o.Topic})
 		}
 		part := kmsg.NewTxnOffsetCommitRequestTopicPartition()
 		part.Partition, part.Offset, part.LeaderEpoch = o.Partition, o.Offset, o.LeaderEpoch
 		if o.Metadata != "" {
-			md := o.Metadata
-			part.Metadata = &md
+			part.Metadata = &o.Metadata
 		}
 		commit.Topics[i].Partitions = append(commit.Topics[i].Partitions, part)
 	}
@@ -392,7 +373,7 @@ func (s *stickyAny) OnNewBatch() { s.cur = -1 }
 // again.
 type brokerWatch struct {
 	onError func(error)
-	// onAuth, if set, is passed the error of a connection refused for its
+	// onAuth is passed the error of a connection refused for its
 	// credentials or certificate, and nil for a connection that succeeded.
 	onAuth  func(error)
 	mu      sync.Mutex
@@ -400,17 +381,12 @@ type brokerWatch struct {
 	alerted atomic.Bool
 }
 
-var (
-	_ kgo.HookBrokerConnect = (*brokerWatch)(nil)
-)
+var _ kgo.HookBrokerConnect = (*brokerWatch)(nil)
 
 func (w *brokerWatch) OnBrokerConnect(meta kgo.BrokerMetadata, _ time.Duration, _ net.Conn, err error) {
 	w.mu.Lock()
-	if w.down == nil {
-		w.down = map[int32]bool{}
-	}
 	w.down[meta.NodeID] = err != nil
-	if w.onAuth != nil && (err == nil || isAuthFailure(err)) {
+	if err == nil || isAuthFailure(err) {
 		w.onAuth(err)
 	}
 	all := true
@@ -489,9 +465,6 @@ func (d *deadlineBuckets) release() {
 // isAuthFailure reports whether a connection failed for its credentials or
 // the broker's certificate, which retrying does not change.
 func isAuthFailure(err error) bool {
-	switch (franzBackend{}).Code(err) {
-	case backend.CodeSASLAuthenticationFailed, backend.CodeSSL:
-		return true
-	}
-	return false
+	code := franzBackend{}.Code(err)
+	return code == backend.CodeSASLAuthenticationFailed || code == backend.CodeSSL
 }

@@ -58,11 +58,6 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 		// not control.
 		kgo.MaxBufferedRecords(cfg.MaxBufferedMessages+1),
 		kgo.MaxBufferedBytes(int(cfg.MaxBufferedBytes)+cfg.MaxMessageBytes+1),
-		// About 1.5 s of UNKNOWN_TOPIC_OR_PARTITION answers: long enough
-		// for a topic just created to reach the brokers, short enough
-		// that a missing one fails fast. (One more answer allowed makes
-		// franz-go's metadata backoff jump past 5 s.)
-		kgo.UnknownTopicRetries(6),
 		kgo.WithHooks(&brokerWatch{onError: hooks.OnError, onAuth: p.authFailed, down: map[int32]bool{}}),
 	)
 	opts = append(opts, kgo.RequiredAcks(map[backend.Acks]kgo.Acks{
@@ -77,7 +72,8 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 	case cfg.Retries > 0:
 		opts = append(opts, kgo.RecordRetries(cfg.Retries))
 	case cfg.Retries < 0:
-		opts = append(opts, kgo.RecordRetries(1))
+		// franz-go retries while a record's tries are at most this.
+		opts = append(opts, kgo.RecordRetries(0))
 	}
 	opts = append(opts, kgo.ProducerBatchCompression(map[backend.Compression]kgo.CompressionCodec{
 		backend.CompressionNone:   kgo.NoCompression(),

@@ -196,7 +196,7 @@ func (p *producer) Close(ctx context.Context) error {
 	p.closing.Store(true)
 	p.cl.UnsafeAbortBufferedRecords()
 	err := p.clients.Close(ctx)
-	p.deadlines.release()
+	p.deadlines.failAll() // no record is left: stop every bucket's timer
 	return err
 }
 
@@ -424,7 +424,9 @@ func (d *deadlineBuckets) failAll() {
 }
 
 type deadlineBucket struct {
-	ctx    context.Context
+	ctx context.Context
+	// cancel would release this bucket's timer alone; failAll releases
+	// every bucket's through their parent.
 	cancel context.CancelFunc
 	until  time.Time
 }
@@ -440,22 +442,14 @@ func (d *deadlineBuckets) ctx(now time.Time) context.Context {
 	if b := d.cur.Load(); b != nil && now.Before(b.until) {
 		return b.ctx
 	}
-	// A bucket's timer is released when its deadline passes; records still
-	// hold the context until then, so only the last one is canceled, by
-	// release once the producer is closed.
+	// A bucket's timer is released when its deadline passes, or by
+	// failAll, which Close calls.
 	if d.parent == nil {
 		d.parent, d.cancelParent = context.WithCancel(context.Background())
 	}
 	ctx, cancel := context.WithDeadline(d.parent, now.Add(d.timeout))
 	d.cur.Store(&deadlineBucket{ctx: ctx, cancel: cancel, until: now.Add(bucket)})
 	return ctx
-}
-
-// release cancels the current bucket; call it when no record is left.
-func (d *deadlineBuckets) release() {
-	if b := d.cur.Load(); b != nil {
-		b.cancel()
-	}
 }
 
 // isAuthFailure reports whether a connection failed for its credentials or

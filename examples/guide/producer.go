@@ -239,19 +239,11 @@ func SendWithHeaders(ctx context.Context, env Env) error {
 		return r.Err
 	}
 
-	c, err := kafkaclient.NewConsumerFromMap(kafkaclient.ConfigMap{
-		"bootstrap.servers":  env.servers(),
-		"group.id":           env.group(),
-		"auto.offset.reset":  "earliest",
-		"enable.auto.commit": false,
-	}, env.Options...)
+	c, err := env.subscribed(ctx, topic)
 	if err != nil {
 		return err
 	}
 	defer closeWithin(c.Close)
-	if err := c.Subscribe(ctx, []string{topic}, nil); err != nil {
-		return err
-	}
 	got, err := c.Poll(ctx)
 	if err != nil {
 		return err

@@ -231,12 +231,8 @@ func SendWithHeaders(ctx context.Context, env Env) error {
 		{Key: "correlation-id", Value: []byte("abc-123")},
 		{Key: "source", Value: []byte("order-service")},
 	}
-	delivered := make(chan kafkaclient.DeliveryReport, 1)
-	if err := p.Produce(ctx, msg, kafkaclient.ToChannel(delivered)); err != nil {
+	if err := p.ProduceSync(ctx, msg); err != nil {
 		return err
-	}
-	if r := <-delivered; r.Err != nil {
-		return r.Err
 	}
 
 	c, err := env.subscribed(ctx, topic)

@@ -152,6 +152,16 @@ func doValue[T any](a *Admin, op string, ctx context.Context, fn func() (T, erro
 	return v, err
 }
 
+// topicsValue is doValue for a call that names topics: it validates them,
+// then gives fn a copy, which the backend may keep.
+func topicsValue[T any](a *Admin, op string, ctx context.Context, topics []string, fn func(context.Context, []string) (T, error)) (T, error) {
+	if err := validTopics(op, topics); err != nil {
+		var zero T
+		return zero, err
+	}
+	return doValue(a, op, ctx, func() (T, error) { return fn(ctx, slices.Clone(topics)) })
+}
+
 // CreateTopics creates the topics. A topic that already exists has Err
 // matching ErrTopicAlreadyExists. Results are in the order of topics.
 func (a *Admin) CreateTopics(ctx context.Context, topics ...TopicSpec) ([]TopicResult, error) {
@@ -187,10 +197,7 @@ func (a *Admin) CreateTopics(ctx context.Context, topics ...TopicSpec) ([]TopicR
 // ErrUnknownTopicOrPartition. Results are in the order of topics.
 func (a *Admin) DeleteTopics(ctx context.Context, topics ...string) ([]TopicResult, error) {
 	const op = "delete topics"
-	if err := validTopics(op, topics); err != nil {
-		return nil, err
-	}
-	rs, err := doValue(a, op, ctx, func() ([]TopicResult, error) { return a.ba.DeleteTopics(ctx, slices.Clone(topics)) })
+	rs, err := topicsValue(a, op, ctx, topics, a.ba.DeleteTopics)
 	if err != nil {
 		return nil, err
 	}
@@ -216,10 +223,7 @@ func (a *Admin) CreatePartitions(ctx context.Context, topic string, total int32)
 // the order of topics, or sorted by name; partitions are sorted.
 func (a *Admin) DescribeTopics(ctx context.Context, topics ...string) ([]TopicDescription, error) {
 	const op = "describe topics"
-	if err := validTopics(op, topics); err != nil {
-		return nil, err
-	}
-	ds, err := doValue(a, op, ctx, func() ([]TopicDescription, error) { return a.ba.DescribeTopics(ctx, slices.Clone(topics)) })
+	ds, err := topicsValue(a, op, ctx, topics, a.ba.DescribeTopics)
 	if err != nil {
 		return nil, err
 	}

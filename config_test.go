@@ -278,7 +278,7 @@ func TestConfigMapValueForms(t *testing.T) {
 	t.Run("linger.ms=0 means send at once, not the default", func(t *testing.T) {
 		p, err := kafkaclient.NewProducerFromMap(kafkaclient.ConfigMap{"bootstrap.servers": servers, "linger.ms": 0}, kafkaclient.WithBackend(kafkatest.NewMock()))
 		require.NoError(t, err)
-		closeClient(t, p.Close)
+		kafkatest.CloseClient(t, p.Close)
 		assert.Equal(t, time.Duration(0), p.Config().Linger)
 	})
 }
@@ -330,7 +330,7 @@ func TestConfigMapNotModified(t *testing.T) {
 		p, err := kafkaclient.NewProducerFromMap(opened, kafkaclient.WithBackend(b))
 		require.NoError(t, err)
 		require.NoError(t, p.ProduceSync(t.Context(), kafkaclient.NewMessage("topic", nil, []byte("v"))))
-		closeClient(t, p.Close)
+		kafkatest.CloseClient(t, p.Close)
 		assert.Equal(t, wantOpened, opened)
 		assert.Len(t, b.Messages(), 1)
 	})
@@ -370,7 +370,7 @@ func TestNewProducerCopiesConfigAndAppliesDefaults(t *testing.T) {
 			want := slices.Clone(servers)
 			p, err := kafkaclient.NewProducer(cfg, kafkaclient.WithBackend(c.backend))
 			require.NoError(t, err)
-			t.Cleanup(func() { closeClient(t, p.Close) })
+			t.Cleanup(func() { kafkatest.CloseClient(t, p.Close) })
 
 			// The caller's config is not modified.
 			assert.Equal(t, want, cfg.BootstrapServers, "BootstrapServers elements changed")

@@ -31,12 +31,9 @@ func startCluster(topics ...kafkaclient.TopicSpec) (*kafkatest.Cluster, func()) 
 }
 
 func ExampleProducer_Produce() {
-	cluster, stop := startCluster()
+	cluster, stop := startCluster(kafkaclient.TopicSpec{Name: "orders", Partitions: 6, ReplicationFactor: 1})
 	defer stop()
 	ctx := context.Background()
-	admin, _ := kafkaclient.NewAdmin(kafkaclient.AdminConfig{ClientConfig: cluster.ClientConfig()})
-	defer admin.Close(ctx)
-	admin.CreateTopics(ctx, kafkaclient.TopicSpec{Name: "orders", Partitions: 6, ReplicationFactor: 1})
 
 	p, err := kafkaclient.NewProducerFromMap(kafkaclient.ConfigMap{
 		"bootstrap.servers": cluster.BootstrapServers()[0],

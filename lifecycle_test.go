@@ -3,6 +3,7 @@ package kafkaclient
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -54,26 +55,43 @@ func TestAdminCloseAgainReturnsFirstResult(t *testing.T) {
 	assert.EqualValues(t, 1, b.adm.closes.Load(), "the backend admin is closed once")
 }
 
-func TestTransactionCallsHoldOffClose(t *testing.T) {
+// heldCommit opens a transactional producer on a stub whose
+// CommitTransaction holds until released.
+func heldCommit(t *testing.T) (*Producer, *stubProducer) {
+	t.Helper()
 	prod := &stubProducer{commitStarted: make(chan struct{}), release: make(chan struct{})}
 	b := &stubBackend{caps: backend.Capabilities{Idempotence: true}, prod: prod}
 	p, err := NewProducer(ProducerConfig{ClientConfig: stubClient, TransactionalID: "t"}, WithBackend(b))
 	require.NoError(t, err)
-	require.NoError(t, p.InitTransactions(context.Background()))
-	require.NoError(t, p.BeginTransaction())
+	return p, prod
+}
 
+// callDuringCommit starts p's CommitTransaction, calls call while the
+// commit holds, then releases the commit. It requires both to succeed and
+// returns the calls the stub saw, in the order they ran.
+func callDuringCommit(t *testing.T, p *Producer, prod *stubProducer, call func(context.Context) error) []string {
+	t.Helper()
 	committed := make(chan error, 1)
 	go func() { committed <- p.CommitTransaction(context.Background()) }()
 	<-prod.commitStarted
-	closed := make(chan error, 1)
-	go func() { closed <- p.Close(context.Background()) }()
-	time.Sleep(50 * time.Millisecond) // Close is waiting now, if it waits at all
+	called := make(chan error, 1)
+	go func() { called <- call(context.Background()) }()
+	time.Sleep(50 * time.Millisecond) // call is waiting now, if it waits at all
 	close(prod.release)
 	require.NoError(t, <-committed)
-	require.NoError(t, <-closed)
+	require.NoError(t, <-called)
 	prod.mu.Lock()
 	defer prod.mu.Unlock()
-	assert.Equal(t, []string{"commit begins", "commit ends", "close"}, prod.events)
+	return slices.Clone(prod.events)
+}
+
+func TestTransactionCallsHoldOffClose(t *testing.T) {
+	p, prod := heldCommit(t)
+	require.NoError(t, p.InitTransactions(context.Background()))
+	require.NoError(t, p.BeginTransaction())
+
+	events := callDuringCommit(t, p, prod, p.Close)
+	assert.Equal(t, []string{"commit begins", "commit ends", "close"}, events)
 
 	assert.ErrorIs(t, p.BeginTransaction(), ErrClosed, "a transaction call after Close")
 }
@@ -250,23 +268,10 @@ func TestAdminResultsFollowTheRequestWithRepeatedNames(t *testing.T) {
 }
 
 func TestTransactionCallsRunOneAtATime(t *testing.T) {
-	prod := &stubProducer{commitStarted: make(chan struct{}), release: make(chan struct{})}
-	b := &stubBackend{caps: backend.Capabilities{Idempotence: true}, prod: prod}
-	p, err := NewProducer(ProducerConfig{ClientConfig: stubClient, TransactionalID: "t"}, WithBackend(b))
-	require.NoError(t, err)
+	p, prod := heldCommit(t)
 	defer p.Close(context.Background()) //nolint:errcheck // stub
-	committed := make(chan error, 1)
-	go func() { committed <- p.CommitTransaction(context.Background()) }()
-	<-prod.commitStarted
-	aborted := make(chan error, 1)
-	go func() { aborted <- p.AbortTransaction(context.Background()) }()
-	time.Sleep(50 * time.Millisecond) // Abort is waiting now, if it waits at all
-	close(prod.release)
-	require.NoError(t, <-committed)
-	require.NoError(t, <-aborted)
-	prod.mu.Lock()
-	defer prod.mu.Unlock()
-	assert.Equal(t, []string{"commit begins", "commit ends", "abort"}, prod.events)
+	events := callDuringCommit(t, p, prod, p.AbortTransaction)
+	assert.Equal(t, []string{"commit begins", "commit ends", "abort"}, events)
 }
 
 func TestProduceWaitsOnceForATopicJustCreated(t *testing.T) {

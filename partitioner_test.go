@@ -68,7 +68,7 @@ func TestKeyPartitionGoldenVectors(t *testing.T) {
 			cfg.Partitioner = c.p
 			p, err := kafkaclient.NewProducer(cfg)
 			require.NoError(t, err)
-			t.Cleanup(func() { closeClient(t, p.Close) })
+			t.Cleanup(func() { kafkatest.CloseClient(t, p.Close) })
 			var msgs []*kafkaclient.Message
 			for i := range 60 {
 				msgs = append(msgs, kafkaclient.NewMessage(topic, []byte(fmt.Sprintf("key-%d", i)), []byte("v")))

@@ -76,16 +76,6 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-// closeClient closes a client opened by a test within a bounded time.
-func closeClient(t *testing.T, close func(context.Context) error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := close(ctx); err != nil && !errors.Is(err, kafkaclient.ErrClosed) {
-		t.Errorf("close: %v", err)
-	}
-}
-
 // openFromMapErr opens a client of kind ("producer", "consumer" or "admin")
 // on b from m, plus bootstrap servers unless m sets them, and returns the
 // error. It fails the test if the client opened, if a client came back
@@ -148,7 +138,7 @@ func openErr(t *testing.T, what string, open func() (func(context.Context) error
 		return err
 	})
 	if close != nil {
-		closeClient(t, close)
+		kafkatest.CloseClient(t, close)
 	}
 	return close != nil, err
 }
@@ -362,13 +352,13 @@ func TestInvalidTopicNames(t *testing.T) {
 	consumer := func(t *testing.T, group string) *kafkaclient.Consumer {
 		c, err := kafkaclient.NewConsumer(cluster.ConsumerConfig(group))
 		require.NoError(t, err)
-		t.Cleanup(func() { closeClient(t, c.Close) })
+		t.Cleanup(func() { kafkatest.CloseClient(t, c.Close) })
 		return c
 	}
 	admin := func(t *testing.T) *kafkaclient.Admin {
 		a, err := kafkaclient.NewAdmin(kafkaclient.AdminConfig{ClientConfig: cluster.ClientConfig()})
 		require.NoError(t, err)
-		t.Cleanup(func() { closeClient(t, a.Close) })
+		t.Cleanup(func() { kafkatest.CloseClient(t, a.Close) })
 		return a
 	}
 

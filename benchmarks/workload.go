@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kafkaclient/kafkaclient"
@@ -175,31 +174,24 @@ func (b Backend) Client(kind string) (Client, error) {
 	return nil, fmt.Errorf("unknown client kind %q (want %s or %s)", kind, KindKafkaclient, KindRaw)
 }
 
-var (
-	registryMu sync.Mutex
-	registry   []Backend
-)
+// registry is written only by Register, from init functions: Go runs
+// those in one goroutine, one after another, before main or any test
+// starts, so it needs no lock.
+var registry []Backend
 
 // Register adds a backend. It is called from the init function of the
-// backend's file in this package; a name registered twice panics.
+// backend's file in this package, and only there; a name registered twice
+// panics.
 func Register(b Backend) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	for _, r := range registry {
-		if r.Name == b.Name {
-			panic("benchmarks: backend " + b.Name + " registered twice")
-		}
+	if slices.ContainsFunc(registry, func(r Backend) bool { return r.Name == b.Name }) {
+		panic("benchmarks: backend " + b.Name + " registered twice")
 	}
 	registry = append(registry, b)
 	slices.SortFunc(registry, func(a, b Backend) int { return strings.Compare(a.Name, b.Name) })
 }
 
 // Backends returns the registered backends, sorted by name.
-func Backends() []Backend {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	return slices.Clone(registry)
-}
+func Backends() []Backend { return slices.Clone(registry) }
 
 // Lookup returns the registered backend called name.
 func Lookup(name string) (Backend, bool) {

@@ -11,6 +11,7 @@ package kafkatest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -262,3 +263,15 @@ func (c *Cluster) topicReadyEverywhere(ctx context.Context, topic string, partit
 // Admin returns a franz-go admin client on the cluster, for test set-up that
 // must not depend on the backend under test.
 func (c *Cluster) Admin() *kadm.Client { return c.adm }
+
+// CloseClient closes a client the test opened, given its Close method,
+// within 15 seconds, and fails t on an error other than ErrClosed (from a
+// client the test closed already). It suits defer and t.Cleanup.
+func CloseClient(t testing.TB, close func(context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := close(ctx); err != nil && !errors.Is(err, kafkaclient.ErrClosed) {
+		t.Errorf("close: %v", err)
+	}
+}

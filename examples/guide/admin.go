@@ -10,14 +10,20 @@ import (
 	"github.com/kafkaclient/kafkaclient"
 )
 
-// replicationFactor is 3, as in the guide, or the number of brokers when
-// the cluster has fewer.
-func replicationFactor(ctx context.Context, a *kafkaclient.Admin) (int16, error) {
+// clusterAdmin opens an admin client on env and returns it with the
+// replication factor for new topics: 3, as in the guide, or the number of
+// brokers when the cluster has fewer. The caller closes the client.
+func (e Env) clusterAdmin(ctx context.Context) (*kafkaclient.Admin, int16, error) {
+	a, err := e.admin()
+	if err != nil {
+		return nil, 0, err
+	}
 	cluster, err := a.DescribeCluster(ctx)
 	if err != nil {
-		return 0, err
+		closeWithin(a.Close)
+		return nil, 0, err
 	}
-	return int16(min(3, len(cluster.Brokers))), nil
+	return a, int16(min(3, len(cluster.Brokers))), nil
 }
 
 // CreateTopics mirrors "Admin Client / Create Topics": a topic with 6
@@ -26,15 +32,11 @@ func replicationFactor(ctx context.Context, a *kafkaclient.Admin) (int16, error)
 // topic with TOPIC_ALREADY_EXISTS. It prints the topic's configs as the
 // broker reports them.
 func CreateTopics(ctx context.Context, env Env) error {
-	a, err := env.admin()
+	a, rf, err := env.clusterAdmin(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeWithin(a.Close)
-	rf, err := replicationFactor(ctx, a)
-	if err != nil {
-		return err
-	}
 	topics := []kafkaclient.TopicSpec{{
 		Name:              env.topic(),
 		Partitions:        6,
@@ -74,15 +76,11 @@ func CreateTopics(ctx context.Context, env Env) error {
 // replicas and in-sync replicas of every partition of a topic, and the
 // per-topic error of a topic that does not exist.
 func DescribeTopics(ctx context.Context, env Env) error {
-	a, err := env.admin()
+	a, rf, err := env.clusterAdmin(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeWithin(a.Close)
-	rf, err := replicationFactor(ctx, a)
-	if err != nil {
-		return err
-	}
 	topic := env.topic()
 	if _, err := a.CreateTopics(ctx, kafkaclient.TopicSpec{Name: topic, Partitions: 3, ReplicationFactor: rf}); err != nil {
 		return err

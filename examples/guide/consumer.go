@@ -29,11 +29,8 @@ func (e Env) consumerMap() kafkaclient.ConfigMap {
 // for the operator pressing Ctrl-C. It finishes by printing the group's
 // committed offsets.
 func BasicConsumer(ctx context.Context, env Env, stopAfter int) error {
-	topic := env.topic()
-	if err := env.createTopic(ctx, topic, 1, nil); err != nil {
-		return err
-	}
-	if err := env.seed(ctx, topic, seq("order", stopAfter)...); err != nil {
+	topic, err := env.seedOrders(ctx, 1, stopAfter)
+	if err != nil {
 		return err
 	}
 
@@ -135,12 +132,9 @@ func ProductionConsumerConfig(servers, group string) kafkaclient.ConfigMap {
 // ErrUnsupported; the pattern prints that and falls back to the eager
 // range assignor. It then reads and commits the topic's messages.
 func ProductionConsumer(ctx context.Context, env Env) error {
-	topic := env.topic()
-	if err := env.createTopic(ctx, topic, 3, nil); err != nil {
-		return err
-	}
 	const n = 6
-	if err := env.seed(ctx, topic, seq("order", n)...); err != nil {
+	topic, err := env.seedOrders(ctx, 3, n)
+	if err != nil {
 		return err
 	}
 	cfg := ProductionConsumerConfig(env.servers(), env.group())
@@ -195,11 +189,8 @@ func ConsumeBatch(ctx context.Context, c *kafkaclient.Consumer, batchSize int, t
 // batchSize messages or one second, each processed and then committed by
 // committing its last message. It stops after total messages.
 func BatchProcessing(ctx context.Context, env Env, total, batchSize int) error {
-	topic := env.topic()
-	if err := env.createTopic(ctx, topic, 1, nil); err != nil {
-		return err
-	}
-	if err := env.seed(ctx, topic, seq("order", total)...); err != nil {
+	topic, err := env.seedOrders(ctx, 1, total)
+	if err != nil {
 		return err
 	}
 	c, err := env.subscribed(ctx, topic)
@@ -305,11 +296,8 @@ func (g *GracefulConsumer) Close(ctx context.Context) error {
 // consumer is closed, and the group's committed offsets show that every
 // processed message was committed.
 func GracefulShutdown(ctx context.Context, env Env, stopAfter int) error {
-	topic := env.topic()
-	if err := env.createTopic(ctx, topic, 1, nil); err != nil {
-		return err
-	}
-	if err := env.seed(ctx, topic, seq("order", stopAfter)...); err != nil {
+	topic, err := env.seedOrders(ctx, 1, stopAfter)
+	if err != nil {
 		return err
 	}
 	g, err := NewGracefulConsumer(env, env.consumerMap())

@@ -179,6 +179,18 @@ func (e Env) seed(ctx context.Context, topic string, values ...string) error {
 	return p.ProduceSync(ctx, msgs...)
 }
 
+// seedOrders creates env's topic with the given partitions, unless it
+// exists, and writes n orders to it (order-0, order-1, ... under keys
+// key-0, key-1, ...): the input of the consumer patterns. It returns the
+// topic.
+func (e Env) seedOrders(ctx context.Context, partitions int32, n int) (string, error) {
+	topic := e.topic()
+	if err := e.createTopic(ctx, topic, partitions, nil); err != nil {
+		return "", err
+	}
+	return topic, e.seed(ctx, topic, seq("order", n)...)
+}
+
 // closeTimeout bounds every Close of the patterns.
 const closeTimeout = 10 * time.Second
 

@@ -231,27 +231,15 @@ func SendWithHeaders(ctx context.Context, env Env) error {
 		{Key: "correlation-id", Value: []byte("abc-123")},
 		{Key: "source", Value: []byte("order-service")},
 	}
-	delivered := make(chan kafkaclient.DeliveryReport, 1)
-	if err := p.Produce(ctx, msg, kafkaclient.ToChannel(delivered)); err != nil {
+	if err := p.ProduceSync(ctx, msg); err != nil {
 		return err
 	}
-	if r := <-delivered; r.Err != nil {
-		return r.Err
-	}
 
-	c, err := kafkaclient.NewConsumerFromMap(kafkaclient.ConfigMap{
-		"bootstrap.servers":  env.servers(),
-		"group.id":           env.group(),
-		"auto.offset.reset":  "earliest",
-		"enable.auto.commit": false,
-	}, env.Options...)
+	c, err := env.subscribed(ctx, topic)
 	if err != nil {
 		return err
 	}
 	defer closeWithin(c.Close)
-	if err := c.Subscribe(ctx, []string{topic}, nil); err != nil {
-		return err
-	}
 	got, err := c.Poll(ctx)
 	if err != nil {
 		return err

@@ -6,7 +6,6 @@ package guide_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"testing"
 	"time"
 
@@ -65,7 +64,7 @@ func TestProduceConsume(t *testing.T) {
 				"bootstrap.servers": cluster.BootstrapServers()[0],
 			}, kafkaclient.WithBackend(b))
 			require.NoError(t, err)
-			defer closeTest(t, p.Close)
+			defer kafkatest.CloseClient(t, p.Close)
 			service := guide.NewOrderService(p, topic)
 			require.NoError(t, service.CreateOrder(ctx, guide.Order{ID: "123", Amount: 99.99}))
 			require.NoError(t, p.Flush(ctx))
@@ -77,7 +76,7 @@ func TestProduceConsume(t *testing.T) {
 				"auto.offset.reset": "earliest",
 			}, kafkaclient.WithBackend(b))
 			require.NoError(t, err)
-			defer closeTest(t, c.Close)
+			defer kafkatest.CloseClient(t, c.Close)
 			require.NoError(t, c.Subscribe(ctx, []string{topic}, nil))
 
 			msg, err := c.ReadMessage(10 * time.Second)
@@ -89,16 +88,6 @@ func TestProduceConsume(t *testing.T) {
 			assert.Equal(t, kafkaclient.KeyPartition(kafkaclient.PartitionerMurmur2, []byte("123"), 3), msg.Partition)
 			assert.Equal(t, int64(0), msg.Offset)
 		})
-	}
-}
-
-// closeTest closes a client at the end of a test, within 10 seconds.
-func closeTest(t *testing.T, close func(context.Context) error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := close(ctx); err != nil && !errors.Is(err, kafkaclient.ErrClosed) {
-		t.Errorf("close: %v", err)
 	}
 }
 
@@ -130,7 +119,7 @@ func producerTargets(t *testing.T) []target {
 				cfg.DeliveryTimeout = 10 * time.Second
 				p, err := kafkaclient.NewProducer(cfg, kafkaclient.WithBackend(b))
 				require.NoError(t, err)
-				t.Cleanup(func() { closeTest(t, p.Close) })
+				t.Cleanup(func() { kafkatest.CloseClient(t, p.Close) })
 				return p, topic
 			},
 		})

@@ -331,12 +331,14 @@ func fromKafkaTP(tp kafka.TopicPartition) backend.TopicPartition {
 	return out
 }
 
-// firstTPError returns the first per-partition error of tps.
-func firstTPError(tps []kafka.TopicPartition) error {
-	for _, tp := range tps {
-		if tp.Error != nil {
-			return tp.Error
-		}
+// firstErr returns err, else the first error errOf finds in rs: librdkafka
+// reports the failure of a whole call and of each of its items apart.
+func firstErr[R any](rs []R, err error, errOf func(R) error) error {
+	for i := 0; err == nil && i < len(rs); i++ {
+		err = errOf(rs[i])
 	}
-	return nil
+	return err
 }
+
+// tpError is a partition's error, for firstErr.
+func tpError(tp kafka.TopicPartition) error { return tp.Error }

@@ -200,13 +200,13 @@ func (c *consumer) rebalance(kc *kafka.Consumer, ev kafka.Event) error {
 	return nil
 }
 
+// fromKafkaTPs converts an assignment: partitions without offsets.
 func fromKafkaTPs(tps []kafka.TopicPartition) []backend.TopicPartition {
-	out := make([]backend.TopicPartition, len(tps))
-	for i, tp := range tps {
-		out[i] = fromKafkaTP(tp)
-		out[i].Offset = backend.OffsetInvalid
-	}
-	return out
+	return backend.Convert(tps, func(tp kafka.TopicPartition) backend.TopicPartition {
+		out := fromKafkaTP(tp)
+		out.Offset = backend.OffsetInvalid
+		return out
+	})
 }
 
 // Poll waits for a first message in slices of pollSlice, then takes what
@@ -313,10 +313,7 @@ func (c *consumer) Commit(ctx context.Context, offsets []backend.TopicPartition)
 	tps := toKafkaTP(offsets)
 	run := func() error {
 		res, err := c.kc.CommitOffsets(tps)
-		if err != nil {
-			return err
-		}
-		return firstTPError(res)
+		return firstErr(res, err, tpError)
 	}
 	if c.inRebalance.Load() {
 		// kc stays alive while the callback runs.
@@ -340,10 +337,7 @@ func (c *consumer) Commit(ctx context.Context, offsets []backend.TopicPartition)
 func (c *consumer) Seek(_ context.Context, tp backend.TopicPartition) error {
 	return c.use(func() error {
 		res, err := c.kc.SeekPartitions(toKafkaTP([]backend.TopicPartition{tp}))
-		if err != nil {
-			return err
-		}
-		return firstTPError(res)
+		return firstErr(res, err, tpError)
 	})
 }
 

@@ -362,7 +362,7 @@ func (c *consumer) GroupMetadata() (backend.GroupMetadata, error) {
 		if err != nil {
 			return err
 		}
-		gm = fromConsumerGroupMetadata(md, c.cfg.GroupID, c.cfg.GroupInstanceID)
+		gm = fromConsumerGroupMetadata(md, gm)
 		gm.Handle = md
 		return nil
 	})

@@ -232,7 +232,7 @@ func (p *producer) Produce(_ context.Context, m *backend.Message, token any) err
 	if stamped {
 		m.Timestamp = time.Now()
 	}
-	km := toKafkaMessage(m, m.Timestamp)
+	km := toKafkaMessage(m)
 	if token == nil {
 		km.Opaque = (*tokenless)(m)
 	} else {
@@ -245,55 +245,53 @@ func (p *producer) Produce(_ context.Context, m *backend.Message, token any) err
 	return err
 }
 
-// toKafkaMessage converts m, stamped ts, for librdkafka.
-func toKafkaMessage(m *backend.Message, ts time.Time) *kafka.Message {
-	km := &kafka.Message{
+// toKafkaMessage converts m, stamped, for librdkafka.
+func toKafkaMessage(m *backend.Message) *kafka.Message {
+	return &kafka.Message{
 		TopicPartition: kafka.TopicPartition{Topic: &m.Topic, Partition: m.Partition},
 		Key:            m.Key,
 		Value:          m.Value,
-		Timestamp:      ts,
+		Timestamp:      m.Timestamp,
+		Headers:        backend.Convert(m.Headers, func(h backend.Header) kafka.Header { return kafka.Header(h) }),
 	}
-	km.Headers = backend.Convert(m.Headers, func(h backend.Header) kafka.Header { return kafka.Header(h) })
-	return km
 }
 
+// tryProduce hands km to librdkafka, counting it as outstanding.
 func (p *producer) tryProduce(km *kafka.Message) error {
-	p.life.RLock()
-	defer p.life.RUnlock()
-	if p.destroyed {
-		return p.closedErr()
-	}
-	// Counted before the call: the report may run before it returns.
-	p.outstanding.Add(1)
-	if err := p.kp.Produce(km, nil); err != nil {
-		p.outstanding.Add(-1)
-		return err
-	}
-	return nil
-}
-
-func (p *producer) PartitionCount(ctx context.Context, topic string) (int32, error) {
-	p.life.RLock()
-	defer p.life.RUnlock()
-	if p.destroyed {
-		return 0, p.closedErr()
-	}
-	ms := timeoutMs(ctx, p.cfg.RequestTimeout)
-	if p.authErr.Load() != nil {
-		// Credentials or the certificate were refused: give the broker a
-		// short chance to accept them now, else report the refusal.
-		ms = min(ms, int(authRetryWait/time.Millisecond))
-	}
-	md, err := p.kp.GetMetadata(&topic, false, ms)
-	if err != nil {
-		if ae := p.authErr.Load(); ae != nil {
-			return 0, *ae
+	return p.withClient(func() error {
+		// Counted before the call: the report may run before it returns.
+		p.outstanding.Add(1)
+		err := p.kp.Produce(km, nil)
+		if err != nil {
+			p.outstanding.Add(-1)
 		}
-		return 0, err
-	}
-	return partitionCount(md, topic)
+		return err
+	})
 }
 
+func (p *producer) PartitionCount(ctx context.Context, topic string) (n int32, err error) {
+	err = p.withClient(func() error {
+		ms := timeoutMs(ctx, p.cfg.RequestTimeout)
+		if p.authErr.Load() != nil {
+			// Credentials or the certificate were refused: give the
+			// broker a short chance to accept them now, else report the
+			// refusal.
+			ms = min(ms, int(authRetryWait/time.Millisecond))
+		}
+		md, err := p.kp.GetMetadata(&topic, false, ms)
+		if err != nil {
+			if ae := p.authErr.Load(); ae != nil {
+				return *ae
+			}
+			return err
+		}
+		n, err = partitionCount(md, topic)
+		return err
+	})
+	return n, err
+}
+
+// partitionCount reads topic's partition count from md.
 func partitionCount(md *kafka.Metadata, topic string) (int32, error) {
 	tm, ok := md.Topics[topic]
 	if !ok {
@@ -345,11 +343,9 @@ func (p *producer) Close(ctx context.Context) error {
 	p.closeOnce.Do(func() { close(p.closing) })
 	if p.outstanding.Load() > 0 {
 		p.purging.Store(true)
-		p.life.RLock()
-		if !p.destroyed {
-			p.kp.Purge(kafka.PurgeQueue | kafka.PurgeInFlight) //nolint:errcheck // only fails for invalid flags
-		}
-		p.life.RUnlock()
+		p.withClient(func() error { //nolint:errcheck // only fails for invalid flags, or once destroyed
+			return p.kp.Purge(kafka.PurgeQueue | kafka.PurgeInFlight)
+		})
 		// Purged messages are reported by serveEvents.
 		p.waiters.Add(1)
 		for p.outstanding.Load() > 0 && ctx.Err() == nil {

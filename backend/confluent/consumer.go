@@ -46,9 +46,9 @@ type consumer struct {
 	// own calls (a listener's commit) skip life, which Close may hold.
 	inRebalance atomic.Bool
 
-	mu         sync.Mutex
-	subscribed bool
-	started    bool
+	// subscribed is set by Subscribe, started by Subscribe or Assign.
+	subscribed atomic.Bool
+	started    atomic.Bool
 
 	closing   atomic.Bool
 	closeOnce sync.Once
@@ -82,10 +82,6 @@ func consumerProps(cfg backend.ConsumerConfig) kafka.ConfigMap {
 		group = "kafkaclient-private-" + hex.EncodeToString(b[:])
 		autoCommit = false
 	}
-	assignors := make([]string, len(cfg.Assignors))
-	for i, a := range cfg.Assignors {
-		assignors[i] = string(a)
-	}
 	cm := kafka.ConfigMap{
 		"group.id":                  group,
 		"auto.offset.reset":         reset,
@@ -105,8 +101,9 @@ func consumerProps(cfg backend.ConsumerConfig) kafka.ConfigMap {
 		"enable.partition.eof":     false,
 		"allow.auto.create.topics": false,
 	}
-	if len(assignors) > 0 {
-		cm["partition.assignment.strategy"] = strings.Join(assignors, ",")
+	if len(cfg.Assignors) > 0 {
+		names := backend.Convert(cfg.Assignors, func(a backend.Assignor) string { return string(a) })
+		cm["partition.assignment.strategy"] = strings.Join(names, ",")
 	}
 	if cfg.GroupInstanceID != "" {
 		cm["group.instance.id"] = cfg.GroupInstanceID
@@ -138,9 +135,8 @@ func (c *consumer) use(fn func() error) error {
 func (c *consumer) Subscribe(_ context.Context, topics []string) error {
 	err := c.use(func() error { return c.kc.SubscribeTopics(topics, c.rebalance) })
 	if err == nil {
-		c.mu.Lock()
-		c.subscribed, c.started = true, true
-		c.mu.Unlock()
+		c.subscribed.Store(true)
+		c.started.Store(true)
 	}
 	return err
 }
@@ -148,9 +144,7 @@ func (c *consumer) Subscribe(_ context.Context, topics []string) error {
 func (c *consumer) Assign(_ context.Context, tps []backend.TopicPartition) error {
 	err := c.use(func() error { return c.kc.Assign(toKafkaTP(tps)) })
 	if err == nil {
-		c.mu.Lock()
-		c.started = true
-		c.mu.Unlock()
+		c.started.Store(true)
 	}
 	return err
 }
@@ -217,10 +211,7 @@ func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error
 	if c.closing.Load() {
 		return nil, c.closedErr()
 	}
-	c.mu.Lock()
-	started := c.started
-	c.mu.Unlock()
-	if !started {
+	if !c.started.Load() {
 		return nil, backend.Errorf(backend.CodeState, "not subscribed or assigned")
 	}
 	var out []*backend.Message
@@ -351,10 +342,7 @@ func (c *consumer) Resume(tps []backend.TopicPartition) error {
 
 func (c *consumer) GroupMetadata() (backend.GroupMetadata, error) {
 	gm := backend.GroupMetadata{GroupID: c.cfg.GroupID, GenerationID: -1, GroupInstanceID: c.cfg.GroupInstanceID}
-	c.mu.Lock()
-	subscribed := c.subscribed
-	c.mu.Unlock()
-	if !subscribed || c.cfg.GroupID == "" {
+	if !c.subscribed.Load() || c.cfg.GroupID == "" {
 		return gm, nil
 	}
 	err := c.use(func() error {
@@ -385,10 +373,7 @@ func (c *consumer) close(ctx context.Context) error {
 	c.pollMu.Lock()
 	defer c.pollMu.Unlock()
 	c.cbCtx = ctx
-	c.mu.Lock()
-	subscribed := c.subscribed
-	c.mu.Unlock()
-	if subscribed {
+	if c.subscribed.Load() {
 		if err := c.kc.Unsubscribe(); err == nil {
 			// The revocation is delivered by Poll.
 			deadline := time.Now().Add(c.cfg.SessionTimeout)

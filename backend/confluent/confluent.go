@@ -289,15 +289,13 @@ func logEvent(l *slog.Logger, ev kafka.LogEvent) {
 func toKafkaTP(tps []backend.TopicPartition) []kafka.TopicPartition {
 	out := make([]kafka.TopicPartition, len(tps))
 	for i, tp := range tps {
-		topic := tp.Topic
-		out[i] = kafka.TopicPartition{Topic: &topic, Partition: tp.Partition, Offset: kafka.Offset(tp.Offset)}
+		// tp is a copy of its own in each iteration.
+		out[i] = kafka.TopicPartition{Topic: &tp.Topic, Partition: tp.Partition, Offset: kafka.Offset(tp.Offset)}
 		if tp.Metadata != "" {
-			md := tp.Metadata
-			out[i].Metadata = &md
+			out[i].Metadata = &tp.Metadata
 		}
 		if tp.LeaderEpoch >= 0 {
-			le := tp.LeaderEpoch
-			out[i].LeaderEpoch = &le
+			out[i].LeaderEpoch = &tp.LeaderEpoch
 		}
 	}
 	return out

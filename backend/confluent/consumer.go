@@ -111,6 +111,7 @@ func consumerProps(cfg backend.ConsumerConfig) kafka.ConfigMap {
 	return cm
 }
 
+// closedErr is the error of a call on a closed consumer.
 func (c *consumer) closedErr() error {
 	return backend.Errorf(backend.CodeClosed, "consumer is closed")
 }
@@ -264,6 +265,7 @@ func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error
 	return out, nil
 }
 
+// toMessage converts the consumed km.
 func toMessage(km *kafka.Message) *backend.Message {
 	m := new(backend.Message)
 	fillMessage(m, km)
@@ -369,6 +371,7 @@ func (c *consumer) Close(ctx context.Context) error {
 	})
 }
 
+// close is Close's work, done once.
 func (c *consumer) close(ctx context.Context) error {
 	c.pollMu.Lock()
 	defer c.pollMu.Unlock()

@@ -42,8 +42,6 @@ type producer struct {
 	// seen it closed.
 	drained chan struct{}
 
-	closing   chan struct{}
-	closeOnce sync.Once
 	// purging is set once Close gives up flushing: reports of purged
 	// messages then carry CodeClosed.
 	purging atomic.Bool
@@ -86,7 +84,6 @@ func (confluentBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Pr
 		logs:     logs,
 		progress: make(chan struct{}, 1),
 		drained:  make(chan struct{}),
-		closing:  make(chan struct{}),
 	}
 	go p.serveEvents()
 	return p, nil
@@ -122,11 +119,8 @@ func producerProps(cfg backend.ProducerConfig) kafka.ConfigMap {
 		"go.events.channel.size":    10000,
 		"go.produce.channel.size":   1,
 	}
-	switch {
-	case cfg.Retries > 0:
-		cm["retries"] = cfg.Retries
-	case cfg.Retries < 0:
-		cm["retries"] = 0
+	if cfg.Retries != 0 { // negative: no retries
+		cm["retries"] = max(cfg.Retries, 0)
 	}
 	if cfg.TransactionalID != "" {
 		cm["transactional.id"] = cfg.TransactionalID
@@ -180,7 +174,10 @@ func (p *producer) serveEvents() {
 			p.hooks.Delivered(m, token, err)
 			p.outstanding.Add(-1)
 			if p.waiters.Load() > 0 {
-				p.signal()
+				select {
+				case p.progress <- struct{}{}: // wake a waiter
+				default:
+				}
 			}
 		case kafka.Error:
 			if e.Code() == kafka.ErrAuthentication || e.Code() == kafka.ErrSsl {
@@ -199,14 +196,6 @@ func (p *producer) serveEvents() {
 	}
 }
 
-// signal wakes a goroutine waiting for progress.
-func (p *producer) signal() {
-	select {
-	case p.progress <- struct{}{}:
-	default:
-	}
-}
-
 // waitProgress waits until a report has run, d has passed, or done is
 // closed. Callers count themselves in waiters before they check what they
 // wait for, so a report after the check wakes them, and check again after
@@ -219,10 +208,6 @@ func (p *producer) waitProgress(d time.Duration, done <-chan struct{}) {
 	case <-done:
 	}
 	t.Stop()
-}
-
-func (p *producer) closedErr() error {
-	return backend.Errorf(backend.CodeClosed, "producer is closed")
 }
 
 func (p *producer) Produce(_ context.Context, m *backend.Message, token any) error {
@@ -311,21 +296,20 @@ func partitionCount(md *kafka.Metadata, topic string) (int32, error) {
 func (p *producer) Flush(ctx context.Context) error {
 	p.waiters.Add(1)
 	defer p.waiters.Add(-1)
-	for {
-		if p.outstanding.Load() == 0 {
-			return nil
-		}
+	for p.outstanding.Load() > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		left := p.flushOnce(ctx)
-		if left == 0 && p.outstanding.Load() > 0 {
+		if p.flushOnce(ctx) == 0 && p.outstanding.Load() > 0 {
 			// Reports are being run by serveEvents.
 			p.waitProgress(time.Millisecond, ctx.Done())
 		}
 	}
+	return nil
 }
 
+// flushOnce runs one kafka.Producer.Flush of at most flushSlice and returns
+// how many messages it left unreported.
 func (p *producer) flushOnce(ctx context.Context) int {
 	p.life.RLock()
 	defer p.life.RUnlock()
@@ -340,7 +324,6 @@ func (p *producer) flushOnce(ctx context.Context) int {
 // Close purges what the root's flush left (each purged message is reported
 // with CodeClosed), then destroys the client.
 func (p *producer) Close(ctx context.Context) error {
-	p.closeOnce.Do(func() { close(p.closing) })
 	if p.outstanding.Load() > 0 {
 		p.purging.Store(true)
 		p.withClient(func() error { //nolint:errcheck // only fails for invalid flags, or once destroyed
@@ -359,6 +342,7 @@ func (p *producer) Close(ctx context.Context) error {
 	})
 }
 
+// destroy waits out the last Flush's goroutine, then destroys kp.
 func (p *producer) destroy() {
 	if last := p.lastFlush.Load(); last != 0 {
 		if wait := flushSlice + 10*time.Millisecond - time.Since(time.Unix(0, last)); wait > 0 {
@@ -403,11 +387,12 @@ func (p *producer) SendOffsetsToTransaction(ctx context.Context, offsets []backe
 	return p.withClient(func() error { return p.kp.SendOffsetsToTransaction(ctx, toKafkaTP(offsets), md) })
 }
 
+// withClient runs fn while kp is alive.
 func (p *producer) withClient(fn func() error) error {
 	p.life.RLock()
 	defer p.life.RUnlock()
 	if p.destroyed {
-		return p.closedErr()
+		return backend.Errorf(backend.CodeClosed, "producer is closed")
 	}
 	return fn()
 }

@@ -4,6 +4,8 @@ package confluent
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -77,24 +79,25 @@ func (a *admin) watch() {
 }
 
 // use runs fn while ka is alive, with a context that an authentication or
-// TLS error cancels: the call then fails with that error.
-func (a *admin) use(ctx context.Context, fn func(ctx context.Context) error) error {
+// TLS error cancels: the call then fails with that error. fn returns
+// librdkafka's answer as it is, to be converted once use has returned.
+func use[T any](ctx context.Context, a *admin, fn func(context.Context) (T, error)) (T, error) {
+	var zero T
 	if !a.life.TryRLock() {
-		return backend.Errorf(backend.CodeClosed, "admin is closed")
+		return zero, backend.Errorf(backend.CodeClosed, "admin is closed")
 	}
 	if a.destroyed {
 		a.life.RUnlock()
-		return backend.Errorf(backend.CodeClosed, "admin is closed")
+		return zero, backend.Errorf(backend.CodeClosed, "admin is closed")
 	}
-	cctx, cancel := context.WithCancelCause(ctx)
 	a.mu.Lock()
 	if a.refused != nil && time.Since(a.refusedAt) < refusedFor {
 		err := a.refused
 		a.mu.Unlock()
 		a.life.RUnlock()
-		cancel(nil)
-		return err
+		return zero, err
 	}
+	cctx, cancel := context.WithCancelCause(ctx)
 	a.calls[&cancel] = struct{}{}
 	a.mu.Unlock()
 	defer func() {
@@ -105,136 +108,93 @@ func (a *admin) use(ctx context.Context, fn func(ctx context.Context) error) err
 	}()
 	// Some librdkafka calls take a timeout, not a context: do not wait
 	// for them past cctx. Such a call keeps ka alive until it returns.
-	done := make(chan error, 1)
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
 	go func() {
 		defer a.life.RUnlock()
-		done <- fn(cctx)
+		v, err := fn(cctx)
+		done <- result{v, err}
 	}()
 	select {
-	case err := <-done:
-		if err == nil {
+	case r := <-done:
+		if r.err == nil {
 			a.mu.Lock()
 			a.refused = nil
 			a.mu.Unlock()
-			return nil
+			return r.v, nil
 		}
 		if cctx.Err() == nil || ctx.Err() != nil {
-			return err
+			return zero, r.err
 		}
 	case <-cctx.Done():
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return zero, ctx.Err()
 		}
 	}
-	return context.Cause(cctx) // an authentication or TLS error
+	return zero, context.Cause(cctx) // an authentication or TLS error
 }
 
 func (a *admin) CreateTopics(ctx context.Context, specs []backend.TopicSpec) ([]backend.TopicResult, error) {
-	ks := make([]kafka.TopicSpecification, len(specs))
-	for i, s := range specs {
-		ks[i] = kafka.TopicSpecification{Topic: s.Name, NumPartitions: -1, ReplicationFactor: -1, Config: s.Configs}
-		if s.Partitions > 0 {
-			ks[i].NumPartitions = int(s.Partitions)
-		}
-		if s.ReplicationFactor > 0 {
-			ks[i].ReplicationFactor = int(s.ReplicationFactor)
-		}
-	}
-	var res []kafka.TopicResult
-	err := a.use(ctx, func(ctx context.Context) (err error) {
-		res, err = a.ka.CreateTopics(ctx, ks)
-		return err
+	// The root passes -1 for the broker's default, as librdkafka takes it.
+	ks := backend.Convert(specs, func(s backend.TopicSpec) kafka.TopicSpecification {
+		return kafka.TopicSpecification{Topic: s.Name, NumPartitions: int(s.Partitions), ReplicationFactor: int(s.ReplicationFactor), Config: s.Configs}
 	})
-	if err != nil {
-		return nil, err
-	}
-	return topicResults(specNames(specs), res), nil
+	res, err := use(ctx, a, func(ctx context.Context) ([]kafka.TopicResult, error) { return a.ka.CreateTopics(ctx, ks) })
+	return topicResults(res), err
 }
 
-func specNames(specs []backend.TopicSpec) []string {
-	out := make([]string, len(specs))
-	for i, s := range specs {
-		out[i] = s.Name
-	}
-	return out
-}
-
-// topicResults orders results as names.
-func topicResults(names []string, res []kafka.TopicResult) []backend.TopicResult {
-	byName := make(map[string]kafka.TopicResult, len(res))
-	for _, r := range res {
-		byName[r.Topic] = r
-	}
-	out := make([]backend.TopicResult, len(names))
-	for i, n := range names {
-		out[i] = backend.TopicResult{Topic: n}
-		if r, ok := byName[n]; ok {
-			out[i].Err = errOrNil(r.Error)
-		}
-	}
-	return out
+// topicResults converts librdkafka's per-topic results, one per topic asked
+// for; the root orders them.
+func topicResults(res []kafka.TopicResult) []backend.TopicResult {
+	return backend.Convert(res, func(r kafka.TopicResult) backend.TopicResult {
+		return backend.TopicResult{Topic: r.Topic, Err: errOrNil(r.Error)}
+	})
 }
 
 func (a *admin) DeleteTopics(ctx context.Context, topics []string) ([]backend.TopicResult, error) {
-	var res []kafka.TopicResult
-	err := a.use(ctx, func(ctx context.Context) (err error) {
-		res, err = a.ka.DeleteTopics(ctx, topics)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return topicResults(topics, res), nil
+	res, err := use(ctx, a, func(ctx context.Context) ([]kafka.TopicResult, error) { return a.ka.DeleteTopics(ctx, topics) })
+	return topicResults(res), err
 }
 
 func (a *admin) CreatePartitions(ctx context.Context, topic string, total int32) error {
-	return a.use(ctx, func(ctx context.Context) error {
-		res, err := a.ka.CreatePartitions(ctx, []kafka.PartitionsSpecification{{Topic: topic, IncreaseTo: int(total)}})
-		if err != nil {
-			return err
-		}
-		for _, r := range res {
-			if isErr(r.Error) {
-				return r.Error
-			}
-		}
-		return nil
+	res, err := use(ctx, a, func(ctx context.Context) ([]kafka.TopicResult, error) {
+		return a.ka.CreatePartitions(ctx, []kafka.PartitionsSpecification{{Topic: topic, IncreaseTo: int(total)}})
 	})
+	return firstErr(res, err, func(r kafka.TopicResult) error { return errOrNil(r.Error) })
 }
 
 func (a *admin) DescribeTopics(ctx context.Context, topics []string) ([]backend.TopicDescription, error) {
-	var out []backend.TopicDescription
-	err := a.use(ctx, func(ctx context.Context) error {
+	res, err := use(ctx, a, func(ctx context.Context) (kafka.DescribeTopicsResult, error) {
 		names := topics
 		if len(names) == 0 {
 			md, err := a.ka.GetMetadata(nil, true, timeoutMs(ctx, a.cfg.RequestTimeout))
 			if err != nil || len(md.Topics) == 0 {
-				return err
+				return kafka.DescribeTopicsResult{}, err
 			}
-			for name := range md.Topics {
-				names = append(names, name)
-			}
+			names = slices.Collect(maps.Keys(md.Topics))
 		}
-		res, err := a.ka.DescribeTopics(ctx, kafka.NewTopicCollectionOfTopicNames(names))
-		if err != nil {
-			return err
-		}
-		for _, td := range res.TopicDescriptions {
-			d := backend.TopicDescription{Name: td.Name, Internal: td.IsInternal, Err: errOrNil(td.Error)}
-			for _, p := range td.Partitions {
-				pi := backend.PartitionInfo{ID: int32(p.Partition), Leader: -1, Replicas: nodeIDs(p.Replicas), ISR: nodeIDs(p.Isr)}
-				if p.Leader != nil {
-					pi.Leader = int32(p.Leader.ID)
-				}
-				d.Partitions = append(d.Partitions, pi)
-			}
-			out = append(out, d)
-		}
-		return nil
+		return a.ka.DescribeTopics(ctx, kafka.NewTopicCollectionOfTopicNames(names))
 	})
-	return out, err
+	return backend.Convert(res.TopicDescriptions, topicDescription), err
 }
 
+// topicDescription converts a topic's description.
+func topicDescription(td kafka.TopicDescription) backend.TopicDescription {
+	d := backend.TopicDescription{Name: td.Name, Internal: td.IsInternal, Err: errOrNil(td.Error)}
+	for _, p := range td.Partitions {
+		pi := backend.PartitionInfo{ID: int32(p.Partition), Leader: -1, Replicas: nodeIDs(p.Replicas), ISR: nodeIDs(p.Isr)}
+		if p.Leader != nil {
+			pi.Leader = int32(p.Leader.ID)
+		}
+		d.Partitions = append(d.Partitions, pi)
+	}
+	return d
+}
+
+// nodeIDs returns the ids of ns.
 func nodeIDs(ns []kafka.Node) []int32 {
 	out := make([]int32, len(ns))
 	for i, n := range ns {
@@ -244,174 +204,138 @@ func nodeIDs(ns []kafka.Node) []int32 {
 }
 
 func (a *admin) DescribeTopicConfigs(ctx context.Context, topic string) (map[string]string, error) {
-	var out map[string]string
-	err := a.use(ctx, func(ctx context.Context) error {
-		res, err := a.ka.DescribeConfigs(ctx, []kafka.ConfigResource{{Type: kafka.ResourceTopic, Name: topic}})
-		if err != nil {
-			return err
-		}
-		if len(res) != 1 {
-			return backend.Errorf(backend.CodeFailed, "DescribeConfigs returned %d results for one topic", len(res))
-		}
-		if isErr(res[0].Error) {
-			return res[0].Error
-		}
-		out = make(map[string]string, len(res[0].Config))
-		for k, e := range res[0].Config {
-			out[k] = e.Value
-		}
-		return nil
+	res, err := use(ctx, a, func(ctx context.Context) ([]kafka.ConfigResourceResult, error) {
+		return a.ka.DescribeConfigs(ctx, []kafka.ConfigResource{{Type: kafka.ResourceTopic, Name: topic}})
 	})
-	return out, err
+	switch {
+	case err != nil:
+		return nil, err
+	case len(res) != 1:
+		return nil, backend.Errorf(backend.CodeFailed, "DescribeConfigs returned %d results for one topic", len(res))
+	case isErr(res[0].Error):
+		return nil, res[0].Error
+	}
+	out := make(map[string]string, len(res[0].Config))
+	for k, e := range res[0].Config {
+		out[k] = e.Value
+	}
+	return out, nil
 }
 
 func (a *admin) DescribeCluster(ctx context.Context) (backend.ClusterDescription, error) {
-	var d backend.ClusterDescription
-	err := a.use(ctx, func(ctx context.Context) error {
-		res, err := a.ka.DescribeCluster(ctx)
-		if err != nil {
-			return err
-		}
-		d.ControllerID = -1
-		if res.ClusterID != nil {
-			d.ClusterID = *res.ClusterID
-		}
-		if res.Controller != nil {
-			d.ControllerID = int32(res.Controller.ID)
-		}
-		for _, n := range res.Nodes {
-			b := backend.BrokerInfo{ID: int32(n.ID), Host: n.Host, Port: int32(n.Port)}
-			if n.Rack != nil {
-				b.Rack = *n.Rack
-			}
-			d.Brokers = append(d.Brokers, b)
-		}
-		return nil
-	})
-	return d, err
-}
-
-// groupStates maps librdkafka's group states; others are Unknown.
-var groupStates = map[kafka.ConsumerGroupState]backend.GroupState{
-	kafka.ConsumerGroupStateStable:              backend.GroupStateStable,
-	kafka.ConsumerGroupStateEmpty:               backend.GroupStateEmpty,
-	kafka.ConsumerGroupStatePreparingRebalance:  backend.GroupStatePreparingRebalance,
-	kafka.ConsumerGroupStateCompletingRebalance: backend.GroupStateCompletingRebalance,
-	kafka.ConsumerGroupStateDead:                backend.GroupStateDead,
-}
-
-func groupState(s kafka.ConsumerGroupState) backend.GroupState {
-	if gs, ok := groupStates[s]; ok {
-		return gs
+	res, err := use(ctx, a, func(ctx context.Context) (kafka.DescribeClusterResult, error) { return a.ka.DescribeCluster(ctx) })
+	if err != nil {
+		return backend.ClusterDescription{}, err
 	}
-	return backend.GroupStateUnknown
+	d := backend.ClusterDescription{ControllerID: -1}
+	if res.ClusterID != nil {
+		d.ClusterID = *res.ClusterID
+	}
+	if res.Controller != nil {
+		d.ControllerID = int32(res.Controller.ID)
+	}
+	for _, n := range res.Nodes {
+		b := backend.BrokerInfo{ID: int32(n.ID), Host: n.Host, Port: int32(n.Port)}
+		if n.Rack != nil {
+			b.Rack = *n.Rack
+		}
+		d.Brokers = append(d.Brokers, b)
+	}
+	return d, nil
+}
+
+// groupState maps librdkafka's group state by its name, which is the
+// broker's.
+func groupState(s kafka.ConsumerGroupState) backend.GroupState {
+	return backend.ParseGroupState(s.String())
 }
 
 func (a *admin) ListConsumerGroups(ctx context.Context) ([]backend.GroupListing, error) {
-	var out []backend.GroupListing
-	err := a.use(ctx, func(ctx context.Context) error {
-		res, err := a.ka.ListConsumerGroups(ctx)
-		if err != nil {
-			return err
+	res, err := use(ctx, a, func(ctx context.Context) (kafka.ListConsumerGroupsResult, error) { return a.ka.ListConsumerGroups(ctx) })
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Valid) == 0 && len(res.Errors) > 0 {
+		return nil, res.Errors[0]
+	}
+	out := make([]backend.GroupListing, 0, len(res.Valid))
+	for _, g := range res.Valid {
+		l := backend.GroupListing{GroupID: g.GroupID, State: groupState(g.State), ProtocolType: "consumer"}
+		if g.IsSimpleConsumerGroup {
+			l.ProtocolType = ""
 		}
-		if len(res.Valid) == 0 && len(res.Errors) > 0 {
-			return res.Errors[0]
-		}
-		out = make([]backend.GroupListing, 0, len(res.Valid))
-		for _, g := range res.Valid {
-			l := backend.GroupListing{GroupID: g.GroupID, State: groupState(g.State), ProtocolType: "consumer"}
-			if g.IsSimpleConsumerGroup {
-				l.ProtocolType = ""
-			}
-			out = append(out, l)
-		}
-		return nil
-	})
-	return out, err
+		out = append(out, l)
+	}
+	return out, nil
 }
 
 func (a *admin) DescribeConsumerGroups(ctx context.Context, groups []string) ([]backend.GroupDescription, error) {
-	var out []backend.GroupDescription
-	err := a.use(ctx, func(ctx context.Context) error {
-		res, err := a.ka.DescribeConsumerGroups(ctx, groups)
-		if err != nil {
-			return err
-		}
-		byID := make(map[string]kafka.ConsumerGroupDescription, len(res.ConsumerGroupDescriptions))
-		for _, d := range res.ConsumerGroupDescriptions {
-			byID[d.GroupID] = d
-		}
-		out = make([]backend.GroupDescription, len(groups))
-		for i, g := range groups {
-			out[i].GroupID = g
-			d, ok := byID[g]
-			switch {
-			case !ok:
-				out[i].Err = backend.Errorf(backend.CodeGroupIDNotFound, "group %q does not exist", g)
-				continue
-			case isErr(d.Error):
-				out[i].Err = d.Error
-				continue
-			case d.State == kafka.ConsumerGroupStateDead:
-				out[i].Err = backend.Errorf(backend.CodeGroupIDNotFound, "group %q does not exist", g)
-			}
-			out[i].State = groupState(d.State)
-			out[i].Protocol = d.PartitionAssignor
-			out[i].Coordinator = int32(d.Coordinator.ID)
-			for _, m := range d.Members {
-				md := backend.MemberDescription{MemberID: m.ConsumerID, GroupInstanceID: m.GroupInstanceID, ClientID: m.ClientID, Host: m.Host}
-				for _, tp := range m.Assignment.TopicPartitions {
-					t := fromKafkaTP(tp)
-					t.Offset = backend.OffsetInvalid
-					md.Assignment = append(md.Assignment, t)
-				}
-				out[i].Members = append(out[i].Members, md)
-			}
-		}
-		return nil
+	res, err := use(ctx, a, func(ctx context.Context) (kafka.DescribeConsumerGroupsResult, error) {
+		return a.ka.DescribeConsumerGroups(ctx, groups)
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]kafka.ConsumerGroupDescription, len(res.ConsumerGroupDescriptions))
+	for _, d := range res.ConsumerGroupDescriptions {
+		byID[d.GroupID] = d
+	}
+	out := make([]backend.GroupDescription, len(groups))
+	for i, g := range groups {
+		out[i].GroupID = g
+		d, ok := byID[g]
+		switch {
+		case !ok:
+			out[i].Err = backend.Errorf(backend.CodeGroupIDNotFound, "group %q does not exist", g)
+			continue
+		case isErr(d.Error):
+			out[i].Err = d.Error
+			continue
+		case d.State == kafka.ConsumerGroupStateDead:
+			out[i].Err = backend.Errorf(backend.CodeGroupIDNotFound, "group %q does not exist", g)
+		}
+		out[i].State = groupState(d.State)
+		out[i].Protocol = d.PartitionAssignor
+		out[i].Coordinator = int32(d.Coordinator.ID)
+		out[i].Members = backend.Convert(d.Members, func(m kafka.MemberDescription) backend.MemberDescription {
+			return backend.MemberDescription{
+				MemberID: m.ConsumerID, GroupInstanceID: m.GroupInstanceID, ClientID: m.ClientID, Host: m.Host,
+				Assignment: fromKafkaTPs(m.Assignment.TopicPartitions),
+			}
+		})
+	}
+	return out, nil
 }
 
 func (a *admin) ListConsumerGroupOffsets(ctx context.Context, group string) ([]backend.TopicPartition, error) {
+	res, err := use(ctx, a, func(ctx context.Context) (kafka.ListConsumerGroupOffsetsResult, error) {
+		return a.ka.ListConsumerGroupOffsets(ctx, []kafka.ConsumerGroupTopicPartitions{{Group: group}})
+	})
+	if err != nil {
+		return nil, err
+	}
 	var out []backend.TopicPartition
-	err := a.use(ctx, func(ctx context.Context) error {
-		res, err := a.ka.ListConsumerGroupOffsets(ctx, []kafka.ConsumerGroupTopicPartitions{{Group: group}})
-		if err != nil {
-			return err
+	for _, g := range res.ConsumerGroupsTopicPartitions {
+		if g.Group != group {
+			continue
 		}
-		for _, g := range res.ConsumerGroupsTopicPartitions {
-			if g.Group != group {
-				continue
+		for _, tp := range g.Partitions {
+			if tp.Error != nil {
+				return nil, tp.Error
 			}
-			for _, tp := range g.Partitions {
-				if tp.Error != nil {
-					return tp.Error
-				}
-				if tp.Offset < 0 {
-					continue // no committed offset
-				}
+			if tp.Offset >= 0 { // else no committed offset
 				out = append(out, fromKafkaTP(tp))
 			}
 		}
-		return nil
-	})
-	return out, err
+	}
+	return out, nil
 }
 
 func (a *admin) DeleteConsumerGroups(ctx context.Context, groups []string) error {
-	return a.use(ctx, func(ctx context.Context) error {
-		res, err := a.ka.DeleteConsumerGroups(ctx, groups)
-		if err != nil {
-			return err
-		}
-		for _, r := range res.ConsumerGroupResults {
-			if isErr(r.Error) {
-				return r.Error
-			}
-		}
-		return nil
+	res, err := use(ctx, a, func(ctx context.Context) (kafka.DeleteConsumerGroupsResult, error) {
+		return a.ka.DeleteConsumerGroups(ctx, groups)
 	})
+	return firstErr(res.ConsumerGroupResults, err, func(r kafka.ConsumerGroupResult) error { return errOrNil(r.Error) })
 }
 
 func (a *admin) Close(ctx context.Context) error {

@@ -45,10 +45,12 @@
 package confluent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -80,14 +82,10 @@ func (confluentBackend) Code(err error) backend.Code {
 	if !errors.As(err, &ke) {
 		return backend.CodeFailed
 	}
-	return codeOf(ke.Code())
-}
-
-func codeOf(c kafka.ErrorCode) backend.Code {
-	if c >= -1 {
+	if c := ke.Code(); c >= -1 {
 		return backend.Code(c)
 	}
-	if code, ok := localCodes[c]; ok {
+	if code, ok := localCodes[ke.Code()]; ok {
 		return code
 	}
 	return backend.CodeFailed
@@ -161,32 +159,25 @@ func clientConfig(c backend.ClientConfig, logs chan kafka.LogEvent) kafka.Config
 		cm["security.protocol"] = strings.ToLower(string(s.Protocol))
 	}
 	if s.Protocol.UsesSASL() {
-		mech := s.Mechanism
-		if mech == "" {
-			mech = backend.SASLPlain
-		}
-		cm["sasl.mechanisms"] = string(mech)
+		cm["sasl.mechanisms"] = string(cmp.Or(s.Mechanism, backend.SASLPlain))
 		cm["sasl.username"] = s.Username
 		cm["sasl.password"] = s.Password
 	}
 	if s.Protocol.UsesTLS() {
-		if s.CAFile != "" {
-			cm["ssl.ca.location"] = s.CAFile
+		// Unset files and password are left to librdkafka's defaults.
+		for k, v := range map[string]string{
+			"ssl.ca.location": s.CAFile, "ssl.certificate.location": s.CertFile,
+			"ssl.key.location": s.KeyFile, "ssl.key.password": s.KeyPassword,
+		} {
+			if v != "" {
+				cm[k] = v
+			}
 		}
-		if s.CertFile != "" {
-			cm["ssl.certificate.location"] = s.CertFile
-		}
-		if s.KeyFile != "" {
-			cm["ssl.key.location"] = s.KeyFile
-		}
-		if s.KeyPassword != "" {
-			cm["ssl.key.password"] = s.KeyPassword
-		}
+		algorithm := "https"
 		if s.SkipHostnameVerification {
-			cm["ssl.endpoint.identification.algorithm"] = "none"
-		} else {
-			cm["ssl.endpoint.identification.algorithm"] = "https"
+			algorithm = "none"
 		}
+		cm["ssl.endpoint.identification.algorithm"] = algorithm
 	}
 	return cm
 }
@@ -197,9 +188,7 @@ func clientConfig(c backend.ClientConfig, logs chan kafka.LogEvent) kafka.Config
 func open[T any](c backend.ClientConfig, props kafka.ConfigMap, newClient func(*kafka.ConfigMap) (T, error)) (T, *logForwarder, error) {
 	logs := newLogForwarder(c.Logger)
 	cm := clientConfig(c, logs.ch)
-	for k, v := range props {
-		cm[k] = v
-	}
+	maps.Copy(cm, props)
 	for k, v := range c.BackendOptions {
 		cm[k] = v
 	}
@@ -265,14 +254,11 @@ func newLogForwarder(l *slog.Logger) *logForwarder {
 			case ev := <-f.ch:
 				logEvent(l, ev)
 			case <-f.stop:
-				for {
-					select {
-					case ev := <-f.ch:
-						logEvent(l, ev)
-					default:
-						return
-					}
+				// The client is closed: what it sent is all buffered.
+				for len(f.ch) > 0 {
+					logEvent(l, <-f.ch)
 				}
+				return
 			}
 		}
 	}()
@@ -303,15 +289,13 @@ func logEvent(l *slog.Logger, ev kafka.LogEvent) {
 func toKafkaTP(tps []backend.TopicPartition) []kafka.TopicPartition {
 	out := make([]kafka.TopicPartition, len(tps))
 	for i, tp := range tps {
-		topic := tp.Topic
-		out[i] = kafka.TopicPartition{Topic: &topic, Partition: tp.Partition, Offset: kafka.Offset(tp.Offset)}
+		// tp is a copy of its own in each iteration.
+		out[i] = kafka.TopicPartition{Topic: &tp.Topic, Partition: tp.Partition, Offset: kafka.Offset(tp.Offset)}
 		if tp.Metadata != "" {
-			md := tp.Metadata
-			out[i].Metadata = &md
+			out[i].Metadata = &tp.Metadata
 		}
 		if tp.LeaderEpoch >= 0 {
-			le := tp.LeaderEpoch
-			out[i].LeaderEpoch = &le
+			out[i].LeaderEpoch = &tp.LeaderEpoch
 		}
 	}
 	return out
@@ -331,12 +315,14 @@ func fromKafkaTP(tp kafka.TopicPartition) backend.TopicPartition {
 	return out
 }
 
-// firstTPError returns the first per-partition error of tps.
-func firstTPError(tps []kafka.TopicPartition) error {
-	for _, tp := range tps {
-		if tp.Error != nil {
-			return tp.Error
-		}
+// firstErr returns err, else the first error errOf finds in rs: librdkafka
+// reports the failure of a whole call and of each of its items apart.
+func firstErr[R any](rs []R, err error, errOf func(R) error) error {
+	for i := 0; err == nil && i < len(rs); i++ {
+		err = errOf(rs[i])
 	}
-	return nil
+	return err
 }
+
+// tpError is a partition's error, for firstErr.
+func tpError(tp kafka.TopicPartition) error { return tp.Error }

@@ -46,9 +46,9 @@ type consumer struct {
 	// own calls (a listener's commit) skip life, which Close may hold.
 	inRebalance atomic.Bool
 
-	mu         sync.Mutex
-	subscribed bool
-	started    bool
+	// subscribed is set by Subscribe, started by Subscribe or Assign.
+	subscribed atomic.Bool
+	started    atomic.Bool
 
 	closing   atomic.Bool
 	closeOnce sync.Once
@@ -82,10 +82,6 @@ func consumerProps(cfg backend.ConsumerConfig) kafka.ConfigMap {
 		group = "kafkaclient-private-" + hex.EncodeToString(b[:])
 		autoCommit = false
 	}
-	assignors := make([]string, len(cfg.Assignors))
-	for i, a := range cfg.Assignors {
-		assignors[i] = string(a)
-	}
 	cm := kafka.ConfigMap{
 		"group.id":                  group,
 		"auto.offset.reset":         reset,
@@ -105,8 +101,9 @@ func consumerProps(cfg backend.ConsumerConfig) kafka.ConfigMap {
 		"enable.partition.eof":     false,
 		"allow.auto.create.topics": false,
 	}
-	if len(assignors) > 0 {
-		cm["partition.assignment.strategy"] = strings.Join(assignors, ",")
+	if len(cfg.Assignors) > 0 {
+		names := backend.Convert(cfg.Assignors, func(a backend.Assignor) string { return string(a) })
+		cm["partition.assignment.strategy"] = strings.Join(names, ",")
 	}
 	if cfg.GroupInstanceID != "" {
 		cm["group.instance.id"] = cfg.GroupInstanceID
@@ -114,6 +111,7 @@ func consumerProps(cfg backend.ConsumerConfig) kafka.ConfigMap {
 	return cm
 }
 
+// closedErr is the error of a call on a closed consumer.
 func (c *consumer) closedErr() error {
 	return backend.Errorf(backend.CodeClosed, "consumer is closed")
 }
@@ -138,9 +136,8 @@ func (c *consumer) use(fn func() error) error {
 func (c *consumer) Subscribe(_ context.Context, topics []string) error {
 	err := c.use(func() error { return c.kc.SubscribeTopics(topics, c.rebalance) })
 	if err == nil {
-		c.mu.Lock()
-		c.subscribed, c.started = true, true
-		c.mu.Unlock()
+		c.subscribed.Store(true)
+		c.started.Store(true)
 	}
 	return err
 }
@@ -148,9 +145,7 @@ func (c *consumer) Subscribe(_ context.Context, topics []string) error {
 func (c *consumer) Assign(_ context.Context, tps []backend.TopicPartition) error {
 	err := c.use(func() error { return c.kc.Assign(toKafkaTP(tps)) })
 	if err == nil {
-		c.mu.Lock()
-		c.started = true
-		c.mu.Unlock()
+		c.started.Store(true)
 	}
 	return err
 }
@@ -200,13 +195,13 @@ func (c *consumer) rebalance(kc *kafka.Consumer, ev kafka.Event) error {
 	return nil
 }
 
+// fromKafkaTPs converts an assignment: partitions without offsets.
 func fromKafkaTPs(tps []kafka.TopicPartition) []backend.TopicPartition {
-	out := make([]backend.TopicPartition, len(tps))
-	for i, tp := range tps {
-		out[i] = fromKafkaTP(tp)
-		out[i].Offset = backend.OffsetInvalid
-	}
-	return out
+	return backend.Convert(tps, func(tp kafka.TopicPartition) backend.TopicPartition {
+		out := fromKafkaTP(tp)
+		out.Offset = backend.OffsetInvalid
+		return out
+	})
 }
 
 // Poll waits for a first message in slices of pollSlice, then takes what
@@ -217,10 +212,7 @@ func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error
 	if c.closing.Load() {
 		return nil, c.closedErr()
 	}
-	c.mu.Lock()
-	started := c.started
-	c.mu.Unlock()
-	if !started {
+	if !c.started.Load() {
 		return nil, backend.Errorf(backend.CodeState, "not subscribed or assigned")
 	}
 	var out []*backend.Message
@@ -273,6 +265,7 @@ func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error
 	return out, nil
 }
 
+// toMessage converts the consumed km.
 func toMessage(km *kafka.Message) *backend.Message {
 	m := new(backend.Message)
 	fillMessage(m, km)
@@ -313,10 +306,7 @@ func (c *consumer) Commit(ctx context.Context, offsets []backend.TopicPartition)
 	tps := toKafkaTP(offsets)
 	run := func() error {
 		res, err := c.kc.CommitOffsets(tps)
-		if err != nil {
-			return err
-		}
-		return firstTPError(res)
+		return firstErr(res, err, tpError)
 	}
 	if c.inRebalance.Load() {
 		// kc stays alive while the callback runs.
@@ -340,10 +330,7 @@ func (c *consumer) Commit(ctx context.Context, offsets []backend.TopicPartition)
 func (c *consumer) Seek(_ context.Context, tp backend.TopicPartition) error {
 	return c.use(func() error {
 		res, err := c.kc.SeekPartitions(toKafkaTP([]backend.TopicPartition{tp}))
-		if err != nil {
-			return err
-		}
-		return firstTPError(res)
+		return firstErr(res, err, tpError)
 	})
 }
 
@@ -357,10 +344,7 @@ func (c *consumer) Resume(tps []backend.TopicPartition) error {
 
 func (c *consumer) GroupMetadata() (backend.GroupMetadata, error) {
 	gm := backend.GroupMetadata{GroupID: c.cfg.GroupID, GenerationID: -1, GroupInstanceID: c.cfg.GroupInstanceID}
-	c.mu.Lock()
-	subscribed := c.subscribed
-	c.mu.Unlock()
-	if !subscribed || c.cfg.GroupID == "" {
+	if !c.subscribed.Load() || c.cfg.GroupID == "" {
 		return gm, nil
 	}
 	err := c.use(func() error {
@@ -368,7 +352,7 @@ func (c *consumer) GroupMetadata() (backend.GroupMetadata, error) {
 		if err != nil {
 			return err
 		}
-		gm = fromConsumerGroupMetadata(md, c.cfg.GroupID, c.cfg.GroupInstanceID)
+		gm = fromConsumerGroupMetadata(md, gm)
 		gm.Handle = md
 		return nil
 	})
@@ -387,14 +371,12 @@ func (c *consumer) Close(ctx context.Context) error {
 	})
 }
 
+// close is Close's work, done once.
 func (c *consumer) close(ctx context.Context) error {
 	c.pollMu.Lock()
 	defer c.pollMu.Unlock()
 	c.cbCtx = ctx
-	c.mu.Lock()
-	subscribed := c.subscribed
-	c.mu.Unlock()
-	if subscribed {
+	if c.subscribed.Load() {
 		if err := c.kc.Unsubscribe(); err == nil {
 			// The revocation is delivered by Poll.
 			deadline := time.Now().Add(c.cfg.SessionTimeout)

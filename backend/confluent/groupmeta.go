@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"reflect"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -32,93 +33,56 @@ import (
 
 const cgmdMagic = "CGMDv2:"
 
-var (
-	cgmdOnce sync.Once
-	cgmdOK   bool
-)
+// cgmdUsable reports whether kafka.ConsumerGroupMetadata is a struct of
+// one []byte that holds the layout above, as checked once on the value
+// kafka.NewTestConsumerGroupMetadata makes.
+var cgmdUsable = sync.OnceValue(func() bool {
+	t := reflect.TypeFor[kafka.ConsumerGroupMetadata]()
+	if t.NumField() != 1 || t.Field(0).Type != reflect.TypeFor[[]byte]() {
+		return false
+	}
+	md, err := kafka.NewTestConsumerGroupMetadata("kafkaclient-probe")
+	if err != nil {
+		return false
+	}
+	g, ok := decodeCGMD(*cgmdBytes(md))
+	return ok && g == backend.GroupMetadata{GroupID: "kafkaclient-probe", GenerationID: -1}
+})
 
-// cgmdField returns the field of md holding the serialized metadata, if
-// the struct has the expected shape.
-func cgmdField(md *kafka.ConsumerGroupMetadata) (reflect.Value, bool) {
-	v := reflect.ValueOf(md).Elem()
-	if v.NumField() != 1 {
-		return reflect.Value{}, false
-	}
-	f := v.Field(0)
-	if f.Kind() != reflect.Slice || f.Type().Elem().Kind() != reflect.Uint8 {
-		return reflect.Value{}, false
-	}
-	return reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem(), true
+// cgmdBytes is md's only field, the serialized metadata; valid only when
+// cgmdUsable.
+func cgmdBytes(md *kafka.ConsumerGroupMetadata) *[]byte {
+	return (*[]byte)(unsafe.Pointer(md))
 }
 
-func cgmdUsable() bool {
-	cgmdOnce.Do(func() {
-		md, err := kafka.NewTestConsumerGroupMetadata("kafkaclient-probe")
-		if err != nil {
-			return
-		}
-		f, ok := cgmdField(md)
-		if !ok {
-			return
-		}
-		g, ok := decodeCGMD(f.Bytes())
-		want := encodeCGMD(backend.GroupMetadata{GroupID: "kafkaclient-probe", GenerationID: -1})
-		cgmdOK = ok && g.GroupID == "kafkaclient-probe" && g.GenerationID == -1 && g.MemberID == "" && bytes.Equal(want, f.Bytes())
-	})
-	return cgmdOK
-}
-
+// encodeCGMD serializes g in the layout above.
 func encodeCGMD(g backend.GroupMetadata) []byte {
-	b := make([]byte, 0, len(cgmdMagic)+4+len(g.GroupID)+len(g.MemberID)+len(g.GroupInstanceID)+4)
-	b = append(b, cgmdMagic...)
-	b = binary.NativeEndian.AppendUint32(b, uint32(g.GenerationID))
-	b = append(b, g.GroupID...)
-	b = append(b, 0)
-	b = append(b, g.MemberID...)
-	b = append(b, 0)
+	b := binary.NativeEndian.AppendUint32([]byte(cgmdMagic), uint32(g.GenerationID))
+	b = append(b, g.GroupID+"\x00"+g.MemberID+"\x00"...)
 	if g.GroupInstanceID == "" {
 		return append(b, 1)
 	}
-	b = append(b, 0)
-	b = append(b, g.GroupInstanceID...)
-	return append(b, 0)
+	return append(b, "\x00"+g.GroupInstanceID+"\x00"...)
 }
 
-func decodeCGMD(b []byte) (backend.GroupMetadata, bool) {
-	var g backend.GroupMetadata
-	if !bytes.HasPrefix(b, []byte(cgmdMagic)) || len(b) < len(cgmdMagic)+4 {
+// decodeCGMD parses b; ok is false unless encodeCGMD gives b back.
+func decodeCGMD(b []byte) (g backend.GroupMetadata, ok bool) {
+	rest, ok := bytes.CutPrefix(b, []byte(cgmdMagic))
+	if !ok || len(rest) < 4 {
 		return g, false
 	}
-	b = b[len(cgmdMagic):]
-	g.GenerationID = int32(binary.NativeEndian.Uint32(b))
-	b = b[4:]
-	cstr := func() (string, bool) {
-		i := bytes.IndexByte(b, 0)
-		if i < 0 {
-			return "", false
-		}
-		s := string(b[:i])
-		b = b[i+1:]
-		return s, true
-	}
-	var ok bool
-	if g.GroupID, ok = cstr(); !ok {
+	g.GenerationID = int32(binary.NativeEndian.Uint32(rest))
+	// group id, member id, the null flag; with a group instance id, the
+	// flag is empty and the id and an empty field follow.
+	f := strings.Split(string(rest[4:]), "\x00")
+	if len(f) < 3 {
 		return g, false
 	}
-	if g.MemberID, ok = cstr(); !ok {
-		return g, false
+	g.GroupID, g.MemberID = f[0], f[1]
+	if len(f) == 5 {
+		g.GroupInstanceID = f[3]
 	}
-	if len(b) < 1 {
-		return g, false
-	}
-	isNull := b[0] != 0
-	b = b[1:]
-	if !isNull {
-		if g.GroupInstanceID, ok = cstr(); !ok {
-			return g, false
-		}
-	}
-	return g, len(b) == 0
+	return g, bytes.Equal(encodeCGMD(g), b)
 }
 
 // toConsumerGroupMetadata returns librdkafka's group metadata for g: the
@@ -132,24 +96,17 @@ func toConsumerGroupMetadata(g backend.GroupMetadata) (*kafka.ConsumerGroupMetad
 		return kafka.NewTestConsumerGroupMetadata(g.GroupID)
 	}
 	md := new(kafka.ConsumerGroupMetadata)
-	f, _ := cgmdField(md)
-	f.SetBytes(encodeCGMD(g))
+	*cgmdBytes(md) = encodeCGMD(g)
 	return md, nil
 }
 
-// fromConsumerGroupMetadata reads librdkafka's group metadata.
-func fromConsumerGroupMetadata(md *kafka.ConsumerGroupMetadata, groupID, instanceID string) backend.GroupMetadata {
-	fallback := backend.GroupMetadata{GroupID: groupID, GenerationID: -1, GroupInstanceID: instanceID}
-	if !cgmdUsable() {
-		return fallback
+// fromConsumerGroupMetadata reads librdkafka's group metadata, or returns
+// fallback when it cannot.
+func fromConsumerGroupMetadata(md *kafka.ConsumerGroupMetadata, fallback backend.GroupMetadata) backend.GroupMetadata {
+	if cgmdUsable() {
+		if g, ok := decodeCGMD(*cgmdBytes(md)); ok {
+			return g
+		}
 	}
-	f, ok := cgmdField(md)
-	if !ok {
-		return fallback
-	}
-	g, ok := decodeCGMD(f.Bytes())
-	if !ok {
-		return fallback
-	}
-	return g
+	return fallback
 }

@@ -26,7 +26,7 @@ func TestGroupMetadataLayout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := fromConsumerGroupMetadata(md, "unused", ""); got != g {
+		if got := fromConsumerGroupMetadata(md, backend.GroupMetadata{GroupID: "unused"}); got != g {
 			t.Errorf("round trip of %+v gave %+v", g, got)
 		}
 	}

@@ -42,8 +42,6 @@ type producer struct {
 	// seen it closed.
 	drained chan struct{}
 
-	closing   chan struct{}
-	closeOnce sync.Once
 	// purging is set once Close gives up flushing: reports of purged
 	// messages then carry CodeClosed.
 	purging atomic.Bool
@@ -86,7 +84,6 @@ func (confluentBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Pr
 		logs:     logs,
 		progress: make(chan struct{}, 1),
 		drained:  make(chan struct{}),
-		closing:  make(chan struct{}),
 	}
 	go p.serveEvents()
 	return p, nil
@@ -122,11 +119,8 @@ func producerProps(cfg backend.ProducerConfig) kafka.ConfigMap {
 		"go.events.channel.size":    10000,
 		"go.produce.channel.size":   1,
 	}
-	switch {
-	case cfg.Retries > 0:
-		cm["retries"] = cfg.Retries
-	case cfg.Retries < 0:
-		cm["retries"] = 0
+	if cfg.Retries != 0 { // negative: no retries
+		cm["retries"] = max(cfg.Retries, 0)
 	}
 	if cfg.TransactionalID != "" {
 		cm["transactional.id"] = cfg.TransactionalID
@@ -180,7 +174,10 @@ func (p *producer) serveEvents() {
 			p.hooks.Delivered(m, token, err)
 			p.outstanding.Add(-1)
 			if p.waiters.Load() > 0 {
-				p.signal()
+				select {
+				case p.progress <- struct{}{}: // wake a waiter
+				default:
+				}
 			}
 		case kafka.Error:
 			if e.Code() == kafka.ErrAuthentication || e.Code() == kafka.ErrSsl {
@@ -199,14 +196,6 @@ func (p *producer) serveEvents() {
 	}
 }
 
-// signal wakes a goroutine waiting for progress.
-func (p *producer) signal() {
-	select {
-	case p.progress <- struct{}{}:
-	default:
-	}
-}
-
 // waitProgress waits until a report has run, d has passed, or done is
 // closed. Callers count themselves in waiters before they check what they
 // wait for, so a report after the check wakes them, and check again after
@@ -221,10 +210,6 @@ func (p *producer) waitProgress(d time.Duration, done <-chan struct{}) {
 	t.Stop()
 }
 
-func (p *producer) closedErr() error {
-	return backend.Errorf(backend.CodeClosed, "producer is closed")
-}
-
 func (p *producer) Produce(_ context.Context, m *backend.Message, token any) error {
 	// The message is stamped now, on the caller's goroutine, so that its
 	// report need not carry the time.
@@ -232,7 +217,7 @@ func (p *producer) Produce(_ context.Context, m *backend.Message, token any) err
 	if stamped {
 		m.Timestamp = time.Now()
 	}
-	km := toKafkaMessage(m, m.Timestamp)
+	km := toKafkaMessage(m)
 	if token == nil {
 		km.Opaque = (*tokenless)(m)
 	} else {
@@ -245,55 +230,53 @@ func (p *producer) Produce(_ context.Context, m *backend.Message, token any) err
 	return err
 }
 
-// toKafkaMessage converts m, stamped ts, for librdkafka.
-func toKafkaMessage(m *backend.Message, ts time.Time) *kafka.Message {
-	km := &kafka.Message{
+// toKafkaMessage converts m, stamped, for librdkafka.
+func toKafkaMessage(m *backend.Message) *kafka.Message {
+	return &kafka.Message{
 		TopicPartition: kafka.TopicPartition{Topic: &m.Topic, Partition: m.Partition},
 		Key:            m.Key,
 		Value:          m.Value,
-		Timestamp:      ts,
+		Timestamp:      m.Timestamp,
+		Headers:        backend.Convert(m.Headers, func(h backend.Header) kafka.Header { return kafka.Header(h) }),
 	}
-	km.Headers = backend.Convert(m.Headers, func(h backend.Header) kafka.Header { return kafka.Header(h) })
-	return km
 }
 
+// tryProduce hands km to librdkafka, counting it as outstanding.
 func (p *producer) tryProduce(km *kafka.Message) error {
-	p.life.RLock()
-	defer p.life.RUnlock()
-	if p.destroyed {
-		return p.closedErr()
-	}
-	// Counted before the call: the report may run before it returns.
-	p.outstanding.Add(1)
-	if err := p.kp.Produce(km, nil); err != nil {
-		p.outstanding.Add(-1)
-		return err
-	}
-	return nil
-}
-
-func (p *producer) PartitionCount(ctx context.Context, topic string) (int32, error) {
-	p.life.RLock()
-	defer p.life.RUnlock()
-	if p.destroyed {
-		return 0, p.closedErr()
-	}
-	ms := timeoutMs(ctx, p.cfg.RequestTimeout)
-	if p.authErr.Load() != nil {
-		// Credentials or the certificate were refused: give the broker a
-		// short chance to accept them now, else report the refusal.
-		ms = min(ms, int(authRetryWait/time.Millisecond))
-	}
-	md, err := p.kp.GetMetadata(&topic, false, ms)
-	if err != nil {
-		if ae := p.authErr.Load(); ae != nil {
-			return 0, *ae
+	return p.withClient(func() error {
+		// Counted before the call: the report may run before it returns.
+		p.outstanding.Add(1)
+		err := p.kp.Produce(km, nil)
+		if err != nil {
+			p.outstanding.Add(-1)
 		}
-		return 0, err
-	}
-	return partitionCount(md, topic)
+		return err
+	})
 }
 
+func (p *producer) PartitionCount(ctx context.Context, topic string) (n int32, err error) {
+	err = p.withClient(func() error {
+		ms := timeoutMs(ctx, p.cfg.RequestTimeout)
+		if p.authErr.Load() != nil {
+			// Credentials or the certificate were refused: give the
+			// broker a short chance to accept them now, else report the
+			// refusal.
+			ms = min(ms, int(authRetryWait/time.Millisecond))
+		}
+		md, err := p.kp.GetMetadata(&topic, false, ms)
+		if err != nil {
+			if ae := p.authErr.Load(); ae != nil {
+				return *ae
+			}
+			return err
+		}
+		n, err = partitionCount(md, topic)
+		return err
+	})
+	return n, err
+}
+
+// partitionCount reads topic's partition count from md.
 func partitionCount(md *kafka.Metadata, topic string) (int32, error) {
 	tm, ok := md.Topics[topic]
 	if !ok {
@@ -313,21 +296,20 @@ func partitionCount(md *kafka.Metadata, topic string) (int32, error) {
 func (p *producer) Flush(ctx context.Context) error {
 	p.waiters.Add(1)
 	defer p.waiters.Add(-1)
-	for {
-		if p.outstanding.Load() == 0 {
-			return nil
-		}
+	for p.outstanding.Load() > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		left := p.flushOnce(ctx)
-		if left == 0 && p.outstanding.Load() > 0 {
+		if p.flushOnce(ctx) == 0 && p.outstanding.Load() > 0 {
 			// Reports are being run by serveEvents.
 			p.waitProgress(time.Millisecond, ctx.Done())
 		}
 	}
+	return nil
 }
 
+// flushOnce runs one kafka.Producer.Flush of at most flushSlice and returns
+// how many messages it left unreported.
 func (p *producer) flushOnce(ctx context.Context) int {
 	p.life.RLock()
 	defer p.life.RUnlock()
@@ -342,14 +324,11 @@ func (p *producer) flushOnce(ctx context.Context) int {
 // Close purges what the root's flush left (each purged message is reported
 // with CodeClosed), then destroys the client.
 func (p *producer) Close(ctx context.Context) error {
-	p.closeOnce.Do(func() { close(p.closing) })
 	if p.outstanding.Load() > 0 {
 		p.purging.Store(true)
-		p.life.RLock()
-		if !p.destroyed {
-			p.kp.Purge(kafka.PurgeQueue | kafka.PurgeInFlight) //nolint:errcheck // only fails for invalid flags
-		}
-		p.life.RUnlock()
+		p.withClient(func() error { //nolint:errcheck // only fails for invalid flags, or once destroyed
+			return p.kp.Purge(kafka.PurgeQueue | kafka.PurgeInFlight)
+		})
 		// Purged messages are reported by serveEvents.
 		p.waiters.Add(1)
 		for p.outstanding.Load() > 0 && ctx.Err() == nil {
@@ -363,6 +342,7 @@ func (p *producer) Close(ctx context.Context) error {
 	})
 }
 
+// destroy waits out the last Flush's goroutine, then destroys kp.
 func (p *producer) destroy() {
 	if last := p.lastFlush.Load(); last != 0 {
 		if wait := flushSlice + 10*time.Millisecond - time.Since(time.Unix(0, last)); wait > 0 {
@@ -407,11 +387,12 @@ func (p *producer) SendOffsetsToTransaction(ctx context.Context, offsets []backe
 	return p.withClient(func() error { return p.kp.SendOffsetsToTransaction(ctx, toKafkaTP(offsets), md) })
 }
 
+// withClient runs fn while kp is alive.
 func (p *producer) withClient(fn func() error) error {
 	p.life.RLock()
 	defer p.life.RUnlock()
 	if p.destroyed {
-		return p.closedErr()
+		return backend.Errorf(backend.CodeClosed, "producer is closed")
 	}
 	return fn()
 }

@@ -36,6 +36,9 @@ type consumer struct {
 	// assigned counts the partitions librdkafka assigned through the
 	// rebalance callback; guarded by pollMu.
 	assigned int
+	// deferred is an error met after Poll had gathered messages: the
+	// next Poll returns it. Guarded by pollMu.
+	deferred error
 
 	// life guards kc against use after it is destroyed: calls hold it for
 	// reading (with TryRLock, so that they fail once Close waits for
@@ -215,7 +218,20 @@ func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error
 	if !c.started.Load() {
 		return nil, backend.Errorf(backend.CodeState, "not subscribed or assigned")
 	}
+	if err := c.deferred; err != nil {
+		c.deferred = nil
+		return nil, err
+	}
 	var out []*backend.Message
+	// fail returns err, or the messages gathered so far and err at the
+	// next call.
+	fail := func(err error) ([]*backend.Message, error) {
+		if len(out) == 0 {
+			return nil, err
+		}
+		c.deferred = err
+		return out, nil
+	}
 	for len(out) < max {
 		wait := 0
 		if len(out) == 0 {
@@ -235,10 +251,7 @@ func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error
 			}
 		case *kafka.Message:
 			if e.TopicPartition.Error != nil {
-				if len(out) > 0 {
-					return out, nil
-				}
-				return nil, e.TopicPartition.Error
+				return fail(e.TopicPartition.Error)
 			}
 			if out == nil {
 				// The first message and the slice holding it share one
@@ -252,10 +265,7 @@ func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error
 			}
 		case kafka.Error:
 			if e.IsFatal() || e.Code() == kafka.ErrAutoOffsetReset {
-				if len(out) > 0 {
-					return out, nil
-				}
-				return nil, e
+				return fail(e)
 			}
 			if c.hooks.OnError != nil {
 				c.hooks.OnError(e)

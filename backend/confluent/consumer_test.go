@@ -1,0 +1,65 @@
+//go:build cgo
+
+package confluent_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/kafkaclient/kafkaclient"
+	"github.com/kafkaclient/kafkaclient/backend/confluent"
+	"github.com/kafkaclient/kafkaclient/kafkatest"
+)
+
+// TestPollKeepsAnErrorMetAfterMessages consumes one partition full of
+// messages next to one whose start is past its end under
+// auto.offset.reset=none. librdkafka reports that error once, here behind
+// the other partition's messages; a Poll that has gathered messages returns
+// them, and the error at the next call.
+func TestPollKeepsAnErrorMetAfterMessages(t *testing.T) {
+	cluster := kafkatest.NewCluster(t)
+	topic := cluster.CreateTopic(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	p, err := kafkaclient.NewProducer(kafkaclient.ProducerConfig{ClientConfig: cluster.ClientConfig(), Partitioner: kafkaclient.PartitionerManual}, kafkaclient.WithBackend(confluent.New()))
+	require.NoError(t, err)
+	msgs := make([]*kafkaclient.Message, 5000)
+	for i := range msgs {
+		msgs[i] = kafkaclient.NewMessage(topic, nil, fmt.Appendf(nil, "%d", i))
+		msgs[i].Partition = 0
+	}
+	require.NoError(t, p.ProduceSync(ctx, msgs...))
+	require.NoError(t, p.Close(ctx))
+
+	cfg := cluster.ConsumerConfig("")
+	cfg.AutoOffsetReset = kafkaclient.OffsetResetNone
+	c, err := kafkaclient.NewConsumer(cfg, kafkaclient.WithBackend(confluent.New()))
+	require.NoError(t, err)
+	defer kafkatest.CloseClient(t, c.Close)
+	bad := kafkaclient.TopicPartition{Topic: topic, Partition: 1, Offset: 1000}
+	require.NoError(t, c.Assign(ctx, []kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}, bad}))
+	// Partition 1 is fetched, and fails, only once partition 0's
+	// messages are queued: its error comes after them.
+	require.NoError(t, c.Pause(bad))
+	first, err := c.PollAvailable(ctx, 1)
+	require.NoError(t, err)
+	require.NoError(t, c.Resume(bad))
+	time.Sleep(500 * time.Millisecond)
+	got := len(first)
+	for {
+		pctx, pcancel := context.WithTimeout(ctx, 5*time.Second)
+		ms, err := c.PollAvailable(pctx, 1000)
+		pcancel()
+		got += len(ms)
+		if err != nil {
+			require.ErrorIs(t, err, kafkaclient.ErrOffsetOutOfRange, "after %d messages", got)
+			return
+		}
+		require.NoError(t, ctx.Err(), "no OFFSET_OUT_OF_RANGE for partition 1 after %d messages", got)
+	}
+}

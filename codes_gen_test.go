@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/kafkaclient/kafkaclient/backend"
 )
 
 // kafkaNames are the codes whose kerr name is out of date against Apache
@@ -59,5 +61,29 @@ func TestProtocolCodesMatchKerr(t *testing.T) {
 		if want[Code(code)] == nil {
 			t.Errorf("kafkaNames names code %d, which kerr does not list", code)
 		}
+	}
+}
+
+// TestClientCodesAreKnownToTheBackendPackage keeps backend.IsClientCode and
+// the client-side code table in step.
+func TestClientCodesAreKnownToTheBackendPackage(t *testing.T) {
+	listed := 0
+	for _, ci := range clientCodes {
+		if ci.code == CodeNone {
+			continue
+		}
+		listed++
+		if !backend.IsClientCode(ci.code) {
+			t.Errorf("backend.IsClientCode(%s) is false", ci.name)
+		}
+	}
+	known := 0
+	for c := math.MinInt16; c < -1; c++ {
+		if backend.IsClientCode(Code(c)) {
+			known++
+		}
+	}
+	if known != listed {
+		t.Errorf("backend.IsClientCode knows %d codes, the client-side table lists %d", known, listed)
 	}
 }

@@ -257,12 +257,7 @@ func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery Deliver
 		if err != nil {
 			werr := p.errs.wrap("produce", msg.Topic, -1, err)
 			if CodeOf(werr) == CodeUnknownTopicOrPartition {
-				// Delivery failed; report it the way the backend would.
-				msg.Offset = OffsetInvalid
-				if onDelivery == nil {
-					onDelivery = p.reportToEvents
-				}
-				onDelivery(msg, werr)
+				p.failDelivery(msg, onDelivery, werr)
 				return nil
 			}
 			if keyed {
@@ -297,7 +292,14 @@ func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery Deliver
 			return nil
 		}
 		werr := p.errs.wrap("produce", topic.name, partition, err)
-		if CodeOf(werr) != CodeQueueFull {
+		switch CodeOf(werr) {
+		case CodeQueueFull:
+		case CodeUnknownTopicOrPartition:
+			// The topic was deleted since it was checked.
+			p.buffered.release(size)
+			p.failDelivery(msg, onDelivery, werr)
+			return nil
+		default:
 			p.buffered.release(size)
 			return werr
 		}
@@ -340,6 +342,16 @@ func (p *Producer) delivered(m *Message, token any, err error) {
 	if closing {
 		p.buffered.release(size)
 	}
+}
+
+// failDelivery reports msg as not delivered because of err, found before it
+// reached the backend, the way the backend reports a failed delivery.
+func (p *Producer) failDelivery(msg *Message, onDelivery DeliveryFunc, err error) {
+	msg.Offset = OffsetInvalid
+	if onDelivery == nil {
+		onDelivery = p.reportToEvents
+	}
+	onDelivery(msg, err)
 }
 
 func (p *Producer) closedError(op, topic string) error {
@@ -734,19 +746,13 @@ const (
 
 // count returns the partition count of t, looking it up (and waiting for a
 // topic just created) unless the cache has it; a look-up ends with ctx or
-// when stop is closed. For an unkeyed message (keyed false) it ends within
-// unknownTopicGrace, whatever the cluster does.
+// when stop is closed.
 func (c *topicCache) count(ctx context.Context, bp backend.Producer, t *topicEntry, keyed bool, stop <-chan struct{}) (int32, error) {
 	pc := t.parts.Load()
 	if pc != nil && pc.n > 0 && !pc.stale.Load() {
 		return pc.n, nil
 	}
-	var cancel context.CancelFunc
-	if keyed {
-		ctx, cancel = context.WithCancel(ctx)
-	} else {
-		ctx, cancel = context.WithTimeout(ctx, unknownTopicGrace)
-	}
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
 		select {
@@ -761,7 +767,7 @@ func (c *topicCache) count(ctx context.Context, bp backend.Producer, t *topicEnt
 		start = time.Now()
 	)
 	for {
-		n, err = bp.PartitionCount(ctx, t.name)
+		n, err = c.askCount(ctx, bp, t.name, keyed)
 		if err == nil || CodeOf(c.errs.wrap("produce", t.name, -1, err)) != CodeUnknownTopicOrPartition {
 			break
 		}
@@ -788,6 +794,17 @@ func (c *topicCache) count(ctx context.Context, bp backend.Producer, t *topicEnt
 	time.AfterFunc(c.ttl, func() { fresh.stale.Store(true) })
 	t.parts.Store(fresh)
 	return n, nil
+}
+
+// askCount asks bp for topic's partition count once. For an unkeyed message
+// the call ends within unknownTopicGrace, whatever the cluster does.
+func (c *topicCache) askCount(ctx context.Context, bp backend.Producer, topic string, keyed bool) (int32, error) {
+	if !keyed {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, unknownTopicGrace)
+		defer cancel()
+	}
+	return bp.PartitionCount(ctx, topic)
 }
 
 // validTopic checks a topic name against Kafka's rules.

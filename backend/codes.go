@@ -59,6 +59,18 @@ const (
 	CodeNotAssigned Code = -1003
 )
 
+// IsClientCode reports whether c is one of the client-side codes above. A
+// backend over librdkafka passes those of librdkafka's codes through.
+func IsClientCode(c Code) bool {
+	switch c {
+	case CodeUnsupported, CodeAuthentication, CodeState, CodeFatal, CodeFenced, CodeSSL,
+		CodeQueueFull, CodeTimedOut, CodeInvalidArg, CodeAllBrokersDown, CodePartitionEOF,
+		CodeMsgTimedOut, CodeTransport, CodeFailed, CodeClosed, CodeCanceled, CodeBadConfig, CodeNotAssigned:
+		return true
+	}
+	return false
+}
+
 // CodeError is how a backend tells the root package the code of an error
 // it knows precisely. The root turns it into its Error type, keeping Err as
 // the original error.

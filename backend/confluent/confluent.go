@@ -75,54 +75,42 @@ func New() backend.Backend {
 }
 
 // Code maps librdkafka errors to codes. Kafka protocol codes are passed
-// through; librdkafka's local (negative) codes mostly share their numbers
-// with the client-side codes.
+// through, and so are librdkafka's local (negative) codes whose numbers the
+// client-side codes share; localCodes maps the others that have a
+// client-side condition, and any other is CodeFailed.
 func (confluentBackend) Code(err error) backend.Code {
 	var ke kafka.Error
 	if !errors.As(err, &ke) {
 		return backend.CodeFailed
 	}
-	if c := ke.Code(); c >= -1 {
-		return backend.Code(c)
-	}
-	if code, ok := localCodes[ke.Code()]; ok {
+	c := ke.Code()
+	if code, ok := localCodes[c]; ok {
 		return code
+	}
+	if c >= -1 || backend.IsClientCode(backend.Code(c)) {
+		return backend.Code(c)
 	}
 	return backend.CodeFailed
 }
 
-// localCodes maps librdkafka's local (negative) codes that have a
-// client-side code of their own.
+// localCodes maps librdkafka's local codes whose condition has a
+// client-side code under another number.
 var localCodes = map[kafka.ErrorCode]backend.Code{
-	kafka.ErrDestroy:              backend.CodeClosed,
 	kafka.ErrUnknownTopic:         backend.CodeUnknownTopicOrPartition,
 	kafka.ErrUnknownPartition:     backend.CodeUnknownTopicOrPartition,
-	kafka.ErrNotImplemented:       backend.CodeUnsupported,
 	kafka.ErrUnsupportedFeature:   backend.CodeUnsupported,
 	kafka.ErrUnknownProtocol:      backend.CodeUnsupported,
-	kafka.ErrTransport:            backend.CodeTransport,
 	kafka.ErrResolve:              backend.CodeTransport,
 	kafka.ErrNodeUpdate:           backend.CodeTransport,
 	kafka.ErrDestroyBroker:        backend.CodeTransport,
-	kafka.ErrAllBrokersDown:       backend.CodeAllBrokersDown,
-	kafka.ErrAuthentication:       backend.CodeAuthentication,
-	kafka.ErrSsl:                  backend.CodeSSL,
-	kafka.ErrTimedOut:             backend.CodeTimedOut,
 	kafka.ErrTimedOutQueue:        backend.CodeTimedOut,
-	kafka.ErrMsgTimedOut:          backend.CodeMsgTimedOut,
-	kafka.ErrQueueFull:            backend.CodeQueueFull,
-	kafka.ErrInvalidArg:           backend.CodeInvalidArg,
 	kafka.ErrInvalidType:          backend.CodeInvalidArg,
 	kafka.ErrBadMsg:               backend.CodeInvalidArg,
-	kafka.ErrState:                backend.CodeState,
 	kafka.ErrNotConfigured:        backend.CodeState,
 	kafka.ErrPrevInProgress:       backend.CodeState,
 	kafka.ErrExistingSubscription: backend.CodeState,
 	kafka.ErrPurgeQueue:           backend.CodeState,
 	kafka.ErrPurgeInflight:        backend.CodeState,
-	kafka.ErrFatal:                backend.CodeFatal,
-	kafka.ErrFenced:               backend.CodeFenced,
-	kafka.ErrPartitionEOF:         backend.CodePartitionEOF,
 	kafka.ErrIsrInsuff:            backend.CodeNotEnoughReplicas,
 	kafka.ErrAutoOffsetReset:      backend.CodeOffsetOutOfRange,
 	kafka.ErrWaitCoord:            backend.CodeCoordinatorNotAvailable,

@@ -654,9 +654,11 @@ func (c *consumer) popLocked() {
 	ch.p.signal()
 }
 
-// commit commits offsets for the group: with the current generation when
-// subscribed, as a simple (generation-less) commit otherwise.
-func (c *consumer) commit(ctx context.Context, offsets []backend.TopicPartition) error {
+// Commit commits offsets for the group: with the current generation when
+// subscribed, as a simple (generation-less) commit otherwise. Commits stay
+// possible while Close revokes the partitions; the root refuses them once
+// Close has returned.
+func (c *consumer) Commit(ctx context.Context, offsets []backend.TopicPartition) error {
 	if len(offsets) == 0 {
 		return nil
 	}
@@ -687,12 +689,6 @@ func (c *consumer) commit(ctx context.Context, offsets []backend.TopicPartition)
 	return nil
 }
 
-func (c *consumer) Commit(ctx context.Context, offsets []backend.TopicPartition) error {
-	// Commits stay possible while Close revokes the partitions; the root
-	// refuses them once Close has returned.
-	return c.commit(ctx, offsets)
-}
-
 // commitConsumed commits the offsets after the messages Poll returned,
 // where they changed since the last auto-commit.
 func (c *consumer) commitConsumed(ctx context.Context) error {
@@ -710,7 +706,7 @@ func (c *consumer) commitConsumed(ctx context.Context) error {
 		}
 	}
 	c.mu.Unlock()
-	if err := c.commit(ctx, offsets); err != nil {
+	if err := c.Commit(ctx, offsets); err != nil {
 		return err
 	}
 	c.mu.Lock()

@@ -296,12 +296,48 @@ func (a *Admin) DescribeCluster(ctx context.Context) (ClusterDescription, error)
 // ListConsumerGroups lists the cluster's consumer groups with their state,
 // sorted by group id.
 func (a *Admin) ListConsumerGroups(ctx context.Context) ([]GroupListing, error) {
-	gs, err := doValue(a, "list groups", ctx, func() ([]GroupListing, error) { return a.ba.ListConsumerGroups(ctx) })
+	gs, err := doValue(a, "list groups", ctx, func() ([]GroupListing, error) {
+		gs, err := a.ba.ListConsumerGroups(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return gs, a.fillGroupStates(ctx, gs)
+	})
 	if err != nil {
 		return nil, err
 	}
 	slices.SortFunc(gs, func(x, y GroupListing) int { return cmp.Compare(x.GroupID, y.GroupID) })
 	return gs, nil
+}
+
+// fillGroupStates describes the groups a client listed without their state
+// (ListGroups before version 4 has none), for it.
+func (a *Admin) fillGroupStates(ctx context.Context, gs []GroupListing) error {
+	var ids []string
+	for _, g := range gs {
+		if g.State == GroupStateUnknown {
+			ids = append(ids, g.GroupID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	ds, err := a.ba.DescribeConsumerGroups(ctx, ids)
+	if err != nil {
+		return err
+	}
+	states := make(map[string]GroupState, len(ds))
+	for _, d := range ds {
+		if d.State != "" && d.State != GroupStateUnknown { // a Dead group comes with an error
+			states[d.GroupID] = d.State
+		}
+	}
+	for i := range gs {
+		if st, ok := states[gs[i].GroupID]; ok && gs[i].State == GroupStateUnknown {
+			gs[i].State = st
+		}
+	}
+	return nil
 }
 
 // DescribeConsumerGroups describes the groups: state, assignor, members with

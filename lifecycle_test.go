@@ -300,3 +300,28 @@ func TestProduceWaitsOnceForATopicJustCreated(t *testing.T) {
 	assert.Equal(t, KeyPartition(PartitionerMurmur2, []byte("k"), 3), prod.pending[2].m.Partition)
 	assert.Equal(t, PartitionAny, prod.pending[0].m.Partition)
 }
+
+func TestListConsumerGroupsDescribesGroupsListedWithoutState(t *testing.T) {
+	adm := &stubAdmin{
+		groups: []backend.GroupListing{
+			{GroupID: "b", State: GroupStateUnknown},
+			{GroupID: "a", State: GroupStateEmpty},
+			{GroupID: "c", State: GroupStateUnknown},
+		},
+		described: map[string]backend.GroupDescription{
+			"b": {GroupID: "b", State: GroupStateStable},
+			"c": {GroupID: "c", State: GroupStateDead, Err: backend.Errorf(backend.CodeGroupIDNotFound, "gone")},
+		},
+	}
+	a, err := NewAdmin(AdminConfig{ClientConfig: stubClient}, WithBackend(&stubBackend{adm: adm}))
+	require.NoError(t, err)
+	defer a.Close(context.Background()) //nolint:errcheck // test cleanup
+	gs, err := a.ListConsumerGroups(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []GroupListing{
+		{GroupID: "a", State: GroupStateEmpty},
+		{GroupID: "b", State: GroupStateStable},
+		{GroupID: "c", State: GroupStateDead},
+	}, gs)
+	assert.Equal(t, []string{"b", "c"}, adm.asked, "only the groups without a state are described")
+}

@@ -2,6 +2,7 @@ package kafkaclient
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -143,6 +144,11 @@ type stubAdmin struct {
 	inFlight atomic.Int32
 	// closedWhileCalls counts Close calls that found a call in flight.
 	closedWhileCalls atomic.Int32
+	// groups is what ListConsumerGroups lists; described what
+	// DescribeConsumerGroups answers for the groups asked for.
+	groups    []backend.GroupListing
+	described map[string]backend.GroupDescription
+	asked     []string
 }
 
 func (a *stubAdmin) CreateTopics(context.Context, []backend.TopicSpec) ([]backend.TopicResult, error) {
@@ -168,10 +174,15 @@ func (a *stubAdmin) DescribeCluster(context.Context) (backend.ClusterDescription
 }
 
 func (a *stubAdmin) ListConsumerGroups(context.Context) ([]backend.GroupListing, error) {
-	return nil, nil
+	return slices.Clone(a.groups), nil
 }
-func (a *stubAdmin) DescribeConsumerGroups(context.Context, []string) ([]backend.GroupDescription, error) {
-	return nil, nil
+func (a *stubAdmin) DescribeConsumerGroups(_ context.Context, groups []string) ([]backend.GroupDescription, error) {
+	a.asked = append(a.asked, groups...)
+	var out []backend.GroupDescription
+	for _, g := range groups {
+		out = append(out, a.described[g])
+	}
+	return out, nil
 }
 func (a *stubAdmin) ListConsumerGroupOffsets(context.Context, string) ([]backend.TopicPartition, error) {
 	return nil, nil

@@ -100,7 +100,7 @@ type ProducerHooks struct {
 	Delivered func(msg *Message, token any, err error)
 	// OnError receives client-level errors that belong to no single
 	// message: all brokers down, a fatal idempotence error, an
-	// authentication failure. It must not block. It may be nil.
+	// authentication failure. It must not block. The root always sets it.
 	OnError func(err error)
 }
 
@@ -213,7 +213,7 @@ type ConsumerHooks struct {
 	// after Rebalance returns.
 	Rebalance func(ctx context.Context, kind RebalanceKind, partitions []TopicPartition, inPoll bool) error
 	// OnError receives client-level errors that belong to no single call.
-	// It must not block. It may be nil.
+	// It must not block. The root always sets it.
 	OnError func(err error)
 }
 
@@ -301,7 +301,9 @@ type Admin interface {
 	DescribeTopics(ctx context.Context, topics []string) ([]TopicDescription, error)
 	// DescribeCluster describes the cluster and its brokers.
 	DescribeCluster(ctx context.Context) (ClusterDescription, error)
-	// ListConsumerGroups lists the groups with their state.
+	// ListConsumerGroups lists the groups, with their state where the
+	// client has it; the root describes those listed with
+	// GroupStateUnknown for theirs.
 	ListConsumerGroups(ctx context.Context) ([]GroupListing, error)
 	// DescribeConsumerGroups describes the groups; a missing group has Err
 	// set with CodeGroupIDNotFound.

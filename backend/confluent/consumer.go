@@ -192,7 +192,7 @@ func (c *consumer) rebalance(kc *kafka.Consumer, ev kafka.Event) error {
 			c.assigned = 0
 		}
 	}
-	if err != nil && c.hooks.OnError != nil {
+	if err != nil {
 		c.hooks.OnError(err)
 	}
 	return nil
@@ -267,9 +267,7 @@ func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error
 			if e.IsFatal() || e.Code() == kafka.ErrAutoOffsetReset {
 				return fail(e)
 			}
-			if c.hooks.OnError != nil {
-				c.hooks.OnError(e)
-			}
+			c.hooks.OnError(e)
 		}
 	}
 	return out, nil

@@ -189,9 +189,7 @@ func (p *producer) serveEvents() {
 					return p.kp.Purge(kafka.PurgeQueue | kafka.PurgeNonBlocking)
 				})
 			}
-			if p.hooks.OnError != nil {
-				p.hooks.OnError(e)
-			}
+			p.hooks.OnError(e)
 		}
 	}
 }

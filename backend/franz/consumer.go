@@ -125,7 +125,7 @@ func (c *consumer) onRevoked(ctx context.Context, cl *kgo.Client, m map[string][
 	if !c.cfg.DisableAutoCommit {
 		// What franz-go does by default, which setting this callback
 		// replaces: commit what Poll returned.
-		if err := cl.CommitMarkedOffsets(ctx); err != nil && c.hooks.OnError != nil {
+		if err := cl.CommitMarkedOffsets(ctx); err != nil {
 			c.hooks.OnError(err)
 		}
 	}

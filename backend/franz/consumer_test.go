@@ -27,7 +27,7 @@ func TestPollNeverReturnsNothing(t *testing.T) {
 		MaxPartitionFetchBytes: backend.DefaultMaxPartitionFetchBytes,
 		FetchMaxWait:           100 * time.Millisecond,
 	}
-	bc, err := franzBackend{}.NewConsumer(cfg, backend.ConsumerHooks{})
+	bc, err := franzBackend{}.NewConsumer(cfg, backend.ConsumerHooks{OnError: func(err error) { t.Logf("client error: %v", err) }})
 	require.NoError(t, err)
 	c := bc.(*consumer)
 	defer c.Close(context.Background()) //nolint:errcheck // test cleanup

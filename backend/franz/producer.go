@@ -44,9 +44,6 @@ func (franzBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produc
 	if err != nil {
 		return nil, err
 	}
-	if hooks.OnError == nil {
-		hooks.OnError = func(error) {} // so that it can be called unconditionally
-	}
 	p := &producer{cfg: cfg, hooks: hooks, deadlines: deadlineBuckets{timeout: cfg.DeliveryTimeout}}
 	p.promise = p.delivered
 	opts = append(opts,

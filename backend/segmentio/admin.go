@@ -141,7 +141,7 @@ func (a *admin) DescribeCluster(ctx context.Context) (backend.ClusterDescription
 }
 
 // ListConsumerGroups lists groups with ListGroups, which has no state in
-// kafka-go's version of the request, and describes them for their state.
+// kafka-go's version of the request: the root describes them for it.
 func (a *admin) ListConsumerGroups(ctx context.Context) ([]backend.GroupListing, error) {
 	resp, err := a.cl.ListGroups(ctx, &kafka.ListGroupsRequest{})
 	if err != nil {
@@ -150,24 +150,9 @@ func (a *admin) ListConsumerGroups(ctx context.Context) ([]backend.GroupListing,
 	if resp.Error != nil {
 		return nil, resp.Error
 	}
-	out := make([]backend.GroupListing, 0, len(resp.Groups))
-	ids := make([]string, 0, len(resp.Groups))
-	for _, g := range resp.Groups {
-		out = append(out, backend.GroupListing{GroupID: g.GroupID, State: backend.GroupStateUnknown, ProtocolType: g.ProtocolType})
-		ids = append(ids, g.GroupID)
-	}
-	if len(ids) > 0 {
-		ds, err := a.describe(ctx, ids)
-		if err != nil {
-			return nil, err
-		}
-		for i := range out {
-			if g, ok := ds[out[i].GroupID]; ok && g.ErrorCode == 0 {
-				out[i].State = backend.ParseGroupState(g.GroupState)
-			}
-		}
-	}
-	return out, nil
+	return backend.Convert(resp.Groups, func(g kafka.ListGroupsResponseGroup) backend.GroupListing {
+		return backend.GroupListing{GroupID: g.GroupID, State: backend.GroupStateUnknown, ProtocolType: g.ProtocolType}
+	}), nil
 }
 
 // describe sends DescribeGroups (each group to its coordinator) and returns

@@ -202,9 +202,7 @@ func (c *consumer) runGroup(cg *kafka.ConsumerGroup) {
 			if errors.Is(err, kafka.ErrGroupClosed) || c.life.Err() != nil {
 				return
 			}
-			if c.hooks.OnError != nil {
-				c.hooks.OnError(err)
-			}
+			c.hooks.OnError(err)
 			continue
 		}
 		ended := make(chan struct{})
@@ -257,7 +255,7 @@ func (c *consumer) runGeneration(gctx context.Context, gen *kafka.Generation) {
 	ctx, cancel := c.revokeCtx()
 	defer cancel()
 	if !c.cfg.DisableAutoCommit {
-		if err := c.commitConsumed(ctx); err != nil && c.hooks.OnError != nil {
+		if err := c.commitConsumed(ctx); err != nil {
 			c.hooks.OnError(err)
 		}
 	}
@@ -728,7 +726,7 @@ func (c *consumer) autoCommitLoop() {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(c.life, c.s.timeout)
-		if err := c.commitConsumed(ctx); err != nil && c.life.Err() == nil && c.hooks.OnError != nil {
+		if err := c.commitConsumed(ctx); err != nil && c.life.Err() == nil {
 			c.hooks.OnError(err)
 		}
 		cancel()

@@ -56,6 +56,7 @@ type consumer struct {
 	s     *settings
 	tr    *transport
 	cl    *kafka.Client
+	bals  []kafka.GroupBalancer
 
 	life   context.Context
 	cancel context.CancelFunc
@@ -84,18 +85,13 @@ func (segmentioBackend) NewConsumer(cfg backend.ConsumerConfig, hooks backend.Co
 	if err != nil {
 		return nil, err
 	}
-	if cfg.IsolationLevel == backend.IsolationReadCommitted {
-		// kafka-go hands out the records of aborted transactions.
-		return nil, backend.Unsupported(Name, "isolation.level=read_committed")
-	}
-	if cfg.GroupInstanceID != "" {
-		return nil, backend.Unsupported(Name, "group.instance.id")
-	}
-	if _, err := balancers(cfg.Assignors); err != nil {
+	bals, err := balancers(cfg.Assignors)
+	if err != nil {
 		return nil, err
 	}
 	tr := newTransport(s)
 	c := &consumer{
+		bals:   bals,
 		cfg:    cfg,
 		hooks:  hooks,
 		s:      s,
@@ -168,16 +164,12 @@ func (c *consumer) Subscribe(_ context.Context, topics []string) error {
 }
 
 func (c *consumer) newGroup(topics []string) (*kafka.ConsumerGroup, error) {
-	bals, err := balancers(c.cfg.Assignors)
-	if err != nil {
-		return nil, err
-	}
 	gc := kafka.ConsumerGroupConfig{
 		ID:                     c.cfg.GroupID,
 		Brokers:                c.s.servers,
 		Dialer:                 c.s.dialer(),
 		Topics:                 topics,
-		GroupBalancers:         bals,
+		GroupBalancers:         c.bals,
 		HeartbeatInterval:      c.cfg.HeartbeatInterval,
 		SessionTimeout:         c.cfg.SessionTimeout,
 		RebalanceTimeout:       c.cfg.MaxPollInterval,

@@ -60,15 +60,6 @@ func (segmentioBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Pr
 	if err != nil {
 		return nil, err
 	}
-	// The root already refuses enable.idempotence=true and transactional.id
-	// from Capabilities; check again so that the backend never runs with
-	// them when called directly.
-	if cfg.Idempotence == backend.ToggleOn {
-		return nil, backend.Unsupported(Name, "enable.idempotence=true")
-	}
-	if cfg.TransactionalID != "" {
-		return nil, backend.Unsupported(Name, "transactional.id")
-	}
 	p := &producer{
 		cfg:     cfg,
 		hooks:   hooks,

@@ -30,10 +30,7 @@ type Admin struct {
 
 // NewAdmin opens an admin client.
 func NewAdmin(cfg AdminConfig, opts ...Option) (*Admin, error) {
-	cfg, b, err := prepare(cfg, opts, func(cfg AdminConfig, _ backend.Capabilities, _ string) (_ AdminConfig, err error) {
-		cfg.ClientConfig, err = prepareClient(cfg.ClientConfig)
-		return cfg, err
-	})
+	cfg, b, err := prepare(cfg, opts, func(c *AdminConfig) *ClientConfig { return &c.ClientConfig }, nil)
 	if err != nil {
 		return nil, err
 	}

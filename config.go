@@ -601,14 +601,11 @@ func prepareClient(c backend.ClientConfig) (backend.ClientConfig, error) {
 	return c, nil
 }
 
-// prepareProducer applies defaults and validates a producer config for a
-// backend with the given capabilities. The result holds only concrete
-// values: Idempotence is ToggleOn or ToggleOff, Linger is >= 0.
+// prepareProducer applies defaults and validates a producer config, past
+// its ClientConfig, for a backend with the given capabilities. The result
+// holds only concrete values: Idempotence is ToggleOn or ToggleOff, Linger
+// is >= 0.
 func prepareProducer(cfg ProducerConfig, caps backend.Capabilities, backendName string) (ProducerConfig, error) {
-	var err error
-	if cfg.ClientConfig, err = prepareClient(cfg.ClientConfig); err != nil {
-		return cfg, err
-	}
 	switch cfg.Acks {
 	case backend.AcksAll, backend.AcksLeader, backend.AcksNone:
 	default:
@@ -686,11 +683,9 @@ func prepareProducer(cfg ProducerConfig, caps backend.Capabilities, backendName 
 	return cfg, nil
 }
 
+// prepareConsumer applies defaults and validates a consumer config, past
+// its ClientConfig, for a backend with the given capabilities.
 func prepareConsumer(cfg ConsumerConfig, caps backend.Capabilities, backendName string) (ConsumerConfig, error) {
-	var err error
-	if cfg.ClientConfig, err = prepareClient(cfg.ClientConfig); err != nil {
-		return cfg, err
-	}
 	cfg.Assignors = slices.Clone(cfg.Assignors)
 	if len(cfg.Assignors) == 0 {
 		cfg.Assignors = []backend.Assignor{backend.AssignorRange}

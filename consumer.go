@@ -115,7 +115,7 @@ const (
 // NewConsumer opens a consumer. The config is validated and defaults are
 // applied; it is not modified. Call Subscribe or Assign to start consuming.
 func NewConsumer(cfg ConsumerConfig, opts ...Option) (*Consumer, error) {
-	prepared, b, err := prepare(cfg, opts, prepareConsumer)
+	prepared, b, err := prepare(cfg, opts, func(c *ConsumerConfig) *ClientConfig { return &c.ClientConfig }, prepareConsumer)
 	if err != nil {
 		return nil, err
 	}

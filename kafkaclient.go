@@ -153,10 +153,15 @@ func optional[T any](b backend.Backend, client any, op, what string) (T, error) 
 }
 
 // prepare applies the defaults to cfg and validates it for the backend opts
-// select: the shared start of NewProducer and friends.
-func prepare[C any](cfg C, opts []Option, prep func(C, backend.Capabilities, string) (C, error)) (C, backend.Backend, error) {
+// select, its ClientConfig (which client returns) first, then the rest with
+// prep: the shared start of NewProducer and friends.
+func prepare[C any](cfg C, opts []Option, client func(*C) *ClientConfig, prep func(C, backend.Capabilities, string) (C, error)) (C, backend.Backend, error) {
 	o := applyOptions(opts)
-	cfg, err := prep(cfg, o.backend.Capabilities(), o.backend.Name())
+	cc := client(&cfg)
+	var err error
+	if *cc, err = prepareClient(*cc); err == nil && prep != nil {
+		cfg, err = prep(cfg, o.backend.Capabilities(), o.backend.Name())
+	}
 	return cfg, o.backend, withBackend(err, o.backend)
 }
 

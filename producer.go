@@ -87,7 +87,7 @@ type Producer struct {
 // NewProducer opens a producer. The config is validated and defaults are
 // applied; it is not modified. Options select the backend.
 func NewProducer(cfg ProducerConfig, opts ...Option) (*Producer, error) {
-	prepared, b, err := prepare(cfg, opts, prepareProducer)
+	prepared, b, err := prepare(cfg, opts, func(c *ProducerConfig) *ClientConfig { return &c.ClientConfig }, prepareProducer)
 	if err != nil {
 		return nil, err
 	}

@@ -260,8 +260,8 @@ func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery Deliver
 				p.failDelivery(msg, onDelivery, werr)
 				return nil
 			}
-			if keyed {
-				return werr
+			if keyed || !IsRetriable(werr) {
+				return werr // refused credentials, say, fail every message
 			}
 			// Other messages need no count: the client looks for the
 			// cluster itself until delivery.timeout.ms.

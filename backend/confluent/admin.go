@@ -25,9 +25,7 @@ type admin struct {
 	logs   *logForwarder
 	events chan struct{} // closed when the event loop ends
 
-	// life guards ka against use after it is destroyed.
-	life      sync.RWMutex
-	destroyed bool
+	life handle // guards ka
 
 	// calls are the running calls, cancelled with the cause when an
 	// authentication or TLS error arrives; refused is the last such error,
@@ -83,18 +81,14 @@ func (a *admin) watch() {
 // librdkafka's answer as it is, to be converted once use has returned.
 func use[T any](ctx context.Context, a *admin, fn func(context.Context) (T, error)) (T, error) {
 	var zero T
-	if !a.life.TryRLock() {
-		return zero, backend.Errorf(backend.CodeClosed, "admin is closed")
-	}
-	if a.destroyed {
-		a.life.RUnlock()
+	if !a.life.acquire() {
 		return zero, backend.Errorf(backend.CodeClosed, "admin is closed")
 	}
 	a.mu.Lock()
 	if a.refused != nil && time.Since(a.refusedAt) < refusedFor {
 		err := a.refused
 		a.mu.Unlock()
-		a.life.RUnlock()
+		a.life.release()
 		return zero, err
 	}
 	cctx, cancel := context.WithCancelCause(ctx)
@@ -114,7 +108,7 @@ func use[T any](ctx context.Context, a *admin, fn func(context.Context) (T, erro
 	}
 	done := make(chan result, 1)
 	go func() {
-		defer a.life.RUnlock()
+		defer a.life.release()
 		v, err := fn(cctx)
 		done <- result{v, err}
 	}()
@@ -340,15 +334,12 @@ func (a *admin) DeleteConsumerGroups(ctx context.Context, groups []string) error
 
 func (a *admin) Close(ctx context.Context) error {
 	return backend.RunWithin(ctx, func() error {
-		a.life.Lock()
-		defer a.life.Unlock()
-		if !a.destroyed {
-			a.destroyed = true
+		a.life.destroy(func() {
 			a.ka.Close()
 			a.kp.Close()
 			<-a.events
 			a.logs.close()
-		}
+		})
 		return nil
 	})
 }

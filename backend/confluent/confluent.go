@@ -195,6 +195,40 @@ func openErr(err error) error {
 	return backend.WithCode(backend.CodeBadConfig, fmt.Errorf("librdkafka refused the configuration: %w", err))
 }
 
+// handle guards a librdkafka client against use after it is destroyed:
+// calls hold it while they use the client, destroy waits for them.
+type handle struct {
+	mu        sync.RWMutex
+	destroyed bool
+}
+
+// acquire holds h for a call; it is false, and the call fails with
+// CodeClosed, once the client is destroyed or being destroyed.
+func (h *handle) acquire() bool {
+	if !h.mu.TryRLock() {
+		return false
+	}
+	if h.destroyed {
+		h.mu.RUnlock()
+		return false
+	}
+	return true
+}
+
+// release ends a call that acquire let in.
+func (h *handle) release() { h.mu.RUnlock() }
+
+// destroy runs fn, which destroys the client, once no call holds h; later
+// calls do nothing.
+func (h *handle) destroy(fn func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.destroyed {
+		h.destroyed = true
+		fn()
+	}
+}
+
 func ms(d time.Duration) int { return int(d / time.Millisecond) }
 
 func clamp(d, lo, hi time.Duration) time.Duration { return max(lo, min(d, hi)) }

@@ -11,10 +11,8 @@ import (
 	"github.com/kafkaclient/kafkaclient/conformance"
 )
 
-// TestConformance runs the conformance suite; its faults/ and security/
-// cases run when KAFKA_FAULT_CLUSTER, or KAFKA_SASL_PLAINTEXT,
-// KAFKA_SASL_SSL and KAFKA_CA_FILE, name a cluster of scripts/kafka. The As
-// targets are the package doc's.
+// TestConformance runs the conformance suite (conformance.Run says when its
+// faults/ and security/ cases run) with the As targets of the package doc.
 func TestConformance(t *testing.T) {
 	conformance.Run(t, conformance.Harness{
 		Backend: confluent.New(),

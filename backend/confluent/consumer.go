@@ -40,11 +40,7 @@ type consumer struct {
 	// next Poll returns it. Guarded by pollMu.
 	deferred error
 
-	// life guards kc against use after it is destroyed: calls hold it for
-	// reading (with TryRLock, so that they fail once Close waits for
-	// them), Close for writing while it destroys kc.
-	life      sync.RWMutex
-	destroyed bool
+	life handle // guards kc
 	// inRebalance is set while a rebalance callback runs: the callback's
 	// own calls (a listener's commit) skip life, which Close may hold.
 	inRebalance atomic.Bool
@@ -126,13 +122,10 @@ func (c *consumer) use(fn func() error) error {
 		// life for writing.
 		return fn()
 	}
-	if !c.life.TryRLock() {
+	if !c.life.acquire() {
 		return c.closedErr()
 	}
-	defer c.life.RUnlock()
-	if c.destroyed {
-		return c.closedErr()
-	}
+	defer c.life.release()
 	return fn()
 }
 
@@ -320,17 +313,13 @@ func (c *consumer) Commit(ctx context.Context, offsets []backend.TopicPartition)
 		// kc stays alive while the callback runs.
 		return backend.RunWithin(ctx, run)
 	}
-	if !c.life.TryRLock() {
-		return c.closedErr()
-	}
-	if c.destroyed {
-		c.life.RUnlock()
+	if !c.life.acquire() {
 		return c.closedErr()
 	}
 	// The read lock is held until the commit returns, even after ctx
 	// ended, so that Close does not destroy kc under it.
 	return backend.RunWithin(ctx, func() error {
-		defer c.life.RUnlock()
+		defer c.life.release()
 		return run()
 	})
 }
@@ -393,11 +382,11 @@ func (c *consumer) close(ctx context.Context) error {
 			}
 		}
 	}
-	c.life.Lock()
-	defer c.life.Unlock()
-	c.destroyed = true
-	err := c.kc.Close()
-	c.logs.close()
+	var err error
+	c.life.destroy(func() {
+		err = c.kc.Close()
+		c.logs.close()
+	})
 	var ke kafka.Error
 	if errors.As(err, &ke) && ke.Code() == kafka.ErrState {
 		err = nil // already closing

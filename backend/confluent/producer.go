@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -49,10 +48,7 @@ type producer struct {
 	// until a message is delivered: messages purged for it carry it.
 	authErr atomic.Pointer[kafka.Error]
 
-	// life guards kp against use after it is destroyed: calls hold it for
-	// reading, Close for writing while it destroys kp.
-	life      sync.RWMutex
-	destroyed bool
+	life handle // guards kp
 
 	lastFlush atomic.Int64 // unix nanos when the last kp.Flush returned
 }
@@ -309,11 +305,10 @@ func (p *producer) Flush(ctx context.Context) error {
 // flushOnce runs one kafka.Producer.Flush of at most flushSlice and returns
 // how many messages it left unreported.
 func (p *producer) flushOnce(ctx context.Context) int {
-	p.life.RLock()
-	defer p.life.RUnlock()
-	if p.destroyed {
+	if !p.life.acquire() {
 		return 0
 	}
+	defer p.life.release()
 	left := p.kp.Flush(timeoutMs(ctx, flushSlice))
 	p.lastFlush.Store(time.Now().UnixNano())
 	return left
@@ -347,12 +342,7 @@ func (p *producer) destroy() {
 			time.Sleep(wait)
 		}
 	}
-	p.life.Lock()
-	if !p.destroyed {
-		p.destroyed = true
-		p.kp.Close()
-	}
-	p.life.Unlock()
+	p.life.destroy(p.kp.Close)
 	<-p.drained
 	p.logs.close()
 }
@@ -387,10 +377,9 @@ func (p *producer) SendOffsetsToTransaction(ctx context.Context, offsets []backe
 
 // withClient runs fn while kp is alive.
 func (p *producer) withClient(fn func() error) error {
-	p.life.RLock()
-	defer p.life.RUnlock()
-	if p.destroyed {
+	if !p.life.acquire() {
 		return backend.Errorf(backend.CodeClosed, "producer is closed")
 	}
+	defer p.life.release()
 	return fn()
 }

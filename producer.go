@@ -742,6 +742,7 @@ const (
 	unknownTopicGrace  = 3 * time.Second
 	unknownTopicMemory = time.Second
 	unknownTopicPoll   = 100 * time.Millisecond
+	unkeyedLookup      = time.Second
 )
 
 // count returns the partition count of t, looking it up (and waiting for a
@@ -796,12 +797,13 @@ func (c *topicCache) count(ctx context.Context, bp backend.Producer, t *topicEnt
 	return n, nil
 }
 
-// askCount asks bp for topic's partition count once. For an unkeyed message
-// the call ends within unknownTopicGrace, whatever the cluster does.
+// askCount asks bp for topic's partition count once. For a message that
+// does not need the count the call ends within unkeyedLookup, whatever the
+// cluster does: a cluster that cannot answer is the client's to wait for.
 func (c *topicCache) askCount(ctx context.Context, bp backend.Producer, topic string, keyed bool) (int32, error) {
 	if !keyed {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, unknownTopicGrace)
+		ctx, cancel = context.WithTimeout(ctx, unkeyedLookup)
 		defer cancel()
 	}
 	return bp.PartitionCount(ctx, topic)

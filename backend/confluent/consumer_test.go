@@ -5,10 +5,13 @@ package confluent_test
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"go.uber.org/goleak"
 
 	"github.com/kafkaclient/kafkaclient"
 	"github.com/kafkaclient/kafkaclient/backend/confluent"
@@ -63,4 +66,42 @@ func TestPollKeepsAnErrorMetAfterMessages(t *testing.T) {
 		}
 		require.NoError(t, ctx.Err(), "no OFFSET_OUT_OF_RANGE for partition 1 after %d messages", got)
 	}
+}
+
+// TestCommitPastItsDeadlineLeavesNoGoroutineAfterClose holds the broker's
+// answer to a commit longer than the commit's context: Commit returns at its
+// deadline while librdkafka still waits, and Close waits for that commit, so
+// no goroutine is left once Close has returned.
+func TestCommitPastItsDeadlineLeavesNoGoroutineAfterClose(t *testing.T) {
+	cluster := kafkatest.NewCluster(t, kafkatest.Embedded())
+	topic := cluster.CreateTopic(t, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	before := goleak.IgnoreCurrent()
+
+	c, err := kafkaclient.NewConsumer(cluster.ConsumerConfig(kafkatest.UniqueName(t, "group")), kafkaclient.WithBackend(confluent.New()))
+	require.NoError(t, err)
+	require.NoError(t, c.Assign(ctx, []kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}}))
+
+	var held atomic.Bool
+	cluster.Fake().ControlKey(int16(kmsg.OffsetCommit), func(kmsg.Request) (kmsg.Response, error, bool) {
+		if held.CompareAndSwap(false, true) {
+			time.Sleep(2 * time.Second)
+		}
+		return nil, nil, false
+	})
+	cctx, ccancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	err = c.CommitOffsets(cctx, kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 0})
+	ccancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded, "the commit outlives its context")
+	// The embedded broker serves each connection on goroutines of its own.
+	ignore := []goleak.Option{before,
+		goleak.IgnoreAnyFunction("github.com/twmb/franz-go/pkg/kfake.(*clientConn).read"),
+		goleak.IgnoreAnyFunction("github.com/twmb/franz-go/pkg/kfake.(*clientConn).read.func1"),
+		goleak.IgnoreAnyFunction("github.com/twmb/franz-go/pkg/kfake.(*clientConn).write"),
+	}
+	require.Error(t, goleak.Find(ignore...), "the commit still runs after Commit returned")
+	require.NoError(t, c.Close(ctx))
+	require.True(t, held.Load(), "the broker held the commit")
+	goleak.VerifyNone(t, ignore...)
 }

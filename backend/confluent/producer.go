@@ -57,16 +57,14 @@ type producer struct {
 // error, so that the error is reported instead of a timeout.
 const authRetryWait = 2 * time.Second
 
-// delivery is what a message with a report token carries through
-// librdkafka (as its Opaque) to its delivery report.
+// delivery is one message on its way: the kafka.Message handed to
+// librdkafka, whose Opaque points back to the delivery, and what its report
+// needs. One allocation per message.
 type delivery struct {
+	km    kafka.Message
 	m     *backend.Message
 	token any
 }
-
-// tokenless is the Opaque of a message whose token is nil: the message
-// itself, under a type of its own, so that it costs no allocation.
-type tokenless backend.Message
 
 func (confluentBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.ProducerHooks) (backend.Producer, error) {
 	kp, logs, err := open(cfg.ClientConfig, producerProps(cfg), kafka.NewProducer)
@@ -137,18 +135,11 @@ func (p *producer) serveEvents() {
 	for ev := range p.kp.Events() {
 		switch e := ev.(type) {
 		case *kafka.Message:
-			var (
-				m     *backend.Message
-				token any
-			)
-			switch o := e.Opaque.(type) {
-			case *tokenless:
-				m = (*backend.Message)(o)
-			case *delivery:
-				m, token = o.m, o.token
-			default:
+			d, ok := e.Opaque.(*delivery)
+			if !ok {
 				continue
 			}
+			m, token := d.m, d.token
 			m.Partition = e.TopicPartition.Partition
 			err := e.TopicPartition.Error
 			if err != nil {
@@ -211,22 +202,19 @@ func (p *producer) Produce(_ context.Context, m *backend.Message, token any) err
 	if stamped {
 		m.Timestamp = time.Now()
 	}
-	km := toKafkaMessage(m)
-	if token == nil {
-		km.Opaque = (*tokenless)(m)
-	} else {
-		km.Opaque = &delivery{m: m, token: token}
-	}
-	err := p.tryProduce(km)
+	d := &delivery{m: m, token: token}
+	fillKafkaMessage(&d.km, m)
+	d.km.Opaque = d
+	err := p.tryProduce(&d.km)
 	if err != nil && stamped {
 		m.Timestamp = time.Time{} // not accepted: leave it as it came
 	}
 	return err
 }
 
-// toKafkaMessage converts m, stamped, for librdkafka.
-func toKafkaMessage(m *backend.Message) *kafka.Message {
-	return &kafka.Message{
+// fillKafkaMessage sets km to m, stamped, for librdkafka.
+func fillKafkaMessage(km *kafka.Message, m *backend.Message) {
+	*km = kafka.Message{
 		TopicPartition: kafka.TopicPartition{Topic: &m.Topic, Partition: m.Partition},
 		Key:            m.Key,
 		Value:          m.Value,

@@ -5,6 +5,8 @@ package confluent
 import (
 	"testing"
 
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
 	"github.com/kafkaclient/kafkaclient/backend"
 	"github.com/kafkaclient/kafkaclient/internal/msgfuzz"
 )
@@ -15,9 +17,10 @@ import (
 // from.
 func FuzzMessageRoundTrip(f *testing.F) {
 	msgfuzz.RoundTrip(f, func(t *testing.T, in *backend.Message) *backend.Message {
-		km := toKafkaMessage(in)
+		var km kafka.Message
+		fillKafkaMessage(&km, in)
 		km.TopicPartition.Offset = 42
-		got := toMessage(km)
+		got := toMessage(&km)
 		if got.Offset != 42 {
 			t.Errorf("offset %d, want 42", got.Offset)
 		}

@@ -22,23 +22,24 @@ func (g *gate) init(maxN, maxBytes int64) {
 	g.space = make(chan struct{}, 1)
 }
 
-// tryAcquire takes a place for a message of size bytes. A message larger
-// than the byte limit gets in alone.
-func (g *gate) tryAcquire(size int64) bool {
-	n := g.n.Add(1)
+// tryAcquire takes places for k messages of size bytes in all. Messages
+// over the limits get in alone.
+func (g *gate) tryAcquire(k, size int64) bool {
+	n := g.n.Add(k)
 	b := g.bytes.Add(size)
-	if n <= g.maxN && (b <= g.maxBytes || n == 1) {
+	if n == k || n <= g.maxN && b <= g.maxBytes {
 		return true
 	}
-	g.n.Add(-1)
+	g.n.Add(-k)
 	g.bytes.Add(-size)
 	return false
 }
 
-// acquire takes a place, waiting while the gate is full until ctx ends or
-// stop is closed; it returns ctx's error, or errGateStopped.
-func (g *gate) acquire(ctx context.Context, size int64, stop <-chan struct{}) error {
-	if g.tryAcquire(size) {
+// acquire takes places for k messages of size bytes in all, waiting while
+// the gate is full until ctx ends or stop is closed; it returns ctx's
+// error, or errGateStopped.
+func (g *gate) acquire(ctx context.Context, k, size int64, stop <-chan struct{}) error {
+	if g.tryAcquire(k, size) {
 		return nil
 	}
 	g.waiters.Add(1)
@@ -46,7 +47,7 @@ func (g *gate) acquire(ctx context.Context, size int64, stop <-chan struct{}) er
 	for {
 		// Tried again after counting as a waiter, so that a release in
 		// between is never missed.
-		if g.tryAcquire(size) {
+		if g.tryAcquire(k, size) {
 			if g.n.Load() < g.maxN {
 				g.wake() // room for another waiter too
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/kafkaclient/kafkaclient"
@@ -93,6 +94,39 @@ func ExampleProducer_ProduceSync() {
 	// Output:
 	// delivered to orders [1] at offset 0
 	// unknown topic: true true
+}
+
+func ExampleProducer_ProduceBatch() {
+	cluster, stop := startCluster(kafkaclient.TopicSpec{Name: "orders", Partitions: 3, ReplicationFactor: 1})
+	defer stop()
+	ctx := context.Background()
+
+	p, _ := kafkaclient.NewProducer(kafkaclient.ProducerConfig{ClientConfig: cluster.ClientConfig()})
+	defer p.Close(ctx)
+	var batch []*kafkaclient.Message
+	for i := range 100 {
+		batch = append(batch, kafkaclient.NewMessage("orders", fmt.Appendf(nil, "order-%d", i%10), fmt.Appendf(nil, `{"seq": %d}`, i)))
+	}
+	var mu sync.Mutex
+	delivered := 0
+	if err := p.ProduceBatch(ctx, batch, func(m *kafkaclient.Message, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err == nil {
+			delivered++
+		}
+	}); err != nil {
+		fmt.Println(err) // ProduceErrors: which messages were not accepted
+		return
+	}
+	if err := p.Flush(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	fmt.Println("delivered:", delivered)
+	// Output: delivered: 100
 }
 
 func ExampleConsumer_Poll() {

@@ -325,3 +325,34 @@ func TestListConsumerGroupsDescribesGroupsListedWithoutState(t *testing.T) {
 	}, gs)
 	assert.Equal(t, []string{"b", "c"}, adm.asked, "only the groups without a state are described")
 }
+
+func TestProduceBatchSaysWhichMessagesWereAccepted(t *testing.T) {
+	prod := &stubProducer{refuseAfter: 3}
+	p, err := NewProducer(ProducerConfig{ClientConfig: stubClient}, WithBackend(&stubBackend{prod: prod}))
+	require.NoError(t, err)
+	defer p.Close(context.Background()) //nolint:errcheck // the stub reports every message at Close
+
+	var batch []*Message
+	for i := range 5 {
+		batch = append(batch, NewMessage("t", nil, []byte{byte(i)}))
+	}
+	err = p.ProduceBatch(context.Background(), batch, func(*Message, error) {})
+	var pe ProduceErrors
+	require.ErrorAs(t, err, &pe)
+	require.Len(t, pe, 5)
+	for i, e := range pe[:3] {
+		assert.NoError(t, e, "message %d was accepted", i)
+	}
+	for i, e := range pe[3:] {
+		assert.ErrorIs(t, e, ErrTransport, "message %d was refused", i+3)
+	}
+	assert.EqualValues(t, 3, p.buffered.n.Load(), "the refused messages gave their buffer room back")
+	assert.EqualValues(t, 3*messageSize(batch[0]), p.buffered.bytes.Load())
+
+	bad := []*Message{NewMessage("t", nil, []byte("ok")), nil}
+	err = p.ProduceBatch(context.Background(), bad, nil)
+	require.ErrorAs(t, err, &pe)
+	assert.ErrorIs(t, pe[0], ErrInvalidArg, "a valid message is not produced with an invalid one")
+	assert.ErrorIs(t, pe[1], ErrInvalidArg)
+	assert.EqualValues(t, 3, p.buffered.n.Load(), "a refused batch takes no room")
+}

@@ -223,18 +223,7 @@ func (p *Producer) dropped(what string, err error) {
 // larger than MaxMessageBytes (CodeMessageTooLarge), a closed producer
 // (CodeClosed), or a done ctx.
 func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery DeliveryFunc) error {
-	if msg == nil {
-		return newError("produce", CodeInvalidArg, "message is nil")
-	}
-	if p.cfg.Partitioner != PartitionerManual {
-		msg.Partition = PartitionAny // the producer chooses
-	}
-	topic, terr := p.topics.lookup(msg.Topic)
-	if terr != nil {
-		terr.Op = "produce"
-		return terr
-	}
-	size, err := p.check(msg)
+	topic, size, err := p.prepareMessage(msg)
 	if err != nil {
 		return err
 	}
@@ -248,74 +237,236 @@ func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery Deliver
 	if p.closing.Load() {
 		return p.closedError("produce", msg.Topic)
 	}
-	// A keyed message needs the partition count; any message needs its
-	// topic to exist, which is checked once per topic: this is the only
-	// wait for a topic just created.
-	keyed := msg.Partition == PartitionAny && msg.Key != nil
-	if keyed || !topic.checked() {
-		n, err := p.topics.count(ctx, p.bp, topic, keyed, p.stopping)
-		if err != nil {
-			werr := p.errs.wrap("produce", msg.Topic, -1, err)
-			if CodeOf(werr) == CodeUnknownTopicOrPartition {
-				p.failDelivery(msg, onDelivery, werr)
-				return nil
-			}
-			if keyed || !IsRetriable(werr) {
-				return werr // refused credentials, say, fail every message
-			}
-			// Other messages need no count: the client looks for the
-			// cluster itself until delivery.timeout.ms.
-		} else if keyed {
-			msg.Partition = KeyPartition(p.cfg.Partitioner, msg.Key, n)
-		}
+	if reported, err := p.place(ctx, msg, topic, onDelivery); reported || err != nil {
+		return err
 	}
-	// msg belongs to the backend once handed over: its delivery may fill
-	// in Partition concurrently, so the errors below use copies.
-	partition := msg.Partition
-	if err := p.buffered.acquire(ctx, size, p.stopping); err != nil {
-		if ctx.Err() != nil {
-			e := ctxError("produce", ctx)
-			e.Topic, e.Partition = topic.name, partition
-			return e
-		}
-		return p.closedError("produce", topic.name)
+	if err := p.reserve(ctx, 1, size, msg); err != nil {
+		return err
 	}
-	// The token is the caller's function itself: a func value needs no
-	// allocation to travel as an interface.
-	var token any
-	if onDelivery != nil {
-		token = onDelivery
-	}
+	token := tokenOf(onDelivery)
 	for {
 		err := p.bp.Produce(ctx, msg, token)
 		if err == nil {
 			return nil
 		}
-		werr := p.errs.wrap("produce", topic.name, partition, err)
-		switch CodeOf(werr) {
-		case CodeQueueFull:
-		case CodeUnknownTopicOrPartition:
-			// The topic was deleted since it was checked.
-			p.buffered.release(size)
-			p.failDelivery(msg, onDelivery, werr)
+		switch retry, reported, err := p.refused(ctx, msg, err, onDelivery); {
+		case retry:
+		case reported:
 			return nil
 		default:
-			p.buffered.release(size)
-			return werr
+			return err
 		}
-		// The client's own buffer is full although ours is not (it
-		// counts bytes its own way): wait a moment for reports.
+	}
+}
+
+// ProduceBatch produces msgs, in order, as Produce would one by one, each
+// reported once to onDelivery (to Events when it is nil). It checks the
+// producer and reserves buffer room once for all of them, and hands them to
+// the client in one call where the client has one (kafka-go's
+// WriteMessages): the cheaper way to produce many messages at once.
+//
+// Every message is checked first: when one is invalid, none is produced.
+// ProduceBatch returns nil when every message was accepted; otherwise
+// ProduceErrors, index-aligned, where a nil entry is a message accepted (it
+// is reported later) and a non-nil entry one that was not (it is never
+// reported). ctx bounds the wait for buffer room, as for Produce.
+func (p *Producer) ProduceBatch(ctx context.Context, msgs []*Message, onDelivery DeliveryFunc) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	topics := make([]*topicEntry, len(msgs))
+	var (
+		invalid ProduceErrors
+		total   int64
+	)
+	for i, m := range msgs {
+		t, size, err := p.prepareMessage(m)
+		if err != nil {
+			if invalid == nil {
+				invalid = make(ProduceErrors, len(msgs))
+			}
+			invalid[i] = err
+		}
+		topics[i], total = t, total+size
+	}
+	accepted := make([]bool, len(msgs))
+	// fail returns err for every message not accepted.
+	fail := func(err error) error {
+		errs := make(ProduceErrors, len(msgs))
+		for i := range msgs {
+			if !accepted[i] {
+				errs[i] = err
+			}
+		}
+		return errs
+	}
+	if invalid != nil {
+		for i, err := range invalid {
+			if err == nil {
+				invalid[i] = newError("produce", CodeInvalidArg, "not produced: another message of the batch is invalid")
+			}
+		}
+		return invalid
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(ctxError("produce", ctx))
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closing.Load() {
+		return fail(p.closedError("produce", msgs[0].Topic))
+	}
+	send := make([]*Message, 0, len(msgs))
+	at := make([]int, 0, len(msgs)) // the index in msgs of each of send
+	for i, m := range msgs {
+		reported, err := p.place(ctx, m, topics[i], onDelivery)
+		switch {
+		case err != nil:
+			return fail(err)
+		case reported:
+			accepted[i] = true
+			total -= messageSize(m)
+		default:
+			send, at = append(send, m), append(at, i)
+		}
+	}
+	if len(send) == 0 {
+		return nil
+	}
+	if err := p.reserve(ctx, int64(len(send)), total, send[0]); err != nil {
+		return fail(err)
+	}
+	token := tokenOf(onDelivery)
+	bb, batch := p.bp.(backend.BatchProducer)
+	for k := 0; k < len(send); {
+		var err error
+		if batch {
+			var n int
+			n, err = bb.ProduceBatch(ctx, send[k:], token)
+			for ; n > 0; n-- {
+				accepted[at[k]] = true
+				k++
+			}
+		} else if err = p.bp.Produce(ctx, send[k], token); err == nil {
+			accepted[at[k]] = true
+			k++
+		}
+		if err == nil {
+			continue
+		}
+		retry, reported, err := p.refused(ctx, send[k], err, onDelivery)
+		switch {
+		case retry:
+			continue
+		case reported:
+			accepted[at[k]] = true
+			k++
+			continue
+		}
+		for _, m := range send[k+1:] {
+			p.buffered.release(messageSize(m))
+		}
+		return fail(err)
+	}
+	return nil
+}
+
+// prepareMessage checks msg and returns its topic and size. The producer
+// chooses the partition unless the partitioner is manual.
+func (p *Producer) prepareMessage(msg *Message) (*topicEntry, int64, error) {
+	if msg == nil {
+		return nil, 0, newError("produce", CodeInvalidArg, "message is nil")
+	}
+	if p.cfg.Partitioner != PartitionerManual {
+		msg.Partition = PartitionAny // the producer chooses
+	}
+	topic, terr := p.topics.lookup(msg.Topic)
+	if terr != nil {
+		terr.Op = "produce"
+		return nil, 0, terr
+	}
+	size, err := p.check(msg)
+	return topic, size, err
+}
+
+// place makes sure msg's topic exists and gives a keyed message its
+// partition. reported is true when msg's delivery has failed (its topic does
+// not exist) and was reported to onDelivery. p.mu is held.
+func (p *Producer) place(ctx context.Context, msg *Message, topic *topicEntry, onDelivery DeliveryFunc) (reported bool, err error) {
+	// A keyed message needs the partition count; any message needs its
+	// topic to exist, which is checked once per topic: this is the only
+	// wait for a topic just created.
+	keyed := msg.Partition == PartitionAny && msg.Key != nil
+	if !keyed && topic.checked() {
+		return false, nil
+	}
+	n, err := p.topics.count(ctx, p.bp, topic, keyed, p.stopping)
+	if err != nil {
+		werr := p.errs.wrap("produce", msg.Topic, -1, err)
+		if CodeOf(werr) == CodeUnknownTopicOrPartition {
+			p.failDelivery(msg, onDelivery, werr)
+			return true, nil
+		}
+		if keyed || !IsRetriable(werr) {
+			return false, werr // refused credentials, say, fail every message
+		}
+		// Other messages need no count: the client looks for the
+		// cluster itself until delivery.timeout.ms.
+		return false, nil
+	}
+	if keyed {
+		msg.Partition = KeyPartition(p.cfg.Partitioner, msg.Key, n)
+	}
+	return false, nil
+}
+
+// reserve takes buffer room for k messages of size bytes in all, msg the
+// first of them, waiting while the buffer is full.
+func (p *Producer) reserve(ctx context.Context, k, size int64, msg *Message) error {
+	if err := p.buffered.acquire(ctx, k, size, p.stopping); err != nil {
+		if ctx.Err() != nil {
+			e := ctxError("produce", ctx)
+			e.Topic, e.Partition = msg.Topic, msg.Partition
+			return e
+		}
+		return p.closedError("produce", msg.Topic)
+	}
+	return nil
+}
+
+// tokenOf is the backend token for onDelivery: the caller's function
+// itself, which needs no allocation to travel as an interface.
+func tokenOf(onDelivery DeliveryFunc) any {
+	if onDelivery == nil {
+		return nil
+	}
+	return onDelivery
+}
+
+// refused decides what the backend refusing msg with err means: try again
+// (its own buffer was full although ours is not: it counts bytes its own
+// way), a failed delivery reported now (the topic was deleted since it was
+// checked), or an error for the caller. Unless it says to try again, msg's
+// buffer room is given back.
+func (p *Producer) refused(ctx context.Context, msg *Message, err error, onDelivery DeliveryFunc) (retry, reported bool, _ error) {
+	werr := p.errs.wrap("produce", msg.Topic, msg.Partition, err)
+	switch CodeOf(werr) {
+	case CodeQueueFull:
 		select {
 		case <-time.After(time.Millisecond):
-			continue
+			return true, false, nil
 		case <-ctx.Done():
-			err = ctxError("produce", ctx)
+			werr = ctxError("produce", ctx)
 		case <-p.stopping:
-			err = p.closedError("produce", topic.name)
+			werr = p.closedError("produce", msg.Topic)
 		}
-		p.buffered.release(size)
-		return err
+	case CodeUnknownTopicOrPartition:
+		p.buffered.release(messageSize(msg))
+		p.failDelivery(msg, onDelivery, werr)
+		return false, true, nil
 	}
+	p.buffered.release(messageSize(msg))
+	return false, false, werr
 }
 
 // delivered is the backend's report of one message (backend.ProducerHooks).

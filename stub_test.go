@@ -57,6 +57,9 @@ type stubProducer struct {
 	// keepOnClose makes Close leave the messages unreported, as a backend
 	// whose reports come after Close gave up.
 	keepOnClose bool
+	// refuseAfter, when above zero, makes Produce refuse every message
+	// after that many, with CodeTransport.
+	refuseAfter int
 	// count, when set, answers PartitionCount; lookups counts its calls.
 	count   func(topic string) (int32, error)
 	lookups atomic.Int32
@@ -75,6 +78,10 @@ func (p *stubProducer) event(e string) {
 
 func (p *stubProducer) Produce(_ context.Context, m *backend.Message, token any) error {
 	p.mu.Lock()
+	if p.refuseAfter > 0 && len(p.pending) >= p.refuseAfter {
+		p.mu.Unlock()
+		return backend.Errorf(backend.CodeTransport, "connection refused")
+	}
 	p.pending = append(p.pending, stubPending{m, token})
 	p.mu.Unlock()
 	return nil

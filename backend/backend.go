@@ -12,7 +12,7 @@
 // A backend implements [Backend], [Producer], [Consumer] and [Admin]: what
 // every Kafka client has. Operations some clients lack are optional
 // interfaces, found by type assertion as database/sql/driver does:
-// [TransactionalProducer], [Assigner], [Seeker], [Pauser], [GroupMember],
+// [TransactionalProducer], [BatchProducer], [Assigner], [Seeker], [Pauser], [GroupMember],
 // [PartitionCreator], [TopicConfigDescriber], [GroupDeleter] and [Aser]. A
 // value that does not implement one makes the root return ErrUnsupported;
 // an adapter never writes "not supported" code for an operation.
@@ -139,6 +139,17 @@ type Producer interface {
 	// ctx's deadline. Produce and Flush calls running concurrently return
 	// CodeClosed. The root calls it once.
 	Close(ctx context.Context) error
+}
+
+// BatchProducer is implemented by producers whose client takes many
+// messages in one call more cheaply than one at a time (kafka-go's
+// WriteMessages). Without it the root calls Produce for each message.
+type BatchProducer interface {
+	// ProduceBatch is Produce for each of msgs, in order, all with token.
+	// It returns how many messages, from the first, it accepted: each of
+	// those is reported once; err says why the next one was not. The
+	// root has checked every message and reserved buffer room for all.
+	ProduceBatch(ctx context.Context, msgs []*Message, token any) (accepted int, err error)
 }
 
 // TransactionalProducer is implemented by producers that support

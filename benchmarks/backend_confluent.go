@@ -91,6 +91,17 @@ func (p *confluentProducer) Produce(ctx context.Context, key, value, sent []byte
 	}
 }
 
+// ProduceBatch produces each message: confluent-kafka-go has no batch
+// call.
+func (p *confluentProducer) ProduceBatch(ctx context.Context, keys, values [][]byte) error {
+	for i := range keys {
+		if err := p.Produce(ctx, keys[i], values[i], nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Flush waits for the delivery report of every message, then calls
 // Producer.Flush, which returns at once when nothing is left. Calling Flush
 // first would add up to 100 ms: while the Events channel is drained by

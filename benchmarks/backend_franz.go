@@ -52,6 +52,16 @@ func (p *franzProducer) Produce(ctx context.Context, key, value, sent []byte) er
 	return nil
 }
 
+// ProduceBatch produces each record: franz-go has no asynchronous batch
+// call.
+func (p *franzProducer) ProduceBatch(ctx context.Context, keys, values [][]byte) error {
+	for i := range keys {
+		p.pending.add()
+		p.cl.Produce(ctx, &kgo.Record{Key: keys[i], Value: values[i]}, p.promise)
+	}
+	return nil
+}
+
 func (p *franzProducer) Flush(ctx context.Context) error {
 	if err := p.cl.Flush(ctx); err != nil {
 		return err

@@ -57,6 +57,20 @@ func (p *segmentioProducer) Produce(ctx context.Context, key, value, sent []byte
 	return nil
 }
 
+// ProduceBatch writes the batch with one WriteMessages call.
+func (p *segmentioProducer) ProduceBatch(ctx context.Context, keys, values [][]byte) error {
+	msgs := make([]kafka.Message, len(keys))
+	for i := range keys {
+		msgs[i] = kafka.Message{Key: keys[i], Value: values[i]}
+	}
+	p.pending.addN(len(msgs))
+	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
+		p.pending.done(int64(len(msgs)), nil)
+		return err
+	}
+	return nil
+}
+
 // Flush waits for the Completion of every message: kafka.Writer has no
 // Flush, and sends a partial batch once BatchTimeout has passed.
 func (p *segmentioProducer) Flush(ctx context.Context) error { return p.pending.wait(ctx) }

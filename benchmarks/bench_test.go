@@ -139,6 +139,22 @@ func BenchmarkProduce(b *testing.B) {
 	})
 }
 
+// BatchSize is the number of messages of each call of BenchmarkProduceBatch.
+const BatchSize = 100
+
+// BenchmarkProduceBatch is BenchmarkProduce with the messages handed over
+// BatchSize at a time: kafkaclient's Producer.ProduceBatch against each
+// client's own way to send a batch.
+func BenchmarkProduceBatch(b *testing.B) {
+	each(b, func(b *testing.B, e *Env, c Client, s Settings, size Size) {
+		m := meter(b)
+		if err := RunProduceBatch(context.Background(), c, s, size.Bytes, b.N, 1000, BatchSize, m); err != nil {
+			b.Fatal(err)
+		}
+		report(b, m.Result)
+	})
+}
+
 // BenchmarkConsume measures a new group member reading a backlog of b.N
 // messages, committing every 1000 and at the end. The timer starts at the
 // first message.

@@ -2,6 +2,7 @@ package benchmarks
 
 import (
 	"context"
+	"errors"
 
 	"github.com/kafkaclient/kafkaclient"
 )
@@ -36,6 +37,27 @@ func (p *kcProducer) Produce(ctx context.Context, key, value, sent []byte) error
 	p.pending.add()
 	if err := p.p.Produce(ctx, m, p.report); err != nil {
 		p.pending.done(1, nil)
+		return err
+	}
+	return nil
+}
+
+// ProduceBatch sends the batch with one Producer.ProduceBatch call.
+func (p *kcProducer) ProduceBatch(ctx context.Context, keys, values [][]byte) error {
+	msgs := make([]*kafkaclient.Message, len(keys))
+	for i := range keys {
+		msgs[i] = kafkaclient.NewMessage(p.topic, keys[i], values[i])
+	}
+	p.pending.addN(len(msgs))
+	if err := p.p.ProduceBatch(ctx, msgs, p.report); err != nil {
+		var pe kafkaclient.ProduceErrors
+		if errors.As(err, &pe) {
+			for _, e := range pe {
+				if e != nil {
+					p.pending.done(1, nil) // never reported
+				}
+			}
+		}
 		return err
 	}
 	return nil

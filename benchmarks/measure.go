@@ -146,6 +146,8 @@ func (p *pending) init() { p.once.Do(func() { p.signal = make(chan struct{}, 1) 
 
 func (p *pending) add() { p.n.Add(1) }
 
+func (p *pending) addN(k int) { p.n.Add(int64(k)) }
+
 func (p *pending) done(k int64, err error) {
 	if err != nil {
 		p.mu.Lock()

@@ -45,6 +45,50 @@ func RunProduce(ctx context.Context, c Client, s Settings, size, n, warmup int, 
 	return nil
 }
 
+// RunProduceBatch is RunProduce with the messages handed over batch at a
+// time through BatchProducer.
+func RunProduceBatch(ctx context.Context, c Client, s Settings, size, n, warmup, batch int, m *Meter) (err error) {
+	p, err := c.NewProducer(s)
+	if err != nil {
+		return fmt.Errorf("opening producer: %w", err)
+	}
+	defer closeProducer(p, &err)
+	bp, ok := p.(BatchProducer)
+	if !ok {
+		return fmt.Errorf("%T has no batch produce", p)
+	}
+	value := payload(size)
+	keys, values := make([][]byte, 0, batch), make([][]byte, 0, batch)
+	send := func(from, to int) error {
+		keys, values = keys[:0], values[:0]
+		for i := from; i < to; i++ {
+			keys, values = append(keys, key(i)), append(values, value)
+		}
+		return bp.ProduceBatch(ctx, keys, values)
+	}
+	for i := 0; i < warmup; i += batch {
+		if err := send(i, min(i+batch, warmup)); err != nil {
+			return fmt.Errorf("warm-up produce: %w", err)
+		}
+	}
+	if err := p.Flush(ctx); err != nil {
+		return fmt.Errorf("warm-up flush: %w", err)
+	}
+	m.Start()
+	for i := 0; i < n; i += batch {
+		if err := send(i, min(i+batch, n)); err != nil {
+			m.Stop(i)
+			return fmt.Errorf("produce: %w", err)
+		}
+	}
+	err = p.Flush(ctx)
+	m.Stop(n)
+	if err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
+	return nil
+}
+
 func closeProducer(p Producer, err *error) {
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	defer cancel()

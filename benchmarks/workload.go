@@ -112,6 +112,16 @@ type Producer interface {
 	Close(ctx context.Context) error
 }
 
+// BatchProducer is a Producer that also takes many messages in one call,
+// the way its client's users would send a batch: one call where the client
+// has one, else a loop of Produce.
+type BatchProducer interface {
+	Producer
+	// ProduceBatch hands keys[i], values[i] for every i to the client
+	// and returns without waiting for their delivery.
+	ProduceBatch(ctx context.Context, keys, values [][]byte) error
+}
+
 // Consumer is the part of a group consumer the workloads use. It is
 // subscribed to the topic of the Settings it was opened with.
 type Consumer interface {

@@ -152,6 +152,65 @@ var producerCases = []Case{
 		},
 	},
 	{
+		Name: "produce/batch",
+		Doc:  "ProduceBatch reports every message once, keyed messages on their key's partition and in order per key, each with its offset; a batch holding an invalid message produces nothing and says which one.",
+		Run: func(t *testing.T, e *Env) {
+			const keys, n = 7, 300
+			topic := e.Topic(t, 3)
+			p := e.Producer(t, nil)
+			ctx := Ctx(t)
+			msgs := make([]*kafkaclient.Message, n)
+			for i := range msgs {
+				k := fmt.Sprintf("key-%d", i%keys)
+				msgs[i] = kafkaclient.NewMessage(topic, []byte(k), []byte(fmt.Sprintf("%s/%d", k, i/keys)))
+				msgs[i].Opaque = i
+			}
+			msgs[n-1].Key = nil // an unkeyed message rides along
+			counts := make([]atomic.Int32, n)
+			var failed atomic.Value
+			report := func(m *kafkaclient.Message, err error) {
+				counts[m.Opaque.(int)].Add(1)
+				if err != nil {
+					failed.CompareAndSwap(nil, err)
+				}
+			}
+			require.NoError(t, p.ProduceBatch(ctx, msgs[:n/2], report))
+			require.NoError(t, p.ProduceBatch(ctx, msgs[n/2:], report))
+			require.NoError(t, p.Flush(ctx))
+			require.Nil(t, failed.Load(), "a delivery failed")
+			for i, m := range msgs {
+				require.Equal(t, int32(1), counts[i].Load(), "reports of message %d", i)
+				require.GreaterOrEqual(t, m.Offset, int64(0), "message %d", i)
+				if m.Key != nil {
+					require.Equal(t, kafkaclient.KeyPartition(kafkaclient.PartitionerMurmur2, m.Key, 3), m.Partition, "message %d", i)
+				}
+			}
+			next := map[string]int{}
+			for _, m := range prodConsume(t, e, topic, 3, n) {
+				if m.Key == nil {
+					continue
+				}
+				k := string(m.Key)
+				require.Equal(t, fmt.Sprintf("%s/%d", k, next[k]), string(m.Value), "order of key %s", k)
+				next[k]++
+			}
+
+			bad := []*kafkaclient.Message{
+				kafkaclient.NewMessage(topic, nil, []byte("good")),
+				kafkaclient.NewMessage("bad topic!", nil, []byte("bad")),
+			}
+			var reported atomic.Int32
+			err := p.ProduceBatch(ctx, bad, func(*kafkaclient.Message, error) { reported.Add(1) })
+			var pe kafkaclient.ProduceErrors
+			require.ErrorAs(t, err, &pe)
+			require.Len(t, pe, 2)
+			RequireCode(t, pe[0], kafkaclient.CodeInvalidArg)
+			RequireCode(t, pe[1], kafkaclient.CodeInvalidTopicException)
+			require.NoError(t, p.Flush(ctx))
+			assert.Zero(t, reported.Load(), "a message of a refused batch was reported")
+		},
+	},
+	{
 		Name: "produce/sync_sets_partition_and_consecutive_offsets",
 		Doc:  "ProduceSync sets Partition and Offset on each message, and offsets in one partition of a new topic are consecutive from 0.",
 		Run: func(t *testing.T, e *Env) {

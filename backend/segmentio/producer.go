@@ -102,7 +102,7 @@ func (segmentioBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Pr
 	}
 	p.w = p.mkw()
 	p.retry = backend.Resender[*record]{
-		Send:       p.writeMessage,
+		Send:       func(ctx context.Context, r *record) error { return p.writeMessages(ctx, p.toKafka(r)) },
 		Retriable:  retriable,
 		Deadline:   func(r *record) time.Time { return r.deadline },
 		Fail:       func(r *record, err error) { p.finish(r, nil, err) },
@@ -163,33 +163,84 @@ func (b balancer) Balance(msg kafka.Message, partitions ...int) int {
 }
 
 func (p *producer) Produce(ctx context.Context, m *backend.Message, token any) error {
+	r, err := p.newRecord(m, token, time.Now())
+	if err != nil {
+		return err
+	}
+	// Keep the order behind the records already waiting.
+	if p.retry.Waiting() && p.retry.Add(r) {
+		return nil
+	}
+	if err := p.writeMessages(ctx, p.toKafka(r)); err != nil {
+		p.writeFailed(ctx, r, err)
+	} else {
+		p.retry.Sent()
+	}
+	return nil
+}
+
+// ProduceBatch hands msgs to the writer in one WriteMessages call, which
+// looks up the topic's partitions once, not once per message.
+func (p *producer) ProduceBatch(ctx context.Context, msgs []*backend.Message, token any) (int, error) {
 	now := time.Now()
+	rs := make([]*record, len(msgs))
+	kms := make([]kafka.Message, len(msgs))
+	for i, m := range msgs {
+		r, err := p.newRecord(m, token, now)
+		if err != nil {
+			return i, err
+		}
+		rs[i], kms[i] = r, p.toKafka(r)
+	}
+	waiting := p.retry.Waiting()
+	for i := 0; waiting && i < len(rs); i++ {
+		if !p.retry.Add(rs[i]) { // closed meanwhile
+			p.writeFailed(ctx, rs[i], backend.Errorf(backend.CodeClosed, "producer is closed"))
+		}
+	}
+	if waiting {
+		return len(msgs), nil
+	}
+	err := p.writeMessages(ctx, kms...)
+	if err == nil {
+		p.retry.Sent()
+		return len(msgs), nil
+	}
+	var we kafka.WriteErrors
+	errors.As(err, &we)
+	for i, r := range rs {
+		switch {
+		case i >= len(we):
+			p.writeFailed(ctx, r, err)
+		case we[i] != nil:
+			p.writeFailed(ctx, r, we[i])
+		}
+	}
+	return len(msgs), nil
+}
+
+// newRecord registers m, produced at now, as pending.
+func (p *producer) newRecord(m *backend.Message, token any, now time.Time) (*record, error) {
 	r := &record{m: m, token: token, partition: m.Partition, ts: m.Timestamp, deadline: now.Add(p.cfg.DeliveryTimeout)}
 	if r.ts.IsZero() {
 		r.ts = now
 	}
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.closed {
-		p.mu.Unlock()
-		return backend.Errorf(backend.CodeClosed, "producer is closed")
+		return nil, backend.Errorf(backend.CodeClosed, "producer is closed")
 	}
 	p.pending[r] = struct{}{}
-	p.mu.Unlock()
-	// Keep the order behind the records already waiting.
-	if p.retry.Waiting() && p.retry.Add(r) {
-		return nil
-	}
-	err := p.writeMessage(ctx, r)
-	if err == nil {
-		p.retry.Sent()
-		return nil
-	}
-	// A record accepted by Produce does not fail because Produce's own
-	// context ended while the writer looked up the topic: retry it.
+	return r, nil
+}
+
+// writeFailed queues r to be written again when err may pass, or reports
+// it failed. A record is not failed because the caller's context ended
+// while the writer looked up the topic: it is written again.
+func (p *producer) writeFailed(ctx context.Context, r *record, err error) {
 	if err := p.retry.Retry(r, err, ctx.Err() != nil); err != nil {
 		p.finish(r, nil, err)
 	}
-	return nil
 }
 
 // retriable reports whether WriteMessages failed for a reason that may go
@@ -205,12 +256,12 @@ func retriable(err error) bool {
 	return isNetworkError(err) || codeOf(err) == backend.Code(kafka.LeaderNotAvailable)
 }
 
-// writeMessage hands r to the current writer. A writer closed by a
+// writeMessages hands kms to the current writer. A writer closed by a
 // concurrent Flush cannot be in use here: Flush swaps it under wmu.
-func (p *producer) writeMessage(ctx context.Context, r *record) error {
+func (p *producer) writeMessages(ctx context.Context, kms ...kafka.Message) error {
 	p.wmu.RLock()
 	defer p.wmu.RUnlock()
-	return p.w.WriteMessages(ctx, p.toKafka(r))
+	return p.w.WriteMessages(ctx, kms...)
 }
 
 // swapWriter puts a new writer in place and returns the old one, which the
@@ -394,3 +445,5 @@ func (p *producer) As(target any) bool {
 	defer p.wmu.RUnlock()
 	return backend.SetAs(target, p.w) || backend.SetAs(target, p.tr.client())
 }
+
+var _ backend.BatchProducer = (*producer)(nil)

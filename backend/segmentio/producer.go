@@ -34,9 +34,18 @@ type producer struct {
 	w   *kafka.Writer
 	mkw func() *kafka.Writer
 
-	mu      sync.Mutex
-	pending map[*record]struct{} // every record not yet reported
-	closed  bool
+	// mu guards closed and handed, every record handed over since the
+	// last compaction: the unreported ones are those Close fails. A report
+	// only marks its record done, so that the reporting goroutine never
+	// waits for the producing ones.
+	mu     sync.Mutex
+	closed bool
+	handed []*record
+	// compactAt is the length of handed at which the reported records
+	// are dropped from it.
+	compactAt int
+	// outstanding counts the records not yet reported, for Flush.
+	outstanding atomic.Int64
 	// retry holds the records waiting for the cluster to be reachable:
 	// kafka-go has no delivery timeout.
 	retry backend.Resender[*record]
@@ -61,11 +70,11 @@ func (segmentioBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Pr
 		return nil, err
 	}
 	p := &producer{
-		cfg:     cfg,
-		hooks:   hooks,
-		s:       s,
-		tr:      newTransport(s),
-		pending: map[*record]struct{}{},
+		cfg:       cfg,
+		hooks:     hooks,
+		s:         s,
+		tr:        newTransport(s),
+		compactAt: minCompact,
 	}
 	compression, err := compressionOf(cfg.Compression)
 	if err != nil {
@@ -230,9 +239,26 @@ func (p *producer) newRecord(m *backend.Message, token any, now time.Time) (*rec
 	if p.closed {
 		return nil, backend.Errorf(backend.CodeClosed, "producer is closed")
 	}
-	p.pending[r] = struct{}{}
+	p.outstanding.Add(1)
+	p.handed = append(p.handed, r)
+	if len(p.handed) >= p.compactAt {
+		// Dropping the reported records costs one pass over handed for
+		// at least as many records handed over since the last pass.
+		kept := p.handed[:0]
+		for _, h := range p.handed {
+			if !h.done.Load() {
+				kept = append(kept, h)
+			}
+		}
+		clear(p.handed[len(kept):])
+		p.handed = kept
+		p.compactAt = max(2*len(kept), minCompact)
+	}
 	return r, nil
 }
+
+// minCompact is the least length of producer.handed that is compacted.
+const minCompact = 1024
 
 // writeFailed queues r to be written again when err may pass, or reports
 // it failed. A record is not failed because the caller's context ended
@@ -326,12 +352,12 @@ func (p *producer) finish(r *record, km *kafka.Message, err error) {
 	if !r.done.CompareAndSwap(false, true) {
 		return
 	}
-	// r stays pending until its report has run, so that Flush returns
-	// after it.
+	// r is outstanding until its report has run, so that Flush returns
+	// after it; it no longer holds the message, which handed may keep a
+	// while.
 	defer func() {
-		p.mu.Lock()
-		delete(p.pending, r)
-		p.mu.Unlock()
+		r.m, r.token = nil, nil
+		p.outstanding.Add(-1)
 	}()
 	m := r.m
 	if err == nil {
@@ -372,7 +398,7 @@ func (p *producer) PartitionCount(ctx context.Context, topic string) (int32, err
 // only way to do so) after a fresh one took its place, then waits for every
 // report.
 func (p *producer) Flush(ctx context.Context) error {
-	if p.pendingCount() == 0 {
+	if p.outstanding.Load() == 0 {
 		return nil
 	}
 	old := p.swapWriter(true)
@@ -389,17 +415,11 @@ func (p *producer) Flush(ctx context.Context) error {
 	}
 }
 
-func (p *producer) pendingCount() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.pending)
-}
-
 // waitReported waits until every record has been reported, or ctx ends.
 func (p *producer) waitReported(ctx context.Context) error {
 	t := time.NewTicker(time.Millisecond)
 	defer t.Stop()
-	for p.pendingCount() > 0 {
+	for p.outstanding.Load() > 0 {
 		select {
 		case <-t.C:
 		case <-ctx.Done():
@@ -421,12 +441,10 @@ func (p *producer) Close(ctx context.Context) error {
 	go func() { defer close(wdone); w.Close() }() //nolint:errcheck // always nil
 	p.retry.Stop()
 	p.mu.Lock()
-	left := make([]*record, 0, len(p.pending))
-	for r := range p.pending {
-		left = append(left, r)
-	}
+	handed := p.handed
+	p.handed = nil
 	p.mu.Unlock()
-	for _, r := range left {
+	for _, r := range handed {
 		p.finish(r, nil, backend.Errorf(backend.CodeClosed, "producer closed before the message was delivered"))
 	}
 	// kafka-go's Close waits for its retries: do not wait past ctx.

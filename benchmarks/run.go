@@ -15,76 +15,63 @@ const closeTimeout = 30 * time.Second
 // RunProduce opens a producer of c, produces warmup messages and waits for
 // them, then measures producing n messages of size bytes to s.Topic and
 // waiting for every delivery report.
-func RunProduce(ctx context.Context, c Client, s Settings, size, n, warmup int, m *Meter) (err error) {
-	p, err := c.NewProducer(s)
-	if err != nil {
-		return fmt.Errorf("opening producer: %w", err)
-	}
-	defer closeProducer(p, &err)
-	value := payload(size)
-	for i := range warmup {
-		if err := p.Produce(ctx, key(i), value, nil); err != nil {
-			return fmt.Errorf("warm-up produce: %w", err)
-		}
-	}
-	if err := p.Flush(ctx); err != nil {
-		return fmt.Errorf("warm-up flush: %w", err)
-	}
-	m.Start()
-	for i := range n {
-		if err := p.Produce(ctx, key(i), value, nil); err != nil {
-			m.Stop(i)
-			return fmt.Errorf("produce: %w", err)
-		}
-	}
-	err = p.Flush(ctx)
-	m.Stop(n)
-	if err != nil {
-		return fmt.Errorf("flush: %w", err)
-	}
-	return nil
+func RunProduce(ctx context.Context, c Client, s Settings, size, n, warmup int, m *Meter) error {
+	return runProduce(ctx, c, s, size, n, warmup, 1, m)
 }
 
 // RunProduceBatch is RunProduce with the messages handed over batch at a
 // time through BatchProducer.
-func RunProduceBatch(ctx context.Context, c Client, s Settings, size, n, warmup, batch int, m *Meter) (err error) {
+func RunProduceBatch(ctx context.Context, c Client, s Settings, size, n, warmup, batch int, m *Meter) error {
+	return runProduce(ctx, c, s, size, n, warmup, batch, m)
+}
+
+// runProduce is RunProduce with batch messages per call: one Produce call
+// each when batch is 1, else BatchProducer.ProduceBatch.
+func runProduce(ctx context.Context, c Client, s Settings, size, n, warmup, batch int, m *Meter) (err error) {
 	p, err := c.NewProducer(s)
 	if err != nil {
 		return fmt.Errorf("opening producer: %w", err)
 	}
 	defer closeProducer(p, &err)
 	bp, ok := p.(BatchProducer)
-	if !ok {
+	if batch > 1 && !ok {
 		return fmt.Errorf("%T has no batch produce", p)
 	}
 	value := payload(size)
 	keys, values := make([][]byte, 0, batch), make([][]byte, 0, batch)
+	// send produces messages from to to, up to batch at a time.
 	send := func(from, to int) error {
-		keys, values = keys[:0], values[:0]
-		for i := from; i < to; i++ {
-			keys, values = append(keys, key(i)), append(values, value)
+		for i := from; i < to; i += batch {
+			if batch == 1 {
+				if err := p.Produce(ctx, key(i), value, nil); err != nil {
+					return err
+				}
+				continue
+			}
+			keys, values = keys[:0], values[:0]
+			for j := i; j < min(i+batch, to); j++ {
+				keys, values = append(keys, key(j)), append(values, value)
+			}
+			if err := bp.ProduceBatch(ctx, keys, values); err != nil {
+				return err
+			}
 		}
-		return bp.ProduceBatch(ctx, keys, values)
+		return nil
 	}
-	for i := 0; i < warmup; i += batch {
-		if err := send(i, min(i+batch, warmup)); err != nil {
-			return fmt.Errorf("warm-up produce: %w", err)
-		}
+	if err := send(0, warmup); err != nil {
+		return fmt.Errorf("warm-up produce: %w", err)
 	}
 	if err := p.Flush(ctx); err != nil {
 		return fmt.Errorf("warm-up flush: %w", err)
 	}
 	m.Start()
-	for i := 0; i < n; i += batch {
-		if err := send(i, min(i+batch, n)); err != nil {
-			m.Stop(i)
-			return fmt.Errorf("produce: %w", err)
-		}
+	err = send(0, n)
+	if err == nil {
+		err = p.Flush(ctx)
 	}
-	err = p.Flush(ctx)
 	m.Stop(n)
 	if err != nil {
-		return fmt.Errorf("flush: %w", err)
+		return fmt.Errorf("produce: %w", err)
 	}
 	return nil
 }

@@ -125,9 +125,7 @@ var producerCases = []Case{
 			ctx := Ctx(t)
 			var failed atomic.Int32
 			var firstErr atomic.Value
-			for i := range n {
-				k := fmt.Sprintf("key-%d", i%keys)
-				m := kafkaclient.NewMessage(topic, []byte(k), []byte(fmt.Sprintf("%s/%d", k, i/keys)))
+			for _, m := range prodKeyed(topic, keys, n) {
 				require.NoError(t, p.Produce(ctx, m, func(_ *kafkaclient.Message, err error) {
 					if err != nil {
 						failed.Add(1)
@@ -137,14 +135,7 @@ var producerCases = []Case{
 			}
 			require.NoError(t, p.Flush(ctx))
 			require.Zero(t, failed.Load(), "deliveries failed, first: %v", firstErr.Load())
-			got := prodConsume(t, e, topic, 4, n)
-			next := map[string]int{}
-			for _, m := range got {
-				k := string(m.Key)
-				require.Equal(t, fmt.Sprintf("%s/%d", k, next[k]), string(m.Value), "order of key %s", k)
-				require.Equal(t, kafkaclient.KeyPartition(kafkaclient.PartitionerMurmur2, m.Key, 4), m.Partition)
-				next[k]++
-			}
+			next := prodRequireKeyOrder(t, prodConsume(t, e, topic, 4, n), 4)
 			require.Len(t, next, keys)
 			for k, c := range next {
 				assert.Equal(t, n/keys, c, "messages of key %s", k)
@@ -159,11 +150,9 @@ var producerCases = []Case{
 			topic := e.Topic(t, 3)
 			p := e.Producer(t, nil)
 			ctx := Ctx(t)
-			msgs := make([]*kafkaclient.Message, n)
-			for i := range msgs {
-				k := fmt.Sprintf("key-%d", i%keys)
-				msgs[i] = kafkaclient.NewMessage(topic, []byte(k), []byte(fmt.Sprintf("%s/%d", k, i/keys)))
-				msgs[i].Opaque = i
+			msgs := prodKeyed(topic, keys, n)
+			for i, m := range msgs {
+				m.Opaque = i
 			}
 			msgs[n-1].Key = nil // an unkeyed message rides along
 			counts := make([]atomic.Int32, n)
@@ -185,15 +174,7 @@ var producerCases = []Case{
 					require.Equal(t, kafkaclient.KeyPartition(kafkaclient.PartitionerMurmur2, m.Key, 3), m.Partition, "message %d", i)
 				}
 			}
-			next := map[string]int{}
-			for _, m := range prodConsume(t, e, topic, 3, n) {
-				if m.Key == nil {
-					continue
-				}
-				k := string(m.Key)
-				require.Equal(t, fmt.Sprintf("%s/%d", k, next[k]), string(m.Value), "order of key %s", k)
-				next[k]++
-			}
+			prodRequireKeyOrder(t, prodConsume(t, e, topic, 3, n), 3)
 
 			bad := []*kafkaclient.Message{
 				kafkaclient.NewMessage(topic, nil, []byte("good")),
@@ -664,6 +645,35 @@ var producerCases = []Case{
 			assert.Equal(t, int32(1), reports.Load(), "reported again after Close")
 		},
 	},
+}
+
+// prodKeyed returns n messages to topic spread over keys keys: the value
+// of each is its key and its rank among the messages of that key.
+func prodKeyed(topic string, keys, n int) []*kafkaclient.Message {
+	msgs := make([]*kafkaclient.Message, n)
+	for i := range msgs {
+		k := fmt.Sprintf("key-%d", i%keys)
+		msgs[i] = kafkaclient.NewMessage(topic, []byte(k), []byte(fmt.Sprintf("%s/%d", k, i/keys)))
+	}
+	return msgs
+}
+
+// prodRequireKeyOrder asserts that the keyed messages of got, made by
+// prodKeyed, come in order per key, each on its key's partition of
+// partitions; it returns how many messages each key has.
+func prodRequireKeyOrder(t *testing.T, got []*kafkaclient.Message, partitions int32) map[string]int {
+	t.Helper()
+	next := map[string]int{}
+	for _, m := range got {
+		if m.Key == nil {
+			continue
+		}
+		k := string(m.Key)
+		require.Equal(t, fmt.Sprintf("%s/%d", k, next[k]), string(m.Value), "order of key %s", k)
+		require.Equal(t, kafkaclient.KeyPartition(kafkaclient.PartitionerMurmur2, m.Key, partitions), m.Partition)
+		next[k]++
+	}
+	return next
 }
 
 // prodKeyFor returns a key that murmur2 puts in partition of partitions.

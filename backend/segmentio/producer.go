@@ -3,6 +3,7 @@ package segmentio
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -176,20 +177,12 @@ func (p *producer) Produce(ctx context.Context, m *backend.Message, token any) e
 	if err != nil {
 		return err
 	}
-	// Keep the order behind the records already waiting.
-	if p.retry.Waiting() && p.retry.Add(r) {
-		return nil
-	}
-	if err := p.writeMessages(ctx, p.toKafka(r)); err != nil {
-		p.writeFailed(ctx, r, err)
-	} else {
-		p.retry.Sent()
-	}
+	p.send(ctx, []*record{r}, []kafka.Message{p.toKafka(r)})
 	return nil
 }
 
 // ProduceBatch hands msgs to the writer in one WriteMessages call, which
-// looks up the topic's partitions once, not once per message.
+// groups them by partition once.
 func (p *producer) ProduceBatch(ctx context.Context, msgs []*backend.Message, token any) (int, error) {
 	now := time.Now()
 	rs := make([]*record, len(msgs))
@@ -197,35 +190,34 @@ func (p *producer) ProduceBatch(ctx context.Context, msgs []*backend.Message, to
 	for i, m := range msgs {
 		r, err := p.newRecord(m, token, now)
 		if err != nil {
+			p.send(ctx, rs[:i], kms[:i])
 			return i, err
 		}
 		rs[i], kms[i] = r, p.toKafka(r)
 	}
-	waiting := p.retry.Waiting()
-	for i := 0; waiting && i < len(rs); i++ {
-		if !p.retry.Add(rs[i]) { // closed meanwhile
-			p.writeFailed(ctx, rs[i], backend.Errorf(backend.CodeClosed, "producer is closed"))
-		}
-	}
-	if waiting {
-		return len(msgs), nil
-	}
-	err := p.writeMessages(ctx, kms...)
-	if err == nil {
-		p.retry.Sent()
-		return len(msgs), nil
-	}
-	var we kafka.WriteErrors
-	errors.As(err, &we)
-	for i, r := range rs {
-		switch {
-		case i >= len(we):
-			p.writeFailed(ctx, r, err)
-		case we[i] != nil:
-			p.writeFailed(ctx, r, we[i])
-		}
-	}
+	p.send(ctx, rs, kms)
 	return len(msgs), nil
+}
+
+// send hands rs, whose messages are kms, to the writer in one call, or
+// behind the records waiting to be written again. An asynchronous writer
+// fails a call as a whole, before it buffers any message.
+func (p *producer) send(ctx context.Context, rs []*record, kms []kafka.Message) {
+	if p.retry.Waiting() {
+		for _, r := range rs {
+			if !p.retry.Add(r) { // closed meanwhile
+				p.writeFailed(ctx, r, backend.Errorf(backend.CodeClosed, "producer is closed"))
+			}
+		}
+		return
+	}
+	if err := p.writeMessages(ctx, kms...); err != nil {
+		for _, r := range rs {
+			p.writeFailed(ctx, r, err)
+		}
+	} else {
+		p.retry.Sent()
+	}
 }
 
 // newRecord registers m, produced at now, as pending.
@@ -244,15 +236,8 @@ func (p *producer) newRecord(m *backend.Message, token any, now time.Time) (*rec
 	if len(p.handed) >= p.compactAt {
 		// Dropping the reported records costs one pass over handed for
 		// at least as many records handed over since the last pass.
-		kept := p.handed[:0]
-		for _, h := range p.handed {
-			if !h.done.Load() {
-				kept = append(kept, h)
-			}
-		}
-		clear(p.handed[len(kept):])
-		p.handed = kept
-		p.compactAt = max(2*len(kept), minCompact)
+		p.handed = slices.DeleteFunc(p.handed, func(h *record) bool { return h.done.Load() })
+		p.compactAt = max(2*len(p.handed), minCompact)
 	}
 	return r, nil
 }

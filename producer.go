@@ -351,8 +351,8 @@ func (p *Producer) ProduceBatch(ctx context.Context, msgs []*Message, onDelivery
 			accepted[at[k]] = true
 			k++
 		}
-		if err == nil {
-			continue
+		if err == nil || k == len(send) {
+			continue // every message accepted, whatever the error
 		}
 		retry, reported, err := p.refused(ctx, send[k], err, onDelivery)
 		switch {

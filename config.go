@@ -547,13 +547,15 @@ func cloneClient(c backend.ClientConfig) backend.ClientConfig {
 }
 
 // prepareClient clones the shared settings, applies defaults and validates.
+// Bootstrap servers reach the backend without surrounding spaces.
 func prepareClient(c backend.ClientConfig) (backend.ClientConfig, error) {
 	c = cloneClient(c)
 	if len(c.BootstrapServers) == 0 {
 		return c, configErr("bootstrap.servers is required: set ClientConfig.BootstrapServers to the brokers' host:port addresses")
 	}
-	for _, s := range c.BootstrapServers {
-		host, port, ok := strings.Cut(strings.TrimSpace(s), ":")
+	for i, s := range c.BootstrapServers {
+		c.BootstrapServers[i] = strings.TrimSpace(s)
+		host, port, ok := strings.Cut(c.BootstrapServers[i], ":")
 		if !ok || host == "" {
 			return c, configErr("bootstrap server %q is not host:port", s)
 		}

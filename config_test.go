@@ -428,3 +428,14 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+// TestBootstrapServersReachTheBackendTrimmed checks that spaces around a
+// bootstrap server given in a ClientConfig, which validation accepts, are
+// removed before any backend dials it.
+func TestBootstrapServersReachTheBackendTrimmed(t *testing.T) {
+	cfg := kafkaclient.ProducerConfig{ClientConfig: kafkaclient.ClientConfig{BootstrapServers: []string{" h1:9092", "h2:9093\t"}}}
+	p, err := kafkaclient.NewProducer(cfg, kafkaclient.WithBackend(kafkatest.NewMock()))
+	require.NoError(t, err)
+	defer p.Close(t.Context()) //nolint:errcheck // nothing produced
+	assert.Equal(t, []string{"h1:9092", "h2:9093"}, p.Config().BootstrapServers)
+}

@@ -177,7 +177,7 @@ func TestClientConfigsAreCopies(t *testing.T) {
 }
 
 func TestRegisteredBackendPrefixes(t *testing.T) {
-	backend.Register("thirdparty")
+	backend.Register("thirdparty", backend.Capabilities{})
 	cfg, err := parseProducerConfig(ConfigMap{"bootstrap.servers": "h:1", "thirdparty.socket.nagle": "off"}, "franz")
 	require.NoError(t, err, "a key of a registered backend other than the one in use is ignored")
 	assert.Empty(t, cfg.BackendOptions)

@@ -33,6 +33,17 @@ const (
 	AcksNone
 )
 
+// String returns the value of acks: "all", "1" or "0".
+func (a Acks) String() string { return enumName(a, "all", "1", "0") }
+
+// enumName returns names[v], or "unknown" when v is out of its range.
+func enumName[E ~int8](v E, names ...string) string {
+	if v < 0 || int(v) >= len(names) {
+		return "unknown"
+	}
+	return names[v]
+}
+
 // Compression is the codec used for produced batches.
 type Compression int8
 
@@ -47,19 +58,7 @@ const (
 
 // String returns the codec's name as Kafka spells it in compression.type.
 func (c Compression) String() string {
-	switch c {
-	case CompressionNone:
-		return "none"
-	case CompressionGzip:
-		return "gzip"
-	case CompressionSnappy:
-		return "snappy"
-	case CompressionLZ4:
-		return "lz4"
-	case CompressionZstd:
-		return "zstd"
-	}
-	return "unknown"
+	return enumName(c, "none", "gzip", "snappy", "lz4", "zstd")
 }
 
 // Partitioner chooses the partition of a produced message. The root package
@@ -89,17 +88,7 @@ const (
 // String returns the partitioner's librdkafka name ("manual" for
 // PartitionerManual, which librdkafka does not have).
 func (p Partitioner) String() string {
-	switch p {
-	case PartitionerMurmur2:
-		return "murmur2_random"
-	case PartitionerCRC32:
-		return "consistent_random"
-	case PartitionerFNV1a:
-		return "fnv1a_random"
-	case PartitionerManual:
-		return "manual"
-	}
-	return "unknown"
+	return enumName(p, "murmur2_random", "consistent_random", "fnv1a_random", "manual")
 }
 
 // OffsetReset is what a consumer does when it has no committed offset for a

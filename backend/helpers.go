@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -24,6 +25,17 @@ func RunWithin(ctx context.Context, fn func() error) error {
 	select {
 	case err := <-done:
 		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Wait waits until done is closed, or returns ctx's error if ctx ends
+// first.
+func Wait(ctx context.Context, done <-chan struct{}) error {
+	select {
+	case <-done:
+		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -67,19 +79,39 @@ func NoBackendOptions(c ClientConfig, backendName string) error {
 	return Errorf(CodeBadConfig, "backend option %q is unknown: the %s backend takes no backend options", backendName+"."+first, backendName)
 }
 
-// LogLevel is the most verbose level l has enabled, for clients that filter
-// their logs by a level of their own; ok is false when l is nil (log
-// nothing).
-func LogLevel(l *slog.Logger) (level slog.Level, ok bool) {
+// LogLevels are a client's own log levels, in the order of their values:
+// Error < Warn < Info < Debug, as syslog's and franz-go's are. Off is the
+// level that logs nothing.
+type LogLevels[T cmp.Ordered] struct{ Off, Error, Warn, Info, Debug T }
+
+// Filter is the client's level that makes it emit what l records: the most
+// verbose level l has enabled, or Off when l is nil.
+func (ls LogLevels[T]) Filter(l *slog.Logger) T {
 	if l == nil {
-		return 0, false
+		return ls.Off
 	}
-	for _, lv := range []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn} {
-		if l.Enabled(context.Background(), lv) {
-			return lv, true
+	for _, lv := range []struct {
+		s slog.Level
+		c T
+	}{{slog.LevelDebug, ls.Debug}, {slog.LevelInfo, ls.Info}, {slog.LevelWarn, ls.Warn}} {
+		if l.Enabled(context.Background(), lv.s) {
+			return lv.c
 		}
 	}
-	return slog.LevelError, true
+	return ls.Error
+}
+
+// Slog is the slog level of a client's log line at level v.
+func (ls LogLevels[T]) Slog(v T) slog.Level {
+	switch {
+	case v <= ls.Error:
+		return slog.LevelError
+	case v <= ls.Warn:
+		return slog.LevelWarn
+	case v <= ls.Info:
+		return slog.LevelInfo
+	}
+	return slog.LevelDebug
 }
 
 // Log writes one client log line to l at level, with the backend's name; a
@@ -96,15 +128,18 @@ var (
 	registry   []string
 )
 
-// Register records a backend's name, from its package's init, so that
-// config keys under its prefix ("name.key") are taken as that backend's own
-// settings wherever its package is linked, whichever backend a client uses.
-func Register(name string) {
+// Register records a backend's name, in a package-level variable of its
+// package, so that config keys under its prefix ("name.key") are taken as
+// that backend's own settings wherever its package is linked, whichever
+// backend a client uses. It returns the Identity to embed in the backend's
+// type, with the capabilities it declares.
+func Register(name string, caps Capabilities) Identity {
 	registryMu.Lock()
 	defer registryMu.Unlock()
 	if !slices.Contains(registry, name) {
 		registry = append(registry, name)
 	}
+	return Identity{BackendName: name, Caps: caps}
 }
 
 // Registered returns the names passed to Register.

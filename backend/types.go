@@ -203,3 +203,6 @@ type Capabilities struct {
 	// StaticMembership: group.instance.id.
 	StaticMembership bool
 }
+
+// AllCapabilities declares every config-level capability.
+var AllCapabilities = Capabilities{Idempotence: true, ReadCommitted: true, CooperativeRebalance: true, StaticMembership: true}

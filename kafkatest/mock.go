@@ -254,12 +254,7 @@ func (p *mockProducer) Flush(ctx context.Context) error {
 	flushed := make(chan struct{})
 	p.jobs <- mockJob{flush: flushed}
 	p.closeMu.Unlock()
-	select {
-	case <-flushed:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return backend.Wait(ctx, flushed)
 }
 
 func (p *mockProducer) Close(ctx context.Context) error {
@@ -269,12 +264,7 @@ func (p *mockProducer) Close(ctx context.Context) error {
 		close(p.jobs)
 	}
 	p.closeMu.Unlock()
-	select {
-	case <-p.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return backend.Wait(ctx, p.done)
 }
 
 func (p *mockProducer) As(target any) bool {

@@ -63,16 +63,12 @@ import (
 // Name is the backend's name.
 const Name = "confluent"
 
-func init() { backend.Register(Name) }
+var identity = backend.Register(Name, backend.AllCapabilities)
 
 type confluentBackend struct{ backend.Identity }
 
 // New returns the confluent backend.
-func New() backend.Backend {
-	return confluentBackend{backend.Identity{BackendName: Name, Caps: backend.Capabilities{
-		Idempotence: true, ReadCommitted: true, CooperativeRebalance: true, StaticMembership: true,
-	}}}
-}
+func New() backend.Backend { return confluentBackend{identity} }
 
 // Code maps librdkafka errors to codes. Kafka protocol codes are passed
 // through, and so are librdkafka's local (negative) codes whose numbers the
@@ -140,7 +136,7 @@ func clientConfig(c backend.ClientConfig, logs chan kafka.LogEvent) kafka.Config
 		"enable.metrics.push":    false,
 		"go.logs.channel.enable": true,
 		"go.logs.channel":        logs,
-		"log_level":              logLevel(c.Logger),
+		"log_level":              syslogLevels.Filter(c.Logger),
 	}
 	s := c.Security
 	if s.Protocol != "" {
@@ -243,20 +239,8 @@ func timeoutMs(ctx context.Context, def time.Duration) int {
 	return max(1, ms(d))
 }
 
-// logLevel is librdkafka's log_level (syslog levels) for l.
-func logLevel(l *slog.Logger) int {
-	switch lv, ok := backend.LogLevel(l); {
-	case !ok:
-		return 0
-	case lv <= slog.LevelDebug:
-		return 7
-	case lv <= slog.LevelInfo:
-		return 6
-	case lv <= slog.LevelWarn:
-		return 4
-	}
-	return 3
-}
+// syslogLevels are librdkafka's log levels (log_level, LogEvent.Level).
+var syslogLevels = backend.LogLevels[int]{Off: 0, Error: 3, Warn: 4, Info: 6, Debug: 7}
 
 // logForwarder sends librdkafka's log events to a slog.Logger (nil:
 // discard) until stopped.
@@ -294,16 +278,7 @@ func (f *logForwarder) close() {
 }
 
 func logEvent(l *slog.Logger, ev kafka.LogEvent) {
-	lvl := slog.LevelDebug
-	switch {
-	case ev.Level <= 3:
-		lvl = slog.LevelError
-	case ev.Level == 4:
-		lvl = slog.LevelWarn
-	case ev.Level <= 6:
-		lvl = slog.LevelInfo
-	}
-	backend.Log(l, Name, lvl, ev.Message, "client", ev.Name, "tag", ev.Tag)
+	backend.Log(l, Name, syslogLevels.Slog(ev.Level), ev.Message, "client", ev.Name, "tag", ev.Tag)
 }
 
 // toKafkaTP converts partitions for librdkafka. Offsets share their special

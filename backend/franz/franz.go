@@ -38,16 +38,12 @@ import (
 // Name is the backend's name.
 const Name = "franz"
 
-func init() { backend.Register(Name) }
+var identity = backend.Register(Name, backend.AllCapabilities)
 
 type franzBackend struct{ backend.Identity }
 
 // New returns the franz backend.
-func New() backend.Backend {
-	return franzBackend{backend.Identity{BackendName: Name, Caps: backend.Capabilities{
-		Idempotence: true, ReadCommitted: true, CooperativeRebalance: true, StaticMembership: true,
-	}}}
-}
+func New() backend.Backend { return franzBackend{identity} }
 
 // Code maps franz-go errors to codes.
 func (franzBackend) Code(err error) backend.Code {
@@ -153,41 +149,22 @@ func (c clients) As(target any) bool {
 // slogLogger sends franz-go's logs to a slog.Logger (nil: discard).
 type slogLogger struct{ l *slog.Logger }
 
-func (s slogLogger) Level() kgo.LogLevel {
-	switch lv, ok := backend.LogLevel(s.l); {
-	case !ok:
-		return kgo.LogLevelNone
-	case lv <= slog.LevelDebug:
-		return kgo.LogLevelDebug
-	case lv <= slog.LevelInfo:
-		return kgo.LogLevelInfo
-	case lv <= slog.LevelWarn:
-		return kgo.LogLevelWarn
-	}
-	return kgo.LogLevelError
+// levels are franz-go's log levels.
+var levels = backend.LogLevels[kgo.LogLevel]{
+	Off: kgo.LogLevelNone, Error: kgo.LogLevelError, Warn: kgo.LogLevelWarn, Info: kgo.LogLevelInfo, Debug: kgo.LogLevelDebug,
 }
 
+func (s slogLogger) Level() kgo.LogLevel { return levels.Filter(s.l) }
+
 func (s slogLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
-	l := slog.LevelDebug
-	switch level {
-	case kgo.LogLevelError:
-		l = slog.LevelError
-	case kgo.LogLevelWarn:
-		l = slog.LevelWarn
-	case kgo.LogLevelInfo:
-		l = slog.LevelInfo
-	}
-	backend.Log(s.l, Name, l, msg, keyvals...)
+	backend.Log(s.l, Name, levels.Slog(level), msg, keyvals...)
 }
 
 // fillRecord sets the fields of r that produce m.
 func fillRecord(r *kgo.Record, m *backend.Message) {
-	r.Topic = m.Topic
-	r.Partition = m.Partition
-	r.Key = m.Key
-	r.Value = m.Value
+	r.Topic, r.Partition, r.Timestamp = m.Topic, m.Partition, m.Timestamp
+	r.Key, r.Value = m.Key, m.Value
 	r.Headers = backend.Convert(m.Headers, func(h backend.Header) kgo.RecordHeader { return kgo.RecordHeader(h) })
-	r.Timestamp = m.Timestamp
 }
 
 // fromRecord fills m from the consumed record r.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -239,10 +240,7 @@ func (c *consumer) runGeneration(gctx context.Context, gen *kafka.Generation) {
 	<-gctx.Done()
 
 	// The generation ended: a rebalance, a lost session, or Close.
-	keys := make([]tpKey, 0, len(tps))
-	for _, tp := range tps {
-		keys = append(keys, tpKey{tp.Topic, tp.Partition})
-	}
+	keys := backend.Convert(tps, func(tp backend.TopicPartition) tpKey { return tpKey{tp.Topic, tp.Partition} })
 	c.stopParts(keys)
 	ctx, cancel := c.revokeCtx()
 	defer cancel()
@@ -576,10 +574,7 @@ func (c *consumer) Assign(_ context.Context, tps []backend.TopicPartition) error
 		c.mu.Unlock()
 		return c.closedErr()
 	}
-	var drop []tpKey
-	for k := range c.parts {
-		drop = append(drop, k)
-	}
+	drop := slices.Collect(maps.Keys(c.parts))
 	c.mu.Unlock()
 	c.stopParts(drop)
 	c.mu.Lock()
@@ -819,10 +814,7 @@ func (c *consumer) close(ctx context.Context) error {
 	}
 	c.cancel()
 	c.mu.Lock()
-	var keys []tpKey
-	for k := range c.parts {
-		keys = append(keys, k)
-	}
+	keys := slices.Collect(maps.Keys(c.parts))
 	c.mu.Unlock()
 	c.stopParts(keys)
 	if werr := backend.RunWithin(ctx, func() error { c.fetchers.Wait(); return nil }); err == nil {

@@ -392,12 +392,7 @@ func (p *producer) Flush(ctx context.Context) error {
 	if err := p.waitReported(ctx); err != nil {
 		return err
 	}
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return backend.Wait(ctx, done)
 }
 
 // waitReported waits until every record has been reported, or ctx ends.
@@ -433,12 +428,7 @@ func (p *producer) Close(ctx context.Context) error {
 		p.finish(r, nil, backend.Errorf(backend.CodeClosed, "producer closed before the message was delivered"))
 	}
 	// kafka-go's Close waits for its retries: do not wait past ctx.
-	var err error
-	select {
-	case <-wdone:
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
+	err := backend.Wait(ctx, wdone)
 	p.tr.Close()
 	return err
 }

@@ -49,7 +49,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"strings"
 	"sync"
 	"time"
 
@@ -65,18 +64,16 @@ import (
 // Name is the backend's name.
 const Name = "segmentio"
 
-func init() { backend.Register(Name) }
+// identity declares none of the config-level capabilities.
+var identity = backend.Register(Name, backend.Capabilities{})
 
-// segmentioBackend has none of the config-level capabilities.
 type segmentioBackend struct{ backend.Identity }
 
 // New returns the segmentio backend.
-func New() backend.Backend { return segmentioBackend{backend.Identity{BackendName: Name}} }
+func New() backend.Backend { return segmentioBackend{identity} }
 
 // Code maps kafka-go errors to codes.
-func (segmentioBackend) Code(err error) backend.Code {
-	return codeOf(err)
-}
+func (segmentioBackend) Code(err error) backend.Code { return codeOf(err) }
 
 func codeOf(err error) backend.Code {
 	if err == nil {
@@ -140,11 +137,7 @@ func newSettings(c backend.ClientConfig) (*settings, error) {
 	if err := backend.NoBackendOptions(c, Name); err != nil {
 		return nil, err
 	}
-	servers := make([]string, len(c.BootstrapServers))
-	for i, s := range c.BootstrapServers {
-		servers[i] = strings.TrimSpace(s)
-	}
-	s := &settings{addr: kafka.TCP(servers...), servers: servers, clientID: c.ClientID, timeout: c.RequestTimeout, logger: c.Logger}
+	s := &settings{addr: kafka.TCP(c.BootstrapServers...), servers: c.BootstrapServers, clientID: c.ClientID, timeout: c.RequestTimeout, logger: c.Logger}
 	sec := c.Security
 	if sec.Protocol.UsesTLS() {
 		tc, err := backend.TLSConfig(sec, Name)

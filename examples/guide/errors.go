@@ -65,8 +65,7 @@ func constructed(op, topic string, code kafkaclient.Code) *kafkaclient.Error {
 // not exist), one error per code family built as a client would return it,
 // and an error that is not a *kafkaclient.Error.
 func ErrorClassification(ctx context.Context, env Env) error {
-	topic := env.topic()
-	p, err := env.topicProducer(ctx, topic, 1, "order-service")
+	topic, p, err := env.newTopicProducer(ctx, 1)
 	if err != nil {
 		return err
 	}
@@ -165,7 +164,7 @@ func ProducerErrorHandling(ctx context.Context, env Env) error {
 	if err := env.createTopic(ctx, topic, 1, map[string]string{"max.message.bytes": "10000"}); err != nil {
 		return err
 	}
-	p, err := env.topicProducer(ctx, dlqTopic, 1, "order-service")
+	p, err := env.topicProducer(ctx, dlqTopic, 1)
 	if err != nil {
 		return err
 	}
@@ -207,12 +206,7 @@ func ProducerErrorHandling(ctx context.Context, env Env) error {
 	env.printf("ALL_BROKERS_DOWN event (constructed): %s\n", HandleProducerEvent(constructed("client", "", kafkaclient.CodeAllBrokersDown), dlq))
 
 	// What reached the dead-letter topic.
-	c, err := env.subscribed(ctx, dlqTopic)
-	if err != nil {
-		return err
-	}
-	defer closeWithin(c.Close)
-	m, err := c.Poll(ctx)
+	m, err := env.readFirst(ctx, dlqTopic)
 	if err != nil {
 		return err
 	}

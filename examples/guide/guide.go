@@ -98,11 +98,18 @@ func (e Env) producer(clientID string) (*kafkaclient.Producer, error) {
 
 // topicProducer creates topic with the given partitions, unless it exists,
 // and opens a producer with default settings; the caller closes it.
-func (e Env) topicProducer(ctx context.Context, topic string, partitions int32, clientID string) (*kafkaclient.Producer, error) {
+func (e Env) topicProducer(ctx context.Context, topic string, partitions int32) (*kafkaclient.Producer, error) {
 	if err := e.createTopic(ctx, topic, partitions, nil); err != nil {
 		return nil, err
 	}
-	return e.producer(clientID)
+	return e.producer("order-service")
+}
+
+// newTopicProducer is topicProducer on a new topic, whose name it returns.
+func (e Env) newTopicProducer(ctx context.Context, partitions int32) (string, *kafkaclient.Producer, error) {
+	topic := e.topic()
+	p, err := e.topicProducer(ctx, topic, partitions)
+	return topic, p, err
 }
 
 // topicAdmin creates topic with the given partitions, unless it exists,
@@ -126,6 +133,21 @@ func (e Env) subscribed(ctx context.Context, topic string) (*kafkaclient.Consume
 		return nil, err
 	}
 	return c, nil
+}
+
+// readFirst reads and commits the first message of topic with a consumer
+// of its own.
+func (e Env) readFirst(ctx context.Context, topic string) (*kafkaclient.Message, error) {
+	c, err := e.subscribed(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	defer closeWithin(c.Close)
+	m, err := c.Poll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return m, c.CommitMessages(ctx, m)
 }
 
 // createTopic creates topic with the given partitions (replication factor

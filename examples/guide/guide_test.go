@@ -102,7 +102,7 @@ var patterns = []pattern{
 		run:  guide.ProductionProducer,
 		check: func(t *testing.T, r run) {
 			require.NoError(t, r.err)
-			lines, idempotence := r.fallback(t, r.caps.Idempotence, "enable.idempotence=true", "opening the producer without it", "on", "off")
+			lines, idempotence := r.fallback(t, r.caps.Idempotence, "enable.idempotence=true", "opening the producer without it", "true", "false")
 			assert.Equal(t, []string{
 				"acks=all idempotence=" + idempotence + " delivery.timeout=2m0s max.in.flight=5",
 				"batch.size=65536 linger=10ms buffer=100000 messages/1048576 KiB compression=lz4",

@@ -120,8 +120,8 @@ func ProductionProducer(ctx context.Context, env Env) error {
 	defer closeWithin(p.Close)
 
 	c := p.Config()
-	env.printf("acks=%s idempotence=%s delivery.timeout=%v max.in.flight=%d\n", acksName(c.Acks), toggleName(c.Idempotence), c.DeliveryTimeout, c.MaxInFlight)
-	env.printf("batch.size=%d linger=%v buffer=%d messages/%d KiB compression=%s\n", c.BatchSize, c.Linger, c.MaxBufferedMessages, c.MaxBufferedBytes/1024, compressionName(c.Compression))
+	env.printf("acks=%s idempotence=%t delivery.timeout=%v max.in.flight=%d\n", c.Acks, c.Idempotence == kafkaclient.ToggleOn, c.DeliveryTimeout, c.MaxInFlight)
+	env.printf("batch.size=%d linger=%v buffer=%d messages/%d KiB compression=%s\n", c.BatchSize, c.Linger, c.MaxBufferedMessages, c.MaxBufferedBytes/1024, c.Compression)
 
 	msg := kafkaclient.NewMessage(topic, []byte("order-123"), []byte(`{"id": 123, "amount": 99.99}`))
 	if err := p.ProduceSync(ctx, msg); err != nil {
@@ -129,37 +129,6 @@ func ProductionProducer(ctx context.Context, env Env) error {
 	}
 	env.printf("delivered to %s[%d]@%d\n", msg.Topic, msg.Partition, msg.Offset)
 	return nil
-}
-
-func acksName(a kafkaclient.Acks) string {
-	switch a {
-	case kafkaclient.AcksLeader:
-		return "1"
-	case kafkaclient.AcksNone:
-		return "0"
-	}
-	return "all"
-}
-
-func toggleName(t kafkaclient.Toggle) string {
-	if t == kafkaclient.ToggleOn {
-		return "on"
-	}
-	return "off"
-}
-
-func compressionName(c kafkaclient.Compression) string {
-	switch c {
-	case kafkaclient.CompressionGzip:
-		return "gzip"
-	case kafkaclient.CompressionSnappy:
-		return "snappy"
-	case kafkaclient.CompressionLZ4:
-		return "lz4"
-	case kafkaclient.CompressionZstd:
-		return "zstd"
-	}
-	return "none"
 }
 
 // SyncProduce is the guide's syncProduce: it sends one message with a
@@ -185,8 +154,7 @@ func SyncProduce(ctx context.Context, p *kafkaclient.Producer, topic string, key
 // messages at once, and the failure of a synchronous send to a topic that
 // does not exist.
 func SynchronousSend(ctx context.Context, env Env) error {
-	topic := env.topic()
-	p, err := env.topicProducer(ctx, topic, 3, "order-service")
+	topic, p, err := env.newTopicProducer(ctx, 3)
 	if err != nil {
 		return err
 	}
@@ -220,8 +188,7 @@ func SynchronousSend(ctx context.Context, env Env) error {
 // correlation-id and source headers, read back by a consumer to show the
 // headers travel with it, in order.
 func SendWithHeaders(ctx context.Context, env Env) error {
-	topic := env.topic()
-	p, err := env.topicProducer(ctx, topic, 1, "order-service")
+	topic, p, err := env.newTopicProducer(ctx, 1)
 	if err != nil {
 		return err
 	}
@@ -235,12 +202,7 @@ func SendWithHeaders(ctx context.Context, env Env) error {
 		return err
 	}
 
-	c, err := env.subscribed(ctx, topic)
-	if err != nil {
-		return err
-	}
-	defer closeWithin(c.Close)
-	got, err := c.Poll(ctx)
+	got, err := env.readFirst(ctx, topic)
 	if err != nil {
 		return err
 	}
@@ -248,7 +210,7 @@ func SendWithHeaders(ctx context.Context, env Env) error {
 	for _, h := range got.Headers {
 		env.printf("  %s: %s\n", h.Key, h.Value)
 	}
-	return c.CommitMessages(ctx, got)
+	return nil
 }
 
 // ProducerService is the guide's ProducerService ("Producer / Producer with

@@ -21,24 +21,38 @@ type Job struct {
 	// open-loop latency workload.
 	LatencyRate  int `json:"latency_rate"`
 	LatencyCount int `json:"latency_count"`
-	// Topics of the three workloads; ConsumeTopic holds Messages messages.
+	// MemoryMessages, when positive, adds the producer memory workload:
+	// that many messages produced as fast as the client takes them, for
+	// its peak resident set.
+	MemoryMessages int `json:"memory_messages,omitempty"`
+	// Topics of the workloads; ConsumeTopic holds Messages messages.
 	ProduceTopic string `json:"produce_topic"`
 	ConsumeTopic string `json:"consume_topic"`
 	LatencyTopic string `json:"latency_topic"`
+	MemoryTopic  string `json:"memory_topic,omitempty"`
 }
 
 // JobResult is what a Job measured. A workload that failed has its error
 // in Errors and a zero Result.
 type JobResult struct {
-	Backend    string   `json:"backend"`
-	Client     string   `json:"client"`
-	Size       string   `json:"size"`
-	SizeBytes  int      `json:"size_bytes"`
-	Produce    Result   `json:"produce"`
-	Consume    Result   `json:"consume"`
-	LatencyRun Result   `json:"latency_run"`
-	Latency    Latency  `json:"latency"`
-	Errors     []string `json:"errors,omitempty"`
+	Backend    string  `json:"backend"`
+	Client     string  `json:"client"`
+	Size       string  `json:"size"`
+	SizeBytes  int     `json:"size_bytes"`
+	Produce    Result  `json:"produce"`
+	Consume    Result  `json:"consume"`
+	LatencyRun Result  `json:"latency_run"`
+	Latency    Latency `json:"latency"`
+	// Memory is the producer memory workload, when the job ran it.
+	Memory Result   `json:"memory"`
+	Errors []string `json:"errors,omitempty"`
+}
+
+// MemoryLimit is what the producer memory workload's peak resident set
+// must stay under: the configured buffer (Settings.MaxBuffered messages of
+// the job's size and key) plus 64 MiB for the runtime and the client.
+func (r JobResult) MemoryLimit() int64 {
+	return int64(DefaultSettings(nil).MaxBuffered)*int64(r.SizeBytes+keyBytes) + 64<<20
 }
 
 // PeakRSS returns the highest peak resident set of the job's workloads.
@@ -56,7 +70,12 @@ func (j *Job) Prepare(ctx context.Context, e *Env) error {
 	j.ProduceTopic = TopicName("produce", j.Backend, j.Client, j.Size)
 	j.ConsumeTopic = TopicName("consume", j.Backend, j.Client, j.Size)
 	j.LatencyTopic = TopicName("latency", j.Backend, j.Client, j.Size)
-	for _, t := range []string{j.ProduceTopic, j.ConsumeTopic, j.LatencyTopic} {
+	topics := []string{j.ProduceTopic, j.ConsumeTopic, j.LatencyTopic}
+	if j.MemoryMessages > 0 {
+		j.MemoryTopic = TopicName("memory", j.Backend, j.Client, j.Size)
+		topics = append(topics, j.MemoryTopic)
+	}
+	for _, t := range topics {
 		if err := e.CreateTopic(ctx, t, DefaultSettings(nil).Partitions); err != nil {
 			return err
 		}
@@ -66,7 +85,7 @@ func (j *Job) Prepare(ctx context.Context, e *Env) error {
 
 // Cleanup deletes the job's topics and groups.
 func (j *Job) Cleanup(ctx context.Context, e *Env) {
-	for _, t := range []string{j.ProduceTopic, j.ConsumeTopic, j.LatencyTopic} {
+	for _, t := range []string{j.ProduceTopic, j.ConsumeTopic, j.LatencyTopic, j.MemoryTopic} {
 		if t != "" {
 			e.DeleteGroup(ctx, t)
 			_ = e.DeleteTopic(ctx, t)
@@ -125,10 +144,22 @@ func (j Job) Run(ctx context.Context, progress func(string)) JobResult {
 		fail("latency", err)
 	}
 	res.Latency, res.LatencyRun = lat, m.Result
+
+	if j.MemoryMessages > 0 {
+		progress(fmt.Sprintf("memory: produce %d", j.MemoryMessages))
+		m = Meter{}
+		s.Topic = j.MemoryTopic
+		if err := RunProduce(ctx, c, s, size.Bytes, j.MemoryMessages, 0, &m); err != nil {
+			fail("memory", err)
+		} else {
+			res.Memory = m.Result
+		}
+	}
 	return res
 }
 
 // JobTimeout bounds one job.
 func JobTimeout(j Job) time.Duration {
-	return 5*time.Minute + time.Duration(j.LatencyCount/max(j.LatencyRate, 1))*time.Second
+	// The memory workload may run at 100k messages per second.
+	return 5*time.Minute + time.Duration(j.LatencyCount/max(j.LatencyRate, 1)+j.MemoryMessages/100_000)*time.Second
 }

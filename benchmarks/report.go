@@ -87,6 +87,7 @@ func WriteTable(w io.Writer, rs []JobResult) {
 			fmtMs(r.Latency.P50), fmtMs(r.Latency.P99), fmtMs(r.Latency.P999),
 			rss, ratioCol)
 	}
+	writeMemoryTable(w, rs)
 	var errs []string
 	for _, r := range rs {
 		for _, e := range r.Errors {
@@ -98,6 +99,29 @@ func WriteTable(w io.Writer, rs []JobResult) {
 		fmt.Fprintln(w, "Failed workloads:")
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, strings.Join(errs, "\n"))
+	}
+}
+
+// writeMemoryTable writes the producer memory workload's rows, if any ran.
+func writeMemoryTable(w io.Writer, rs []JobResult) {
+	header := false
+	for _, r := range rs {
+		if r.Memory.Messages == 0 {
+			continue
+		}
+		if !header {
+			fmt.Fprintln(w)
+			fmt.Fprintf(w, "Producer memory: %d messages produced as fast as the client takes them, at most %d buffered.\n\n", r.Memory.Messages, DefaultSettings(nil).MaxBuffered)
+			fmt.Fprintln(w, "| backend | client | size | msg/s | peak RSS MiB | limit MiB (buffer + 64) | within |")
+			fmt.Fprintln(w, "|---|---|---|--:|--:|--:|---|")
+			header = true
+		}
+		within := "yes"
+		if r.Memory.PeakRSS > r.MemoryLimit() {
+			within = "**no**"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %.0f | %.0f | %s |\n", r.Backend, r.Client, r.Size,
+			fmtRate(r.Memory.MsgsPerSec()), float64(r.Memory.PeakRSS)/(1<<20), float64(r.MemoryLimit())/(1<<20), within)
 	}
 }
 

@@ -232,8 +232,12 @@ func SizeByName(name string) (Size, bool) {
 	return Size{}, false
 }
 
-// keyCount is the number of distinct keys the workloads cycle over.
-const keyCount = 1024
+// keyCount is the number of distinct keys the workloads cycle over, and
+// keyBytes the length of each.
+const (
+	keyCount = 1024
+	keyBytes = 8
+)
 
 // keys are the message keys, shared read-only by every client.
 var keys = func() [][]byte {

@@ -4,9 +4,11 @@
 // For each registered backend (franz, segmentio, and confluent when built
 // with cgo), each client kind (kafkaclient, raw) and each value size (100B,
 // 1KiB) it runs, in a fresh process, the produce, consume and open-loop
-// latency workloads. It shows progress on stderr, prints a markdown table on
-// stdout, and writes results.md, results.json and chart.svg to the --out
-// directory.
+// latency workloads, and at 100B the producer memory workload: 10M messages
+// (1M with --quick) produced as fast as the client takes them, for the peak
+// resident set against the configured buffer plus 64 MiB. It shows progress
+// on stderr, prints markdown tables on stdout, and writes results.md,
+// results.json and chart.svg to the --out directory.
 //
 // Usage:
 //
@@ -54,6 +56,7 @@ type config struct {
 	messages        int
 	latencyRate     int
 	latencyDuration time.Duration
+	memoryMessages  int
 	backends        []string
 	clients         []string
 	sizes           []string
@@ -71,6 +74,7 @@ func main() {
 	flag.IntVar(&cfg.messages, "messages", 0, "messages per produce and consume workload (default: 30 MB of values with --quick, 200 MB without: 300000 or 2000000 of 100B)")
 	flag.IntVar(&cfg.latencyRate, "latency-rate", 1000, "open-loop send rate of the latency workload, messages per second")
 	flag.DurationVar(&cfg.latencyDuration, "latency-duration", 0, "length of the latency workload (default 1s with --quick, 3s without)")
+	flag.IntVar(&cfg.memoryMessages, "memory-messages", 0, "messages of the producer memory workload, run at 100B (default 10000000, 1000000 with --quick; -1 skips it)")
 	flag.StringVar(&backends, "backends", "", "comma-separated backends to run (default: every registered one)")
 	flag.StringVar(&clients, "clients", "", "comma-separated client kinds to run: kafkaclient, raw (default both)")
 	flag.StringVar(&sizes, "sizes", "", "comma-separated value sizes to run: 100B, 1KiB (default both)")
@@ -122,6 +126,12 @@ func (c config) withDefaults() config {
 	if c.latencyRate <= 0 {
 		c.latencyRate = 1000
 	}
+	if c.memoryMessages == 0 {
+		c.memoryMessages = 10_000_000
+		if c.quick {
+			c.memoryMessages = 1_000_000
+		}
+	}
 	return c
 }
 
@@ -170,14 +180,19 @@ func (c config) jobs() ([]benchmarks.Job, error) {
 				if n <= 0 {
 					n = c.volume() / size.Bytes
 				}
+				memory := 0
+				if size.Name == "100B" {
+					memory = max(0, c.memoryMessages)
+				}
 				jobs = append(jobs, benchmarks.Job{
-					Backend:      b.Name,
-					Client:       kind,
-					Size:         size.Name,
-					Messages:     n,
-					Warmup:       min(1000, n),
-					LatencyRate:  c.latencyRate,
-					LatencyCount: max(1, int(c.latencyDuration.Seconds()*float64(c.latencyRate))),
+					Backend:        b.Name,
+					Client:         kind,
+					Size:           size.Name,
+					Messages:       n,
+					Warmup:         min(1000, n),
+					LatencyRate:    c.latencyRate,
+					LatencyCount:   max(1, int(c.latencyDuration.Seconds()*float64(c.latencyRate))),
+					MemoryMessages: memory,
 				})
 			}
 		}

@@ -42,6 +42,7 @@ func TestQuickRun(t *testing.T) {
 		messages:        300,
 		latencyRate:     1000,
 		latencyDuration: 200 * time.Millisecond,
+		memoryMessages:  2000,
 		sizes:           []string{"100B"},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -70,6 +71,12 @@ func TestQuickRun(t *testing.T) {
 	for _, r := range results.Results {
 		if r.Produce.Messages != 300 || r.Consume.Messages != 300 || r.Latency.Received != r.Latency.Sent || r.Latency.P99 <= 0 {
 			t.Errorf("%s/%s: incomplete result %+v", r.Backend, r.Client, r)
+		}
+		if r.Memory.Messages != 2000 || r.Memory.PeakRSS <= 0 {
+			t.Errorf("%s/%s: memory workload result %+v", r.Backend, r.Client, r.Memory)
+		}
+		if row := "| " + r.Backend + " | " + r.Client + " | 100B | "; strings.Count(table, row) != 2 {
+			t.Errorf("table has not both a main and a memory row %q:\n%s", row, table)
 		}
 	}
 	f, err := os.Open(filepath.Join(out, "chart.svg"))

@@ -176,3 +176,30 @@ func ExampleParseProducerConfig() {
 	// kafkaclient: config: config key "linger" is unknown; did you mean "linger.ms"? (BAD_CONFIG)
 	// kafkaclient: config: config key "acks" has invalid value "7": want one of -1, 0, 1, all (BAD_CONFIG)
 }
+
+func ExampleAdmin_BrokerAPIs() {
+	cluster, stop := startCluster()
+	defer stop()
+	ctx := context.Background()
+
+	a, err := kafkaclient.NewAdmin(kafkaclient.AdminConfig{ClientConfig: cluster.ClientConfig()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer a.Close(ctx)
+	brokers, err := a.BrokerAPIs(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, b := range brokers {
+		if b.Err != nil {
+			fmt.Printf("broker %d: %v\n", b.Broker.ID, b.Err)
+			continue
+		}
+		// Check before relying on a feature an older broker lacks.
+		fmt.Printf("broker %d: consumer group protocol (KIP-848): %t\n", b.Broker.ID, b.Supports(kafkaclient.APIConsumerGroupHeartbeat, 0))
+	}
+	// Output: broker 0: consumer group protocol (KIP-848): true
+}

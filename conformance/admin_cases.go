@@ -35,6 +35,11 @@ var adminCases = []Case{
 		Run:  adminDescribeCluster,
 	},
 	{
+		Name: "admin/broker_apis",
+		Doc:  "BrokerAPIs answers for every broker DescribeCluster lists, each serving Produce and Fetch, with ranges sorted by key and Min <= Max.",
+		Run:  adminBrokerAPIs,
+	},
+	{
 		Name: "admin/create_partitions",
 		Doc:  "CreatePartitions raises a topic's partition count, as DescribeTopics then shows.",
 		Run:  adminCreatePartitions,
@@ -194,6 +199,25 @@ func adminDescribeCluster(t *testing.T, e *Env) {
 	require.True(t, slices.IsSorted(ids), "brokers are sorted by id: %v", ids)
 	if d.ControllerID != -1 {
 		require.Contains(t, ids, d.ControllerID, "the controller is one of the brokers")
+	}
+}
+
+func adminBrokerAPIs(t *testing.T, e *Env) {
+	a := e.Admin(t)
+	d, err := a.DescribeCluster(Ctx(t))
+	require.NoError(t, err)
+	bs, err := a.BrokerAPIs(Ctx(t))
+	require.NoError(t, err)
+	require.Len(t, bs, len(d.Brokers))
+	for i, b := range bs {
+		require.Equal(t, d.Brokers[i].ID, b.Broker.ID)
+		require.NoError(t, b.Err, "broker %d", b.Broker.ID)
+		require.True(t, b.Supports(kafkaclient.APIProduce, 3) && b.Supports(kafkaclient.APIFetch, 4), "broker %d serves Produce v3+ and Fetch v4+: %v", b.Broker.ID, b.APIs)
+		require.True(t, slices.IsSortedFunc(b.APIs, func(x, y kafkaclient.APIVersionRange) int { return int(x.Key) - int(y.Key) }))
+		for _, r := range b.APIs {
+			require.LessOrEqual(t, r.Min, r.Max, "api %d", r.Key)
+		}
+		require.False(t, b.Supports(kafkaclient.APIKey(32000), 0), "an API no broker has")
 	}
 }
 

@@ -31,7 +31,8 @@ import (
 // securityCluster names the SASL listeners of a real Kafka cluster, for the
 // security cases.
 type securityCluster struct {
-	// SASLPlaintext is the host:port of a SASL_PLAINTEXT listener.
+	// SASLPlaintext is the host:port of a SASL_PLAINTEXT listener, or a
+	// comma-separated list of them (a cluster's).
 	SASLPlaintext string
 	// SASLSSL is the host:port of a SASL_SSL listener whose certificate is
 	// signed by CAFile and names the host.
@@ -117,6 +118,18 @@ var securityCases = func() []securityCase {
 	} {
 		cs = append(cs, securityCase{Name: "wrong_password_" + secName(tc.proto, tc.mech), Run: func(t *testing.T, e *secEnv) { e.wrongPassword(t, tc.proto, tc.mech) }})
 	}
+	cs = append(cs, securityCase{Name: "broker_apis_over_tls", Run: func(t *testing.T, e *secEnv) {
+		// BrokerAPIs dials the brokers itself: over TLS, with the broker's
+		// certificate verified against the configured CA.
+		a := e.admin(t, e.configMap("SASL_SSL", "PLAIN", e.s.Password, nil), nil)
+		bs, err := a.BrokerAPIs(Ctx(t))
+		require.NoError(t, err)
+		require.NotEmpty(t, bs)
+		for _, b := range bs {
+			require.NoError(t, b.Err, "broker %d", b.Broker.ID)
+			require.True(t, b.Supports(kafkaclient.APIProduce, 3), "broker %d: %v", b.Broker.ID, b.APIs)
+		}
+	}})
 	return append(cs, securityCase{Name: "untrusted_certificate", Run: func(t *testing.T, e *secEnv) { e.untrustedCert(t) }})
 }()
 
@@ -129,7 +142,7 @@ func secName(proto, mech string) string {
 // subtest of t checked for leaked goroutines.
 func runSecurity(t *testing.T, h Harness, s securityCluster) {
 	require.NotEmpty(t, s.Password)
-	sec := &secEnv{Backend: h.Backend, Caps: capabilities(t, h.Backend, kafkaclient.ClientConfig{BootstrapServers: []string{s.SASLPlaintext}}), s: s, wrong: "wrong-" + kafkatest.UniqueName(t, "pw")}
+	sec := &secEnv{Backend: h.Backend, Caps: capabilities(t, h.Backend, kafkaclient.ClientConfig{BootstrapServers: strings.Split(s.SASLPlaintext, ",")}), s: s, wrong: "wrong-" + kafkatest.UniqueName(t, "pw")}
 	runGroupCases(t, h, "security", securityCases, 0, func(*testing.T) *secEnv { return sec })
 }
 

@@ -187,6 +187,9 @@ var configKeys = func() map[string]configKey {
 		{"ssl.certificate.location", kindAll, setString(func(t configTarget) *string { return &security(t).CertFile })},
 		{"ssl.key.location", kindAll, setString(func(t configTarget) *string { return &security(t).KeyFile })},
 		{"ssl.key.password", kindAll, setString(func(t configTarget) *string { return &security(t).KeyPassword })},
+		{"ssl.ca.pem", kindAll, setString(func(t configTarget) *string { return &security(t).CAPEM })},
+		{"ssl.certificate.pem", kindAll, setString(func(t configTarget) *string { return &security(t).CertPEM })},
+		{"ssl.key.pem", kindAll, setString(func(t configTarget) *string { return &security(t).KeyPEM })},
 		{"ssl.endpoint.identification.algorithm", kindAll, setEnum(map[string]bool{"https": false, "none": true, "": true},
 			func(t configTarget) *bool { return &security(t).SkipHostnameVerification })},
 
@@ -594,11 +597,19 @@ func prepareClient(c backend.ClientConfig) (backend.ClientConfig, error) {
 	} else if s.Mechanism != "" || s.Username != "" || s.Password != "" {
 		return c, configErr("sasl.* settings need security.protocol SASL_PLAINTEXT or SASL_SSL, got %s", s.Protocol)
 	}
-	if !s.Protocol.UsesTLS() && (s.CAFile != "" || s.CertFile != "" || s.KeyFile != "") {
+	if !s.Protocol.UsesTLS() && s.CAFile+s.CertFile+s.KeyFile+s.CAPEM+s.CertPEM+s.KeyPEM+s.KeyPassword != "" {
 		return c, configErr("ssl.* settings need security.protocol SSL or SASL_SSL, got %s", s.Protocol)
 	}
-	if (s.CertFile == "") != (s.KeyFile == "") {
-		return c, configErr("ssl.certificate.location and ssl.key.location must be set together")
+	for _, p := range []struct{ name, file, text string }{{"ssl.ca", s.CAFile, s.CAPEM}, {"ssl.certificate", s.CertFile, s.CertPEM}, {"ssl.key", s.KeyFile, s.KeyPEM}} {
+		if p.file != "" && p.text != "" {
+			return c, configErr("%s.location and %s.pem are both set: give one", p.name, p.name)
+		}
+	}
+	if (s.CertFile+s.CertPEM == "") != (s.KeyFile+s.KeyPEM == "") {
+		return c, configErr("ssl.certificate (.location or .pem) and ssl.key (.location or .pem) must be set together")
+	}
+	if s.KeyPassword != "" && s.KeyFile+s.KeyPEM == "" {
+		return c, configErr("ssl.key.password is set without a key (ssl.key.location or ssl.key.pem)")
 	}
 	return c, nil
 }

@@ -177,7 +177,8 @@ func TestConfigKeysListed(t *testing.T) {
 		"compression.type", "group.id", "auto.offset.reset", "enable.auto.commit", "session.timeout.ms", "heartbeat.interval.ms",
 		"max.poll.interval.ms", "fetch.min.bytes", "fetch.max.bytes", "max.partition.fetch.bytes", "partition.assignment.strategy",
 		"transactional.id", "isolation.level", "security.protocol", "sasl.mechanism", "sasl.username", "sasl.password",
-		"ssl.ca.location", "ssl.certificate.location", "ssl.key.location"} {
+		"ssl.ca.location", "ssl.certificate.location", "ssl.key.location", "ssl.key.password",
+		"ssl.ca.pem", "ssl.certificate.pem", "ssl.key.pem"} {
 		assert.Contains(t, keys, k)
 	}
 }

@@ -273,6 +273,11 @@ func TestConfigMapRefusedOnEveryClient(t *testing.T) {
 			{kind: "admin", m: kafkaclient.ConfigMap{"sasl.username": "u", "sasl.password": "pw-in-test"}, absent: []string{"pw-in-test"}},
 			{kind: "producer", m: kafkaclient.ConfigMap{"ssl.ca.location": "/nonexistent/ca.pem"}},
 			{kind: "producer", m: kafkaclient.ConfigMap{"security.protocol": "SSL", "ssl.certificate.location": "/x/cert.pem"}},
+			{kind: "producer", m: kafkaclient.ConfigMap{"security.protocol": "SSL", "ssl.ca.location": "/x/ca.pem", "ssl.ca.pem": "x"}},
+			{kind: "consumer", m: kafkaclient.ConfigMap{"security.protocol": "SSL", "ssl.certificate.pem": "c", "ssl.key.location": "/k", "ssl.key.pem": "key-in-test"}, absent: []string{"key-in-test"}},
+			{kind: "admin", m: kafkaclient.ConfigMap{"security.protocol": "SSL", "ssl.certificate.pem": "c"}},
+			{kind: "admin", m: kafkaclient.ConfigMap{"security.protocol": "SSL", "ssl.key.password": "kpw-in-test"}, absent: []string{"kpw-in-test"}},
+			{kind: "producer", m: kafkaclient.ConfigMap{"ssl.key.pem": "key-in-test", "ssl.certificate.pem": "c"}, absent: []string{"key-in-test"}},
 		}},
 		{"message.max.bytes outside 1000..1000000000 is refused", eachValue("producer", "message.max.bytes", 10, "999", 2_000_000_000, -1)},
 	}

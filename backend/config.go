@@ -175,7 +175,15 @@ type Security struct {
 	// ssl.key.location: the client's certificate and key (PEM) for mutual TLS.
 	CertFile string
 	KeyFile  string
-	// KeyPassword is ssl.key.password, for an encrypted KeyFile.
+	// CAPEM, CertPEM and KeyPEM are ssl.ca.pem, ssl.certificate.pem and
+	// ssl.key.pem: the same as CAFile, CertFile and KeyFile, given as PEM
+	// text instead of a file. Each is exclusive with its file form.
+	CAPEM   string
+	CertPEM string
+	KeyPEM  string
+	// KeyPassword is ssl.key.password, for an encrypted key (KeyFile or
+	// KeyPEM): PKCS#8 with PBES2 (PBKDF2, AES-CBC), or OpenSSL's older
+	// encrypted PEM.
 	KeyPassword string
 	// SkipHostnameVerification turns off checking the broker's hostname
 	// against its certificate
@@ -184,14 +192,13 @@ type Security struct {
 	SkipHostnameVerification bool
 }
 
-// Redacted returns a copy safe to log: the password and key password are
-// replaced by "[redacted]" when set.
+// Redacted returns a copy safe to log: the password, the key password and
+// the key given as PEM text are replaced by "[redacted]" when set.
 func (s Security) Redacted() Security {
-	if s.Password != "" {
-		s.Password = "[redacted]"
-	}
-	if s.KeyPassword != "" {
-		s.KeyPassword = "[redacted]"
+	for _, secret := range []*string{&s.Password, &s.KeyPassword, &s.KeyPEM} {
+		if *secret != "" {
+			*secret = "[redacted]"
+		}
 	}
 	return s
 }

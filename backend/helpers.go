@@ -42,8 +42,9 @@ func Wait(ctx context.Context, done <-chan struct{}) error {
 }
 
 // NetworkCode classifies the connection-level errors every pure-Go client
-// meets: a certificate that does not verify or a TLS handshake with a
-// plaintext listener is CodeSSL; a refused, reset or closed connection, a
+// meets: a certificate that does not verify, a TLS handshake with a
+// plaintext listener or a TLS alert from the broker (a client certificate
+// it requires and did not get, say) is CodeSSL; a refused, reset or closed connection, a
 // failed dial and an unexpected EOF are CodeTransport. ok is false for any
 // other error.
 func NetworkCode(err error) (code Code, ok bool) {
@@ -53,14 +54,15 @@ func NetworkCode(err error) (code Code, ok bool) {
 		hostErr     x509.HostnameError
 		recErr      tls.RecordHeaderError
 	)
-	if errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) || errors.As(err, &recErr) {
-		return CodeSSL, true
-	}
 	var (
 		netErr net.Error
 		opErr  *net.OpError
 	)
-	if errors.As(err, &opErr) || errors.As(err, &netErr) ||
+	if errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) || errors.As(err, &recErr) ||
+		errors.As(err, &opErr) && opErr.Op == "remote error" { // a TLS alert from the broker
+		return CodeSSL, true
+	}
+	if opErr != nil || errors.As(err, &netErr) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
 		return CodeTransport, true

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"crypto/tls"
 	"io"
 	"log/slog"
 	"testing"
@@ -25,5 +26,39 @@ func TestLogLevelsMapBothWays(t *testing.T) {
 		if got := syslog.Slog(v); got != want {
 			t.Errorf("Slog(%d) = %v, want %v", v, got, want)
 		}
+	}
+}
+
+// TestNetworkCodeOfARefusedClientCertificate checks that a broker's TLS
+// alert, here for a client certificate it requires and did not get, is
+// CodeSSL: the refusal is final, not a connection to retry.
+func TestNetworkCodeOfARefusedClientCertificate(t *testing.T) {
+	cert, err := tls.LoadX509KeyPair("testdata/client.pem", "testdata/client.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAnyClientCert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		if c, err := ln.Accept(); err == nil {
+			_ = c.(*tls.Conn).Handshake()
+			c.Close()
+		}
+	}()
+	conn, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // test server
+	if err == nil {
+		// With TLS 1.3 the server's verdict arrives after the client's
+		// handshake, on the first read.
+		_, err = conn.Read(make([]byte, 1))
+		conn.Close()
+	}
+	<-served
+	if code, ok := NetworkCode(err); !ok || code != CodeSSL {
+		t.Errorf("NetworkCode(%v) = %v, %t; want CodeSSL", err, code, ok)
 	}
 }

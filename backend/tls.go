@@ -9,34 +9,45 @@ import (
 	"strings"
 )
 
-// TLSConfig builds the *tls.Config a pure-Go backend dials with: the CA file
-// (ssl.ca.location, else the system roots), the client certificate and key
-// (ssl.certificate.location, ssl.key.location), TLS 1.2 or later, and the
+// TLSConfig builds the *tls.Config a pure-Go backend dials with: the CAs
+// (ssl.ca.location or ssl.ca.pem, else the system roots), the client
+// certificate and key for mutual TLS (ssl.certificate.location or
+// ssl.certificate.pem, ssl.key.location or ssl.key.pem, the key decrypted
+// with ssl.key.password when it is encrypted), TLS 1.2 or later, and the
 // broker's hostname verified unless SkipHostnameVerification (the chain is
-// verified either way). An encrypted key (ssl.key.password) is refused with
-// CodeUnsupported naming backendName: decrypt the key file instead.
+// verified either way).
 func TLSConfig(s Security, backendName string) (*tls.Config, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	if s.CAFile != "" {
-		pem, err := os.ReadFile(s.CAFile)
-		if err != nil {
-			return nil, WithCode(CodeBadConfig, fmt.Errorf("ssl.ca.location: %w", err))
-		}
+	ca, err := pemSetting("ssl.ca", s.CAPEM, s.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	if ca != nil {
 		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, Errorf(CodeBadConfig, "ssl.ca.location %q holds no PEM certificate", s.CAFile)
+		if !pool.AppendCertsFromPEM(ca) {
+			return nil, Errorf(CodeBadConfig, "ssl.ca.location/ssl.ca.pem holds no PEM certificate")
 		}
 		tc.RootCAs = pool
 	}
-	if s.CertFile != "" {
+	cert, err := pemSetting("ssl.certificate", s.CertPEM, s.CertFile)
+	if err != nil {
+		return nil, err
+	}
+	key, err := pemSetting("ssl.key", s.KeyPEM, s.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	if cert != nil || key != nil {
 		if s.KeyPassword != "" {
-			return nil, Errorf(CodeUnsupported, "ssl.key.password (an encrypted ssl.key.location) is not supported by the %s backend: decrypt the key file", backendName)
+			if key, err = decryptKey(key, s.KeyPassword); err != nil {
+				return nil, WithCode(CodeBadConfig, fmt.Errorf("ssl.key.password: %w", err))
+			}
 		}
-		cert, err := tls.LoadX509KeyPair(s.CertFile, s.KeyFile)
+		pair, err := tls.X509KeyPair(cert, key)
 		if err != nil {
-			return nil, WithCode(CodeBadConfig, fmt.Errorf("ssl.certificate.location/ssl.key.location: %w", err))
+			return nil, WithCode(CodeBadConfig, fmt.Errorf("ssl.certificate and ssl.key: %w", err))
 		}
-		tc.Certificates = []tls.Certificate{cert}
+		tc.Certificates = []tls.Certificate{pair}
 	}
 	if s.SkipHostnameVerification {
 		// Verify the chain but not the name.
@@ -55,6 +66,22 @@ func TLSConfig(s Security, backendName string) (*tls.Config, error) {
 		}
 	}
 	return tc, nil
+}
+
+// pemSetting returns the PEM of setting (ssl.ca, say): the text of its .pem
+// form, or the content of its .location file; nil when neither is set.
+func pemSetting(setting, text, file string) ([]byte, error) {
+	if text != "" {
+		return []byte(text), nil
+	}
+	if file == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, WithCode(CodeBadConfig, fmt.Errorf("%s.location: %w", setting, err))
+	}
+	return b, nil
 }
 
 // ParseGroupState maps a group state as brokers report it, in the classic

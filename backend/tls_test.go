@@ -23,7 +23,10 @@ func TestTLSConfigErrors(t *testing.T) {
 		{"missing CA file", backend.Security{Protocol: backend.SecuritySSL, CAFile: filepath.Join(dir, "nope.pem")}, backend.CodeBadConfig},
 		{"CA file without PEM", backend.Security{Protocol: backend.SecuritySSL, CAFile: notPEM}, backend.CodeBadConfig},
 		{"missing key pair", backend.Security{Protocol: backend.SecuritySSL, CertFile: filepath.Join(dir, "c.pem"), KeyFile: filepath.Join(dir, "k.pem")}, backend.CodeBadConfig},
-		{"encrypted key", backend.Security{Protocol: backend.SecuritySSL, CertFile: "c.pem", KeyFile: "k.pem", KeyPassword: "secret"}, backend.CodeUnsupported},
+		{"wrong key password", backend.Security{Protocol: backend.SecuritySSL, CertFile: "testdata/client.pem", KeyFile: "testdata/client-pbes2-aes256.key", KeyPassword: "secret"}, backend.CodeBadConfig},
+		{"wrong legacy key password", backend.Security{Protocol: backend.SecuritySSL, CertFile: "testdata/client.pem", KeyFile: "testdata/client-legacy.key", KeyPassword: "secret"}, backend.CodeBadConfig},
+		{"encrypted key without password", backend.Security{Protocol: backend.SecuritySSL, CertFile: "testdata/client.pem", KeyFile: "testdata/client-pbes2-aes256.key"}, backend.CodeBadConfig},
+		{"garbage PEM key", backend.Security{Protocol: backend.SecuritySSL, CertPEM: "x", KeyPEM: "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n", KeyPassword: "secret"}, backend.CodeBadConfig},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -35,6 +38,43 @@ func TestTLSConfigErrors(t *testing.T) {
 			assert.NotContains(t, err.Error(), "secret", "the key password never appears in errors")
 		})
 	}
+}
+
+// TestTLSConfigClientKeyForms loads the client certificate and key in each
+// form a user may give them: files or PEM text, the key in clear, as
+// PKCS#8 encrypted by OpenSSL 3 (PBES2 with AES-256 and HMAC-SHA256, or
+// AES-128 and HMAC-SHA1) or in OpenSSL's older encrypted PEM, and checks
+// that every form yields the same key.
+func TestTLSConfigClientKeyForms(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		require.NoError(t, err)
+		return string(b)
+	}
+	base := backend.Security{Protocol: backend.SecuritySSL, CertFile: "testdata/client.pem", KeyFile: "testdata/client.key"}
+	want, err := backend.TLSConfig(base, "test")
+	require.NoError(t, err)
+	require.Len(t, want.Certificates, 1)
+	for name, sec := range map[string]backend.Security{
+		"PEM text":            {Protocol: backend.SecuritySSL, CertPEM: read("client.pem"), KeyPEM: read("client.key"), CAPEM: read("client.pem")},
+		"PBES2 AES-256":       {Protocol: backend.SecuritySSL, CertFile: "testdata/client.pem", KeyFile: "testdata/client-pbes2-aes256.key", KeyPassword: "key-secret"},
+		"PBES2 AES-128 SHA-1": {Protocol: backend.SecuritySSL, CertFile: "testdata/client.pem", KeyFile: "testdata/client-pbes2-aes128-sha1.key", KeyPassword: "key-secret"},
+		"legacy encrypted":    {Protocol: backend.SecuritySSL, CertPEM: read("client.pem"), KeyPEM: read("client-legacy.key"), KeyPassword: "key-secret"},
+		"clear key, password": {Protocol: backend.SecuritySSL, CertFile: "testdata/client.pem", KeyFile: "testdata/client.key", KeyPassword: "unused"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tc, err := backend.TLSConfig(sec, "test")
+			require.NoError(t, err)
+			require.Len(t, tc.Certificates, 1)
+			assert.Equal(t, want.Certificates[0].PrivateKey, tc.Certificates[0].PrivateKey)
+			assert.Equal(t, want.Certificates[0].Certificate, tc.Certificates[0].Certificate)
+		})
+	}
+}
+
+func TestSecurityRedactedHidesTheKey(t *testing.T) {
+	s := backend.Security{Password: "p", KeyPassword: "k", KeyPEM: "-----BEGIN PRIVATE KEY-----", CertPEM: "cert"}.Redacted()
+	assert.Equal(t, backend.Security{Password: "[redacted]", KeyPassword: "[redacted]", KeyPEM: "[redacted]", CertPEM: "cert"}, s)
 }
 
 func TestTLSConfigHostnameVerification(t *testing.T) {

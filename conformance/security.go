@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -28,8 +29,8 @@ import (
 	"github.com/kafkaclient/kafkaclient/kafkatest"
 )
 
-// securityCluster names the SASL listeners of a real Kafka cluster, for the
-// security cases.
+// securityCluster names the SASL and mutual-TLS listeners of a real Kafka
+// cluster, for the security cases.
 type securityCluster struct {
 	// SASLPlaintext is the host:port of a SASL_PLAINTEXT listener, or a
 	// comma-separated list of them (a cluster's).
@@ -44,6 +45,11 @@ type securityCluster struct {
 	// SCRAM-SHA-512 all accept.
 	Username string
 	Password string
+	// SSL is the host:port (or list) of an SSL listener that requires a
+	// client certificate signed by CAFile; ClientCert and ClientKey are
+	// one, and ClientKeyEncrypted the same key encrypted with
+	// ClientKeyPassword. The mutual-TLS cases skip when SSL is empty.
+	SSL, ClientCert, ClientKey, ClientKeyEncrypted, ClientKeyPassword string
 }
 
 // The environment variables that enable the security cases: the listeners
@@ -52,6 +58,12 @@ const (
 	EnvSASLPlaintext = "KAFKA_SASL_PLAINTEXT"
 	EnvSASLSSL       = "KAFKA_SASL_SSL"
 	EnvCAFile        = "KAFKA_CA_FILE"
+	// The mutual-TLS listener, and the client certificate and keys.
+	EnvSSL                   = "KAFKA_SSL"
+	EnvSSLClientCert         = "KAFKA_SSL_CLIENT_CERT"
+	EnvSSLClientKey          = "KAFKA_SSL_CLIENT_KEY"
+	EnvSSLClientKeyEncrypted = "KAFKA_SSL_CLIENT_KEY_ENCRYPTED"
+	EnvSSLClientKeyPassword  = "KAFKA_SSL_CLIENT_KEY_PASSWORD"
 )
 
 // securityClusterFromEnv returns the cluster that `scripts/kafka up` starts,
@@ -65,6 +77,12 @@ func securityClusterFromEnv(t *testing.T) securityCluster {
 		CAFile:        os.Getenv(EnvCAFile),
 		Username:      "alice",
 		Password:      "alice-secret",
+
+		SSL:                os.Getenv(EnvSSL),
+		ClientCert:         os.Getenv(EnvSSLClientCert),
+		ClientKey:          os.Getenv(EnvSSLClientKey),
+		ClientKeyEncrypted: os.Getenv(EnvSSLClientKeyEncrypted),
+		ClientKeyPassword:  os.Getenv(EnvSSLClientKeyPassword),
 	}
 	var unset []string
 	for name, v := range map[string]string{EnvSASLPlaintext: s.SASLPlaintext, EnvSASLSSL: s.SASLSSL, EnvCAFile: s.CAFile} {
@@ -118,6 +136,10 @@ var securityCases = func() []securityCase {
 	} {
 		cs = append(cs, securityCase{Name: "wrong_password_" + secName(tc.proto, tc.mech), Run: func(t *testing.T, e *secEnv) { e.wrongPassword(t, tc.proto, tc.mech) }})
 	}
+	for _, form := range []string{"files", "pem", "encrypted_key"} {
+		cs = append(cs, securityCase{Name: "mtls_" + form, Run: func(t *testing.T, e *secEnv) { e.roundTripWith(t, "SSL", "", e.mtls(t, form), nil) }})
+	}
+	cs = append(cs, securityCase{Name: "mtls_without_certificate", Run: func(t *testing.T, e *secEnv) { e.mtlsRefused(t) }})
 	cs = append(cs, securityCase{Name: "broker_apis_over_tls", Run: func(t *testing.T, e *secEnv) {
 		// BrokerAPIs dials the brokers itself: over TLS, with the broker's
 		// certificate verified against the configured CA.
@@ -153,24 +175,29 @@ type secEnv struct {
 	wrong   string
 }
 
-// configMap returns the settings for proto and mech with password, plus
-// extra.
+// configMap returns the settings for proto and mech with password (no SASL
+// settings for SSL), plus extra, where an empty value removes the key.
 func (e *secEnv) configMap(proto, mech, password string, extra kafkaclient.ConfigMap) kafkaclient.ConfigMap {
-	m := kafkaclient.ConfigMap{
-		"security.protocol": proto,
-		"sasl.mechanism":    mech,
-		"sasl.username":     e.s.Username,
-		"sasl.password":     password,
-		"client.id":         "kafkaclient-security",
+	m := kafkaclient.ConfigMap{"security.protocol": proto, "client.id": "kafkaclient-security"}
+	if proto != "SSL" {
+		maps.Copy(m, kafkaclient.ConfigMap{"sasl.mechanism": mech, "sasl.username": e.s.Username, "sasl.password": password})
 	}
-	if proto == "SASL_SSL" {
+	switch proto {
+	case "SASL_SSL":
 		m["bootstrap.servers"] = e.s.SASLSSL
 		m["ssl.ca.location"] = e.s.CAFile
-	} else {
+	case "SSL":
+		m["bootstrap.servers"] = e.s.SSL
+		m["ssl.ca.location"] = e.s.CAFile
+	default:
 		m["bootstrap.servers"] = e.s.SASLPlaintext
 	}
 	for k, v := range extra {
-		m[k] = v
+		if v == "" {
+			delete(m, k) // an empty value in extra removes the key
+		} else {
+			m[k] = v
+		}
 	}
 	return m
 }
@@ -231,8 +258,46 @@ func secClose(t *testing.T, close func(context.Context) error) {
 // deletes the topic, every client authenticating with mech over proto.
 func (e *secEnv) roundTrip(t *testing.T, proto, mech string, logs *secLog) {
 	t.Helper()
+	e.roundTripWith(t, proto, mech, nil, logs)
+}
+
+// mtls returns the client certificate settings of form: "files"
+// (ssl.certificate.location, ssl.key.location), "pem" (the same as PEM
+// text, the CA too) or "encrypted_key" (the key encrypted, with
+// ssl.key.password). It skips t when the cluster has no mutual-TLS
+// listener.
+func (e *secEnv) mtls(t *testing.T, form string) kafkaclient.ConfigMap {
+	t.Helper()
+	if e.s.SSL == "" {
+		t.Skipf("%s unset: the mutual-TLS cases run when it and %s, %s, %s and %s are set to what scripts/kafka up prints", EnvSSL, EnvSSLClientCert, EnvSSLClientKey, EnvSSLClientKeyEncrypted, EnvSSLClientKeyPassword)
+	}
+	switch form {
+	case "pem":
+		read := func(file string) string {
+			b, err := os.ReadFile(file)
+			require.NoError(t, err)
+			return string(b)
+		}
+		return kafkaclient.ConfigMap{"ssl.ca.location": "", "ssl.ca.pem": read(e.s.CAFile), "ssl.certificate.pem": read(e.s.ClientCert), "ssl.key.pem": read(e.s.ClientKey)}
+	case "encrypted_key":
+		return kafkaclient.ConfigMap{"ssl.certificate.location": e.s.ClientCert, "ssl.key.location": e.s.ClientKeyEncrypted, "ssl.key.password": e.s.ClientKeyPassword}
+	}
+	return kafkaclient.ConfigMap{"ssl.certificate.location": e.s.ClientCert, "ssl.key.location": e.s.ClientKey}
+}
+
+// mtlsRefused checks that the mutual-TLS listener refuses a client without
+// a certificate with a typed TLS error, in time, and that the key
+// password appears nowhere.
+func (e *secEnv) mtlsRefused(t *testing.T) {
+	e.mtls(t, "files") // skips without the listener
+	e.refusedOverTLS(t, "without a client certificate", e.configMap("SSL", "", "", nil))
+}
+
+// roundTripWith is roundTrip with extra settings in every client's config.
+func (e *secEnv) roundTripWith(t *testing.T, proto, mech string, extra kafkaclient.ConfigMap, logs *secLog) {
+	t.Helper()
 	ctx := Ctx(t)
-	m := e.configMap(proto, mech, e.s.Password, nil)
+	m := e.configMap(proto, mech, e.s.Password, extra)
 	a := e.admin(t, m, logs)
 	topic := kafkatest.UniqueName(t, "secure")
 	rs, err := a.CreateTopics(ctx, kafkaclient.TopicSpec{Name: topic, Partitions: 1, ReplicationFactor: 1})
@@ -259,7 +324,9 @@ func (e *secEnv) roundTrip(t *testing.T, proto, mech string, logs *secLog) {
 	require.GreaterOrEqual(t, msg.Offset, int64(0))
 
 	group := kafkatest.UniqueName(t, "secure-group")
-	c := e.consumer(t, e.configMap(proto, mech, e.s.Password, kafkaclient.ConfigMap{"group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": false}), logs)
+	cm := e.configMap(proto, mech, e.s.Password, extra)
+	maps.Copy(cm, kafkaclient.ConfigMap{"group.id": group, "auto.offset.reset": "earliest", "enable.auto.commit": false})
+	c := e.consumer(t, cm, logs)
 	if e.Caps.ManualAssign {
 		require.NoError(t, c.Assign(Ctx(t), []kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}}))
 	} else {
@@ -322,8 +389,14 @@ func requireAuthError(t *testing.T, err error) {
 // untrustedCert checks that a broker certificate not signed by the
 // configured CA fails with a typed TLS error within AuthTimeout.
 func (e *secEnv) untrustedCert(t *testing.T) {
-	r := e.newSecRefusals(t, "with an untrusted certificate", requireSSLError)
-	m := e.configMap("SASL_SSL", "SCRAM-SHA-512", e.s.Password, kafkaclient.ConfigMap{"ssl.ca.location": secWriteCA(t)})
+	e.refusedOverTLS(t, "with an untrusted certificate", e.configMap("SASL_SSL", "SCRAM-SHA-512", e.s.Password, kafkaclient.ConfigMap{"ssl.ca.location": secWriteCA(t)}))
+}
+
+// refusedOverTLS checks that a producer and an admin of config m fail for
+// cause with a typed TLS error within AuthTimeout, and that no secret
+// appears in their errors or logs.
+func (e *secEnv) refusedOverTLS(t *testing.T, cause string, m kafkaclient.ConfigMap) {
+	r := e.newSecRefusals(t, cause, requireSSLError)
 	p := e.producer(t, m, r.logs)
 	r.call("ProduceSync", func(ctx context.Context) error {
 		return p.ProduceSync(ctx, kafkaclient.NewMessage(kafkatest.UniqueName(t, "secure"), nil, []byte("v")))

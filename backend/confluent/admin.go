@@ -64,7 +64,7 @@ func (a *admin) watch() {
 	defer close(a.events)
 	for ev := range a.kp.Events() {
 		e, ok := ev.(kafka.Error)
-		if !ok || (e.Code() != kafka.ErrAuthentication && e.Code() != kafka.ErrSsl) {
+		if !ok || !isRefusal(e) {
 			continue
 		}
 		a.mu.Lock()

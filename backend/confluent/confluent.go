@@ -80,6 +80,9 @@ func (confluentBackend) Code(err error) backend.Code {
 		return backend.CodeFailed
 	}
 	c := ke.Code()
+	if isRefusal(ke) && c == kafka.ErrTransport {
+		return backend.CodeSSL // a TLS alert from the broker
+	}
 	if code, ok := localCodes[c]; ok {
 		return code
 	}
@@ -112,6 +115,21 @@ var localCodes = map[kafka.ErrorCode]backend.Code{
 	kafka.ErrWaitCoord:            backend.CodeCoordinatorNotAvailable,
 	kafka.ErrAssignPartitions:     backend.CodeRebalanceInProgress,
 	kafka.ErrRevokePartitions:     backend.CodeRebalanceInProgress,
+}
+
+// isRefusal reports whether e is the broker refusing the client for good:
+// its credentials (ErrAuthentication), its TLS setup (ErrSsl), or a TLS
+// alert the broker sent, such as a missing or untrusted client certificate,
+// which librdkafka reports as ErrTransport with OpenSSL's "SSL alert
+// number" in the text (the only place it says so).
+func isRefusal(e kafka.Error) bool {
+	switch e.Code() {
+	case kafka.ErrAuthentication, kafka.ErrSsl:
+		return true
+	case kafka.ErrTransport:
+		return strings.Contains(e.String(), "SSL alert number")
+	}
+	return false
 }
 
 // isErr reports whether e carries an error (kafka.Error values with
@@ -152,6 +170,7 @@ func clientConfig(c backend.ClientConfig, logs chan kafka.LogEvent) kafka.Config
 		for k, v := range map[string]string{
 			"ssl.ca.location": s.CAFile, "ssl.certificate.location": s.CertFile,
 			"ssl.key.location": s.KeyFile, "ssl.key.password": s.KeyPassword,
+			"ssl.ca.pem": s.CAPEM, "ssl.certificate.pem": s.CertPEM, "ssl.key.pem": s.KeyPEM,
 		} {
 			if v != "" {
 				cm[k] = v

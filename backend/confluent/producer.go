@@ -167,9 +167,9 @@ func (p *producer) serveEvents() {
 				}
 			}
 		case kafka.Error:
-			if e.Code() == kafka.ErrAuthentication || e.Code() == kafka.ErrSsl {
-				// librdkafka keeps retrying refused credentials or an
-				// untrusted certificate until message.timeout.ms; fail
+			if isRefusal(e) {
+				// librdkafka keeps retrying refused credentials or
+				// certificates until message.timeout.ms; fail
 				// the queued messages now, as the Java client does.
 				p.authErr.Store(&e)
 				go p.withClient(func() error { //nolint:errcheck // only fails for invalid flags

@@ -128,9 +128,7 @@ func balancers(as []backend.Assignor) ([]kafka.GroupBalancer, error) {
 	return out, nil
 }
 
-func (c *consumer) closedErr() error {
-	return backend.Errorf(backend.CodeClosed, "consumer is closed")
-}
+func (c *consumer) closedErr() error { return backend.Errorf(backend.CodeClosed, "consumer is closed") }
 
 // Subscribe starts group membership. Subscribing again to other topics
 // leaves the group (revoking the partitions) and joins with the new list,
@@ -749,13 +747,9 @@ func (c *consumer) Seek(_ context.Context, tp backend.TopicPartition) error {
 	return nil
 }
 
-func (c *consumer) Pause(tps []backend.TopicPartition) error {
-	return c.setPaused(tps, true)
-}
+func (c *consumer) Pause(tps []backend.TopicPartition) error { return c.setPaused(tps, true) }
 
-func (c *consumer) Resume(tps []backend.TopicPartition) error {
-	return c.setPaused(tps, false)
-}
+func (c *consumer) Resume(tps []backend.TopicPartition) error { return c.setPaused(tps, false) }
 
 func (c *consumer) setPaused(tps []backend.TopicPartition, paused bool) error {
 	c.mu.Lock()

@@ -50,6 +50,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kafkaclient/kafkaclient/backend"
@@ -229,7 +230,18 @@ type transport struct {
 	// inflight counts running round trips: the last one to end after
 	// Close closes the connection pools it may have opened.
 	inflight int
+	// last is the last one-topic metadata answer, reused for lastTTL:
+	// kafka-go's Writer asks for it once per message.
+	last atomic.Pointer[lastAnswer]
 }
+
+type lastAnswer struct {
+	topic string
+	resp  *meta.Response
+	until time.Time
+}
+
+const lastTTL = 100 * time.Millisecond // far below metadataTTL
 
 // minSwapInterval limits how often an unknown topic replaces the transport.
 const minSwapInterval = 200 * time.Millisecond
@@ -240,14 +252,12 @@ func newTransport(s *settings) *transport {
 	return t
 }
 
-func (t *transport) current() *kafka.Transport {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.cur
-}
-
 // RoundTrip implements kafka.RoundTripper.
 func (t *transport) RoundTrip(ctx context.Context, addr net.Addr, req kafka.Request) (kafka.Response, error) {
+	mr, _ := req.(*meta.Request)
+	if c := t.last.Load(); mr != nil && len(mr.TopicNames) == 1 && c != nil && c.topic == mr.TopicNames[0] && time.Now().Before(c.until) {
+		return c.resp, nil
+	}
 	t.mu.Lock()
 	if t.closed {
 		t.mu.Unlock()
@@ -258,7 +268,11 @@ func (t *transport) RoundTrip(ctx context.Context, addr net.Addr, req kafka.Requ
 	t.mu.Unlock()
 	defer t.roundTripDone()
 	resp, err := cur.RoundTrip(ctx, addr, req)
-	if !staleLayout(req, resp, err) || ctx.Err() != nil {
+	stale := staleLayout(req, resp, err)
+	if r, ok := resp.(*meta.Response); ok && mr != nil && len(mr.TopicNames) == 1 && err == nil && !stale {
+		t.last.Store(&lastAnswer{mr.TopicNames[0], r, time.Now().Add(lastTTL)})
+	}
+	if !stale || ctx.Err() != nil {
 		return resp, err
 	}
 	next := t.swap(cur, false)
@@ -286,19 +300,19 @@ func (t *transport) roundTripDone() {
 
 // Refresh replaces the transport with one that reads current metadata.
 func (t *transport) Refresh() {
-	t.swap(t.current(), true)
+	t.swap(nil, true)
 }
 
-// swap replaces old by a new kafka.Transport unless another caller already
-// did, or (unless force) one was made less than minSwapInterval ago; it
-// returns the transport to retry on, or nil.
+// swap replaces old (nil: the current one) by a new kafka.Transport unless
+// another caller did, or (unless force) one was made under minSwapInterval
+// ago; it returns the transport to retry on, or nil.
 func (t *transport) swap(old *kafka.Transport, force bool) *kafka.Transport {
 	t.mu.Lock()
 	if t.closed {
 		t.mu.Unlock()
 		return nil
 	}
-	if t.cur != old {
+	if old != nil && t.cur != old {
 		cur := t.cur
 		t.mu.Unlock()
 		return cur
@@ -307,12 +321,13 @@ func (t *transport) swap(old *kafka.Transport, force bool) *kafka.Transport {
 		t.mu.Unlock()
 		return nil
 	}
-	nt := t.s.newKafkaTransport()
+	nt, prev := t.s.newKafkaTransport(), t.cur
 	t.cur, t.swapped = nt, time.Now()
+	t.last.Store(nil)
 	t.all = append(t.all, nt)
 	t.mu.Unlock()
-	// Requests still running on old keep its connections until they end.
-	old.CloseIdleConnections()
+	// Requests still running on prev keep its connections until they end.
+	prev.CloseIdleConnections()
 	return nt
 }
 

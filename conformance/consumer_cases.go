@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/kafkaclient/kafkaclient"
 )
@@ -97,7 +98,7 @@ var consumerCases = []Case{
 	},
 	{
 		Name: "consume/close_interrupts_poll",
-		Doc:  "A Poll blocked on an empty topic returns ErrClosed promptly when another goroutine closes the consumer.",
+		Doc:  "A Poll blocked on an empty topic returns ErrClosed promptly when another goroutine closes the consumer, and Close ends the fetch the broker is holding (fetch.wait.max.ms=10s) with no goroutine left.",
 		Run:  consumeCloseInterruptsPoll,
 	},
 	{
@@ -870,18 +871,27 @@ func consumeClose(t *testing.T, e *Env) {
 
 func consumeCloseInterruptsPoll(t *testing.T, e *Env) {
 	topic := e.Topic(t, 1)
-	c := e.Consumer(t, e.Group(t), nil)
+	before := goleak.IgnoreCurrent()
+	// The broker holds each fetch of the empty topic for 10 s: Close must
+	// end the one in flight, not wait for it or leave it running.
+	c := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) { cfg.FetchMaxWait = 10 * time.Second })
 	require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
-	// Let the blocked Poll be well under way.
 	errc := make(chan error, 1)
 	go func() {
 		_, err := c.Poll(Ctx(t))
 		errc <- err
 	}()
-	time.Sleep(500 * time.Millisecond)
+	// Let the blocked Poll be well under way: assigned and fetching.
+	require.Eventually(t, func() bool { return len(c.Assignment()) == 1 }, Timeout, 50*time.Millisecond, "the consumer was assigned %s", topic)
+	time.Sleep(300 * time.Millisecond)
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	require.NoError(t, c.Close(ctx))
+	// Before the case's clean-ups delete the topic, which would end the
+	// held fetch anyway.
+	if err := goleak.Find(append([]goleak.Option{before}, ignoreBroker...)...); err != nil {
+		t.Errorf("goroutines left after Close: %v", err)
+	}
 	select {
 	case err := <-errc:
 		require.ErrorIs(t, err, kafkaclient.ErrClosed)

@@ -48,7 +48,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -185,9 +187,9 @@ func (s *settings) dialer() *kafka.Dialer {
 // caught by the refresh on an unknown topic (see transport).
 const metadataTTL = 2 * time.Second
 
-func (s *settings) newKafkaTransport() *kafka.Transport {
+func (s *settings) newKafkaTransport(dial func(context.Context, string, string) (net.Conn, error)) *kafka.Transport {
 	return &kafka.Transport{
-		Dial:        (&net.Dialer{Timeout: s.timeout}).DialContext,
+		Dial:        dial,
 		DialTimeout: min(s.timeout, 10*time.Second),
 		MetadataTTL: metadataTTL,
 		ClientID:    s.clientID,
@@ -233,6 +235,40 @@ type transport struct {
 	// last is the last one-topic metadata answer, reused for lastTTL:
 	// kafka-go's Writer asks for it once per message.
 	last atomic.Pointer[lastAnswer]
+	// conns are the open sockets, closed by Close: a connection kafka-go
+	// keeps waiting for the answer to a cancelled request (a fetch waits up
+	// to fetch.wait.max.ms) would otherwise outlive the client.
+	conns map[*trackedConn]struct{}
+}
+
+// trackedConn is a socket of a transport, which forgets it once closed.
+type trackedConn struct {
+	net.Conn
+	t *transport
+}
+
+func (c *trackedConn) Close() error {
+	c.t.mu.Lock()
+	delete(c.t.conns, c)
+	c.t.mu.Unlock()
+	return c.Conn.Close()
+}
+
+// dial opens a socket that Close will close; after Close it fails.
+func (t *transport) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	nc, err := (&net.Dialer{Timeout: t.s.timeout}).DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		nc.Close()
+		return nil, backend.Errorf(backend.CodeClosed, "client is closed")
+	}
+	c := &trackedConn{nc, t}
+	t.conns[c] = struct{}{}
+	return c, nil
 }
 
 type lastAnswer struct {
@@ -247,7 +283,8 @@ const lastTTL = 100 * time.Millisecond // far below metadataTTL
 const minSwapInterval = 200 * time.Millisecond
 
 func newTransport(s *settings) *transport {
-	t := &transport{s: s, cur: s.newKafkaTransport()}
+	t := &transport{s: s, conns: map[*trackedConn]struct{}{}}
+	t.cur = s.newKafkaTransport(t.dial)
 	t.all = append(t.all, t.cur)
 	return t
 }
@@ -321,7 +358,7 @@ func (t *transport) swap(old *kafka.Transport, force bool) *kafka.Transport {
 		t.mu.Unlock()
 		return nil
 	}
-	nt, prev := t.s.newKafkaTransport(), t.cur
+	nt, prev := t.s.newKafkaTransport(t.dial), t.cur
 	t.cur, t.swapped = nt, time.Now()
 	t.last.Store(nil)
 	t.all = append(t.all, nt)
@@ -331,15 +368,18 @@ func (t *transport) swap(old *kafka.Transport, force bool) *kafka.Transport {
 	return nt
 }
 
-// Close closes every connection of every transport made; round trips still
-// running close what they opened when they end, and new ones fail.
+// Close closes every connection of every transport made, and every socket,
+// ending requests still running; new ones fail.
 func (t *transport) Close() {
 	t.mu.Lock()
 	t.closed = true
-	all := t.all
+	all, conns := t.all, slices.Collect(maps.Keys(t.conns))
 	t.mu.Unlock()
 	for _, kt := range all {
 		kt.CloseIdleConnections()
+	}
+	for _, c := range conns {
+		c.Close()
 	}
 }
 

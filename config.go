@@ -30,6 +30,9 @@ type (
 	OffsetReset      = backend.OffsetReset
 	IsolationLevel   = backend.IsolationLevel
 	Assignor         = backend.Assignor
+	Token            = backend.Token
+	TokenProvider    = backend.TokenProvider
+	OAuth            = backend.OAuth
 )
 
 // Config enum values; see package backend for their docs.
@@ -73,6 +76,7 @@ const (
 	SASLPlain       = backend.SASLPlain
 	SASLScramSHA256 = backend.SASLScramSHA256
 	SASLScramSHA512 = backend.SASLScramSHA512
+	SASLOAuthBearer = backend.SASLOAuthBearer
 )
 
 // ConfigMap holds librdkafka-style settings, as in confluent-kafka-go:
@@ -159,7 +163,7 @@ var configKeys = func() map[string]configKey {
 	security := func(t configTarget) *backend.Security { return &t.client.Security }
 	prod := func(t configTarget) *backend.ProducerConfig { return t.prod }
 	cons := func(t configTarget) *backend.ConsumerConfig { return t.cons }
-	mechanism := setEnum(map[string]backend.SASLMechanism{"plain": backend.SASLPlain, "scram-sha-256": backend.SASLScramSHA256, "scram-sha-512": backend.SASLScramSHA512},
+	mechanism := setEnum(map[string]backend.SASLMechanism{"plain": backend.SASLPlain, "scram-sha-256": backend.SASLScramSHA256, "scram-sha-512": backend.SASLScramSHA512, "oauthbearer": backend.SASLOAuthBearer},
 		func(t configTarget) *backend.SASLMechanism { return &security(t).Mechanism })
 	acks := setEnum(map[string]backend.Acks{"all": backend.AcksAll, "-1": backend.AcksAll, "1": backend.AcksLeader, "0": backend.AcksNone},
 		func(t configTarget) *backend.Acks { return &prod(t).Acks })
@@ -183,6 +187,17 @@ var configKeys = func() map[string]configKey {
 		{"sasl.mechanisms", kindAll, mechanism},
 		{"sasl.username", kindAll, setString(func(t configTarget) *string { return &security(t).Username })},
 		{"sasl.password", kindAll, setString(func(t configTarget) *string { return &security(t).Password })},
+		{"sasl.oauthbearer.method", kindAll, setEnum(map[string]string{"default": "default", "oidc": "oidc"}, func(t configTarget) *string { return &security(t).OAuth.Method })},
+		{"sasl.oauthbearer.token.endpoint.url", kindAll, setString(func(t configTarget) *string { return &security(t).OAuth.TokenURL })},
+		{"sasl.oauthbearer.client.id", kindAll, setString(func(t configTarget) *string { return &security(t).OAuth.ClientID })},
+		{"sasl.oauthbearer.client.secret", kindAll, setString(func(t configTarget) *string { return &security(t).OAuth.ClientSecret })},
+		{"sasl.oauthbearer.scope", kindAll, setString(func(t configTarget) *string { return &security(t).OAuth.Scope })},
+		{"sasl.oauthbearer.extensions", kindAll, func(t configTarget, v configValue) (err error) {
+			security(t).OAuth.Extensions, err = v.pairs()
+			return err
+		}},
+		{"https.ca.location", kindAll, setString(func(t configTarget) *string { return &security(t).OAuth.CAFile })},
+		{"https.ca.pem", kindAll, setString(func(t configTarget) *string { return &security(t).OAuth.CAPEM })},
 		{"ssl.ca.location", kindAll, setString(func(t configTarget) *string { return &security(t).CAFile })},
 		{"ssl.certificate.location", kindAll, setString(func(t configTarget) *string { return &security(t).CertFile })},
 		{"ssl.key.location", kindAll, setString(func(t configTarget) *string { return &security(t).KeyFile })},
@@ -361,6 +376,23 @@ func (v configValue) list() ([]string, error) {
 	}
 	if len(out) == 0 {
 		return nil, v.bad("want a comma-separated list")
+	}
+	return out, nil
+}
+
+// pairs parses "key=value,key=value" (librdkafka's form of
+// sasl.oauthbearer.extensions).
+func (v configValue) pairs() (map[string]string, error) {
+	out := map[string]string{}
+	for _, kv := range strings.Split(v.s, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		k, val, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, v.bad("want key=value pairs separated by commas")
+		}
+		out[strings.TrimSpace(k)] = strings.TrimSpace(val)
 	}
 	return out, nil
 }
@@ -546,6 +578,7 @@ func configErr(format string, args ...any) error {
 func cloneClient(c backend.ClientConfig) backend.ClientConfig {
 	c.BootstrapServers = slices.Clone(c.BootstrapServers)
 	c.BackendOptions = maps.Clone(c.BackendOptions)
+	c.Security.OAuth.Extensions = maps.Clone(c.Security.OAuth.Extensions)
 	return c
 }
 
@@ -583,18 +616,25 @@ func prepareClient(c backend.ClientConfig) (backend.ClientConfig, error) {
 	default:
 		return c, configErr("security.protocol %q is invalid: want PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL", s.Protocol)
 	}
+	oauthSet := s.TokenProvider != nil || s.OAuth.Method != "" || oidcSet(s.OAuth)
 	if s.Protocol.UsesSASL() {
 		switch s.Mechanism {
 		case "":
 			s.Mechanism = backend.SASLPlain
-		case backend.SASLPlain, backend.SASLScramSHA256, backend.SASLScramSHA512:
+		case backend.SASLPlain, backend.SASLScramSHA256, backend.SASLScramSHA512, backend.SASLOAuthBearer:
 		default:
-			return c, configErr("sasl.mechanism %q is invalid: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", s.Mechanism)
+			return c, configErr("sasl.mechanism %q is invalid: want PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER", s.Mechanism)
 		}
-		if s.Username == "" {
+		if s.Mechanism == backend.SASLOAuthBearer {
+			if err := prepareOAuth(s); err != nil {
+				return c, err
+			}
+		} else if s.Username == "" {
 			return c, configErr("security.protocol %s needs sasl.username and sasl.password", s.Protocol)
+		} else if oauthSet {
+			return c, configErr("sasl.oauthbearer.* settings and a TokenProvider need sasl.mechanism OAUTHBEARER, got %s", s.Mechanism)
 		}
-	} else if s.Mechanism != "" || s.Username != "" || s.Password != "" {
+	} else if s.Mechanism != "" || s.Username != "" || s.Password != "" || oauthSet {
 		return c, configErr("sasl.* settings need security.protocol SASL_PLAINTEXT or SASL_SSL, got %s", s.Protocol)
 	}
 	if !s.Protocol.UsesTLS() && s.CAFile+s.CertFile+s.KeyFile+s.CAPEM+s.CertPEM+s.KeyPEM+s.KeyPassword != "" {
@@ -612,6 +652,50 @@ func prepareClient(c backend.ClientConfig) (backend.ClientConfig, error) {
 		return c, configErr("ssl.key.password is set without a key (ssl.key.location or ssl.key.pem)")
 	}
 	return c, nil
+}
+
+// prepareOAuth checks the OAUTHBEARER settings of s and replaces its
+// TokenProvider by a cached one (backend.CachedTokens) of the client's own:
+// the application's, or the OIDC client-credentials flow's.
+func prepareOAuth(s *backend.Security) error {
+	o := &s.OAuth
+	if s.Username != "" || s.Password != "" {
+		return configErr("sasl.username and sasl.password are not used by sasl.mechanism OAUTHBEARER: remove them")
+	}
+	switch o.Method {
+	case "", "default":
+		o.Method = "default"
+		if oidcSet(*o) {
+			return configErr("sasl.oauthbearer.token.endpoint.url, .client.id, .client.secret, .scope, .extensions and https.ca.* need sasl.oauthbearer.method=oidc")
+		}
+		if s.TokenProvider == nil {
+			return configErr("sasl.mechanism OAUTHBEARER needs a token: set Security.TokenProvider, or sasl.oauthbearer.method=oidc with sasl.oauthbearer.token.endpoint.url, .client.id and .client.secret")
+		}
+	case "oidc":
+		if s.TokenProvider != nil {
+			return configErr("sasl.oauthbearer.method=oidc and Security.TokenProvider are both set: give one")
+		}
+		if o.TokenURL == "" || o.ClientID == "" || o.ClientSecret == "" {
+			return configErr("sasl.oauthbearer.method=oidc needs sasl.oauthbearer.token.endpoint.url, sasl.oauthbearer.client.id and sasl.oauthbearer.client.secret")
+		}
+		if o.CAFile != "" && o.CAPEM != "" {
+			return configErr("https.ca.location and https.ca.pem are both set: give one")
+		}
+		p, err := backend.OIDCTokenProvider(*o)
+		if err != nil {
+			return configErr("%v", err)
+		}
+		s.TokenProvider = p
+	default:
+		return configErr("sasl.oauthbearer.method %q is invalid: want default or oidc", o.Method)
+	}
+	s.TokenProvider = backend.CachedTokens(s.TokenProvider)
+	return nil
+}
+
+// oidcSet reports whether any setting of the OIDC flow is set.
+func oidcSet(o backend.OAuth) bool {
+	return o.TokenURL != "" || o.ClientID != "" || o.ClientSecret != "" || o.Scope != "" || len(o.Extensions) > 0 || o.CAFile != "" || o.CAPEM != ""
 }
 
 // prepareProducer applies defaults and validates a producer config, past

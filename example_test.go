@@ -203,3 +203,26 @@ func ExampleAdmin_BrokerAPIs() {
 	}
 	// Output: broker 0: consumer group protocol (KIP-848): true
 }
+
+func ExampleWithTokenProvider() {
+	// The provider is asked for a token when the client has none, or its
+	// token is past 80% of its lifetime: fetch one from an identity
+	// provider here, or sign one (AWS MSK IAM).
+	provider := func(ctx context.Context) (kafkaclient.Token, error) {
+		return kafkaclient.Token{Value: "eyJhbGciOi...", Expiry: time.Now().Add(time.Hour)}, nil
+	}
+	m := kafkaclient.ConfigMap{"bootstrap.servers": "127.0.0.1:9093", "security.protocol": "SASL_SSL", "sasl.mechanism": "OAUTHBEARER"}
+	_, err := kafkaclient.NewProducerFromMap(m)
+	fmt.Println("without a token source, bad config:", errors.Is(err, kafkaclient.ErrBadConfig))
+
+	p, err := kafkaclient.NewProducerFromMap(m, kafkaclient.WithTokenProvider(provider))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer p.Close(context.Background())
+	fmt.Println("authenticates with", p.Config().Security.Mechanism)
+	// Output:
+	// without a token source, bad config: true
+	// authenticates with OAUTHBEARER
+}

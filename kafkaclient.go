@@ -158,6 +158,9 @@ func optional[T any](b backend.Backend, client any, op, what string) (T, error) 
 func prepare[C any](cfg C, opts []Option, client func(*C) *ClientConfig, prep func(C, backend.Capabilities, string) (C, error)) (C, backend.Backend, error) {
 	o := applyOptions(opts)
 	cc := client(&cfg)
+	if o.tokens != nil {
+		cc.Security.TokenProvider = o.tokens
+	}
 	var err error
 	if *cc, err = prepareClient(*cc); err == nil && prep != nil {
 		cfg, err = prep(cfg, o.backend.Capabilities(), o.backend.Name())
@@ -174,7 +177,7 @@ func fromMap[C, T any](m ConfigMap, opts []Option, parse func(ConfigMap, string)
 		var zero T
 		return zero, withBackend(err, o.backend)
 	}
-	return open(cfg, WithBackend(o.backend))
+	return open(cfg, append(opts, WithBackend(o.backend))...)
 }
 
 // as implements As for a backend client: false unless it is a
@@ -189,12 +192,21 @@ type Option func(*options)
 
 type options struct {
 	backend backend.Backend
+	tokens  TokenProvider
 }
 
 // WithBackend opens the client on b instead of the backend the build tags
 // selected.
 func WithBackend(b Backend) Option {
 	return func(o *options) { o.backend = b }
+}
+
+// WithTokenProvider authenticates the client with SASL/OAUTHBEARER tokens
+// from p (sasl.mechanism=OAUTHBEARER, sasl.oauthbearer.method=default): the
+// same as setting Security.TokenProvider, for a client opened from a
+// ConfigMap. See TokenProvider for when p is called.
+func WithTokenProvider(p TokenProvider) Option {
+	return func(o *options) { o.tokens = p }
 }
 
 func applyOptions(opts []Option) options {

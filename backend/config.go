@@ -156,6 +156,7 @@ const (
 	SASLPlain       SASLMechanism = "PLAIN"
 	SASLScramSHA256 SASLMechanism = "SCRAM-SHA-256"
 	SASLScramSHA512 SASLMechanism = "SCRAM-SHA-512"
+	SASLOAuthBearer SASLMechanism = "OAUTHBEARER"
 )
 
 // Security configures encryption and authentication. The zero value is
@@ -165,9 +166,18 @@ type Security struct {
 	Protocol SecurityProtocol
 	// Mechanism is sasl.mechanism. Default PLAIN when Protocol uses SASL.
 	Mechanism SASLMechanism
-	// Username and Password are sasl.username and sasl.password.
+	// Username and Password are sasl.username and sasl.password, for PLAIN
+	// and SCRAM.
 	Username string
 	Password string
+	// TokenProvider supplies the tokens of SASL/OAUTHBEARER with the
+	// "default" method. It has no ConfigMap key: set it on the typed
+	// config. Clients built from this config hold it wrapped by
+	// CachedTokens.
+	TokenProvider TokenProvider
+	// OAuth is the rest of SASL/OAUTHBEARER: the OIDC client-credentials
+	// settings (sasl.oauthbearer.*).
+	OAuth OAuth
 	// CAFile is ssl.ca.location: PEM file of the CAs that sign the brokers'
 	// certificates. Empty means the system roots.
 	CAFile string
@@ -192,10 +202,11 @@ type Security struct {
 	SkipHostnameVerification bool
 }
 
-// Redacted returns a copy safe to log: the password, the key password and
-// the key given as PEM text are replaced by "[redacted]" when set.
+// Redacted returns a copy safe to log: the password, the key password, the
+// key given as PEM text and the OAuth client secret are replaced by
+// "[redacted]" when set.
 func (s Security) Redacted() Security {
-	for _, secret := range []*string{&s.Password, &s.KeyPassword, &s.KeyPEM} {
+	for _, secret := range []*string{&s.Password, &s.KeyPassword, &s.KeyPEM, &s.OAuth.ClientSecret} {
 		if *secret != "" {
 			*secret = "[redacted]"
 		}

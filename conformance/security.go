@@ -50,6 +50,11 @@ type securityCluster struct {
 	// one, and ClientKeyEncrypted the same key encrypted with
 	// ClientKeyPassword. The mutual-TLS cases skip when SSL is empty.
 	SSL, ClientCert, ClientKey, ClientKeyEncrypted, ClientKeyPassword string
+	// OAuth is the host:port (or list) of a SASL_SSL listener that takes
+	// OAUTHBEARER tokens: RS256 JWTs signed with the key in
+	// OAuthSigningKey (PEM) under key id OAuthKID, for OAuthIssuer and
+	// OAuthAudience. The OAUTHBEARER cases skip when OAuth is empty.
+	OAuth, OAuthSigningKey, OAuthKID, OAuthIssuer, OAuthAudience string
 }
 
 // The environment variables that enable the security cases: the listeners
@@ -64,6 +69,12 @@ const (
 	EnvSSLClientKey          = "KAFKA_SSL_CLIENT_KEY"
 	EnvSSLClientKeyEncrypted = "KAFKA_SSL_CLIENT_KEY_ENCRYPTED"
 	EnvSSLClientKeyPassword  = "KAFKA_SSL_CLIENT_KEY_PASSWORD"
+	// The OAUTHBEARER listener, and what its tokens must be.
+	EnvOAuth           = "KAFKA_OAUTH"
+	EnvOAuthSigningKey = "KAFKA_OAUTH_SIGNING_KEY"
+	EnvOAuthKID        = "KAFKA_OAUTH_KID"
+	EnvOAuthIssuer     = "KAFKA_OAUTH_ISSUER"
+	EnvOAuthAudience   = "KAFKA_OAUTH_AUDIENCE"
 )
 
 // securityClusterFromEnv returns the cluster that `scripts/kafka up` starts,
@@ -83,6 +94,12 @@ func securityClusterFromEnv(t *testing.T) securityCluster {
 		ClientKey:          os.Getenv(EnvSSLClientKey),
 		ClientKeyEncrypted: os.Getenv(EnvSSLClientKeyEncrypted),
 		ClientKeyPassword:  os.Getenv(EnvSSLClientKeyPassword),
+
+		OAuth:           os.Getenv(EnvOAuth),
+		OAuthSigningKey: os.Getenv(EnvOAuthSigningKey),
+		OAuthKID:        os.Getenv(EnvOAuthKID),
+		OAuthIssuer:     os.Getenv(EnvOAuthIssuer),
+		OAuthAudience:   os.Getenv(EnvOAuthAudience),
 	}
 	var unset []string
 	for name, v := range map[string]string{EnvSASLPlaintext: s.SASLPlaintext, EnvSASLSSL: s.SASLSSL, EnvCAFile: s.CAFile} {
@@ -108,7 +125,8 @@ type securityCase = groupCase[*secEnv]
 // securityCases are the security cases: produce, consume and admin calls
 // over SASL_PLAINTEXT and over SASL_SSL (the broker certificate verified
 // against the CA, hostname verification on) with PLAIN, SCRAM-SHA-256 and
-// SCRAM-SHA-512; a wrong password and an untrusted certificate failing with
+// SCRAM-SHA-512; mutual TLS; OAUTHBEARER (security_oauth.go); a wrong
+// password and an untrusted certificate failing with
 // typed errors within AuthTimeout; and no secret in any error or log line.
 var securityCases = func() []securityCase {
 	var cs []securityCase
@@ -121,6 +139,11 @@ var securityCases = func() []securityCase {
 		logs := newSecLog()
 		for _, mech := range []string{"PLAIN", "SCRAM-SHA-512"} {
 			e.roundTrip(t, "SASL_SSL", mech, logs)
+		}
+		if e.s.OAuth != "" {
+			srv := e.oauthServer(t)
+			e.roundTripWith(t, "OAUTH", "", e.oidc(srv), logs)
+			e.secrets = append(e.secrets, srv.Issued()...)
 		}
 		e.requireNoSecret(t, "the debug log", logs.String())
 		// A config is safe to print once redacted.
@@ -139,7 +162,11 @@ var securityCases = func() []securityCase {
 	for _, form := range []string{"files", "pem", "encrypted_key"} {
 		cs = append(cs, securityCase{Name: "mtls_" + form, Run: func(t *testing.T, e *secEnv) { e.roundTripWith(t, "SSL", "", e.mtls(t, form), nil) }})
 	}
-	cs = append(cs, securityCase{Name: "mtls_without_certificate", Run: func(t *testing.T, e *secEnv) { e.mtlsRefused(t) }})
+	cs = append(cs, securityCase{Name: "mtls_without_certificate", Run: func(t *testing.T, e *secEnv) { e.mtlsRefused(t, nil) }})
+	cs = append(cs, securityCase{Name: "mtls_untrusted_client_certificate", Run: func(t *testing.T, e *secEnv) {
+		cert, key := secWriteCA(t)
+		e.mtlsRefused(t, kafkaclient.ConfigMap{"ssl.certificate.location": cert, "ssl.key.location": key})
+	}})
 	cs = append(cs, securityCase{Name: "broker_apis_over_tls", Run: func(t *testing.T, e *secEnv) {
 		// BrokerAPIs dials the brokers itself: over TLS, with the broker's
 		// certificate verified against the configured CA.
@@ -152,6 +179,7 @@ var securityCases = func() []securityCase {
 			require.True(t, b.Supports(kafkaclient.APIProduce, 3), "broker %d: %v", b.Broker.ID, b.APIs)
 		}
 	}})
+	cs = append(cs, oauthCases...)
 	return append(cs, securityCase{Name: "untrusted_certificate", Run: func(t *testing.T, e *secEnv) { e.untrustedCert(t) }})
 }()
 
@@ -165,7 +193,7 @@ func secName(proto, mech string) string {
 func runSecurity(t *testing.T, h Harness, s securityCluster) {
 	require.NotEmpty(t, s.Password)
 	sec := &secEnv{Backend: h.Backend, Caps: capabilities(t, h.Backend, kafkaclient.ClientConfig{BootstrapServers: strings.Split(s.SASLPlaintext, ",")}), s: s, wrong: "wrong-" + kafkatest.UniqueName(t, "pw")}
-	runGroupCases(t, h, "security", securityCases, 0, func(*testing.T) *secEnv { return sec })
+	runGroupCases(t, h, "security", securityCases, 0, func(*testing.T) *secEnv { c := *sec; return &c })
 }
 
 type secEnv struct {
@@ -173,13 +201,19 @@ type secEnv struct {
 	Caps    kafkaclient.Capabilities
 	s       securityCluster
 	wrong   string
+	// opts are options every client of the case is opened with.
+	opts []kafkaclient.Option
+	// secrets are more strings no error or log may hold.
+	secrets []string
 }
 
 // configMap returns the settings for proto and mech with password (no SASL
 // settings for SSL), plus extra, where an empty value removes the key.
 func (e *secEnv) configMap(proto, mech, password string, extra kafkaclient.ConfigMap) kafkaclient.ConfigMap {
 	m := kafkaclient.ConfigMap{"security.protocol": proto, "client.id": "kafkaclient-security"}
-	if proto != "SSL" {
+	if proto == "OAUTH" {
+		maps.Copy(m, kafkaclient.ConfigMap{"security.protocol": "SASL_SSL", "sasl.mechanism": "OAUTHBEARER", "bootstrap.servers": e.s.OAuth, "ssl.ca.location": e.s.CAFile})
+	} else if proto != "SSL" {
 		maps.Copy(m, kafkaclient.ConfigMap{"sasl.mechanism": mech, "sasl.username": e.s.Username, "sasl.password": password})
 	}
 	switch proto {
@@ -189,6 +223,7 @@ func (e *secEnv) configMap(proto, mech, password string, extra kafkaclient.Confi
 	case "SSL":
 		m["bootstrap.servers"] = e.s.SSL
 		m["ssl.ca.location"] = e.s.CAFile
+	case "OAUTH":
 	default:
 		m["bootstrap.servers"] = e.s.SASLPlaintext
 	}
@@ -204,19 +239,19 @@ func (e *secEnv) configMap(proto, mech, password string, extra kafkaclient.Confi
 
 func (e *secEnv) admin(t *testing.T, m kafkaclient.ConfigMap, logs *secLog) *kafkaclient.Admin {
 	t.Helper()
-	return secOpen(t, e.Backend, m, logs, kafkaclient.NewAdminFromMap, kafkaclient.ParseAdminConfig,
+	return secOpen(t, e.Backend, e.opts, m, logs, kafkaclient.NewAdminFromMap, kafkaclient.ParseAdminConfig,
 		func(cfg *kafkaclient.AdminConfig) *kafkaclient.ClientConfig { return &cfg.ClientConfig }, kafkaclient.NewAdmin)
 }
 
 func (e *secEnv) producer(t *testing.T, m kafkaclient.ConfigMap, logs *secLog) *kafkaclient.Producer {
 	t.Helper()
-	return secOpen(t, e.Backend, m, logs, kafkaclient.NewProducerFromMap, kafkaclient.ParseProducerConfig,
+	return secOpen(t, e.Backend, e.opts, m, logs, kafkaclient.NewProducerFromMap, kafkaclient.ParseProducerConfig,
 		func(cfg *kafkaclient.ProducerConfig) *kafkaclient.ClientConfig { return &cfg.ClientConfig }, kafkaclient.NewProducer)
 }
 
 func (e *secEnv) consumer(t *testing.T, m kafkaclient.ConfigMap, logs *secLog) *kafkaclient.Consumer {
 	t.Helper()
-	return secOpen(t, e.Backend, m, logs, kafkaclient.NewConsumerFromMap, kafkaclient.ParseConsumerConfig,
+	return secOpen(t, e.Backend, e.opts, m, logs, kafkaclient.NewConsumerFromMap, kafkaclient.ParseConsumerConfig,
 		func(cfg *kafkaclient.ConsumerConfig) *kafkaclient.ClientConfig { return &cfg.ClientConfig }, kafkaclient.NewConsumer)
 }
 
@@ -225,7 +260,7 @@ func (e *secEnv) consumer(t *testing.T, m kafkaclient.ConfigMap, logs *secLog) *
 // applications take; with logs, which only a typed config can carry, it
 // parses m, sets the logger in the config's client part and opens it with
 // newClient.
-func secOpen[Cfg any, C interface{ Close(context.Context) error }](t *testing.T, b kafkaclient.Backend, m kafkaclient.ConfigMap, logs *secLog,
+func secOpen[Cfg any, C interface{ Close(context.Context) error }](t *testing.T, b kafkaclient.Backend, opts []kafkaclient.Option, m kafkaclient.ConfigMap, logs *secLog,
 	fromMap func(kafkaclient.ConfigMap, ...kafkaclient.Option) (C, error),
 	parse func(kafkaclient.ConfigMap) (Cfg, error),
 	client func(*Cfg) *kafkaclient.ClientConfig,
@@ -234,13 +269,14 @@ func secOpen[Cfg any, C interface{ Close(context.Context) error }](t *testing.T,
 	t.Helper()
 	var c C
 	var err error
+	opts = append(slices.Clone(opts), kafkaclient.WithBackend(b))
 	if logs == nil {
-		c, err = fromMap(m, kafkaclient.WithBackend(b))
+		c, err = fromMap(m, opts...)
 	} else {
 		cfg, perr := parse(m)
 		require.NoError(t, perr)
 		client(&cfg).Logger = logs.logger
-		c, err = newClient(cfg, kafkaclient.WithBackend(b))
+		c, err = newClient(cfg, opts...)
 	}
 	require.NoError(t, err)
 	t.Cleanup(func() { secClose(t, c.Close) })
@@ -286,11 +322,16 @@ func (e *secEnv) mtls(t *testing.T, form string) kafkaclient.ConfigMap {
 }
 
 // mtlsRefused checks that the mutual-TLS listener refuses a client without
-// a certificate with a typed TLS error, in time, and that the key
-// password appears nowhere.
-func (e *secEnv) mtlsRefused(t *testing.T) {
+// a certificate (cert nil), or with the certificate cert that no CA it
+// trusts signed, with a typed TLS error, in time, and that no secret
+// appears in errors or logs.
+func (e *secEnv) mtlsRefused(t *testing.T, cert kafkaclient.ConfigMap) {
 	e.mtls(t, "files") // skips without the listener
-	e.refusedOverTLS(t, "without a client certificate", e.configMap("SSL", "", "", nil))
+	cause := "without a client certificate"
+	if cert != nil {
+		cause = "with a client certificate of an unknown CA"
+	}
+	e.refusedOverTLS(t, cause, e.configMap("SSL", "", "", cert))
 }
 
 // roundTripWith is roundTrip with extra settings in every client's config.
@@ -347,16 +388,7 @@ func (e *secEnv) roundTripWith(t *testing.T, proto, mech string, extra kafkaclie
 // fail with a typed authentication error within AuthTimeout.
 func (e *secEnv) wrongPassword(t *testing.T, proto, mech string) {
 	// The topic exists, so the only thing wrong is the password.
-	good := e.admin(t, e.configMap(proto, mech, e.s.Password, nil), nil)
-	topic := kafkatest.UniqueName(t, "secure")
-	rs, err := good.CreateTopics(Ctx(t), kafkaclient.TopicSpec{Name: topic, Partitions: 1, ReplicationFactor: 1})
-	require.NoError(t, err)
-	require.NoError(t, rs[0].Err)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_, _ = good.DeleteTopics(ctx, topic)
-	})
+	topic := e.topic(t, e.admin(t, e.configMap(proto, mech, e.s.Password, nil), nil), "secure", 1)
 
 	r := e.newSecRefusals(t, "with a wrong password", requireAuthError)
 	bad := e.configMap(proto, mech, e.wrong, nil)
@@ -375,6 +407,22 @@ func (e *secEnv) wrongPassword(t *testing.T, proto, mech string) {
 	r.requireNoSecret(p.Close, a.Close)
 }
 
+// topic creates a topic of partitions with a, deleted at the end of the
+// case, and returns its name.
+func (e *secEnv) topic(t *testing.T, a *kafkaclient.Admin, prefix string, partitions int32) string {
+	t.Helper()
+	topic := kafkatest.UniqueName(t, prefix)
+	rs, err := a.CreateTopics(Ctx(t), kafkaclient.TopicSpec{Name: topic, Partitions: partitions, ReplicationFactor: 1})
+	require.NoError(t, err)
+	require.NoError(t, rs[0].Err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, _ = a.DeleteTopics(ctx, topic)
+	})
+	return topic
+}
+
 // requireAuthError asserts that err is a typed authentication failure.
 func requireAuthError(t *testing.T, err error) {
 	t.Helper()
@@ -389,7 +437,8 @@ func requireAuthError(t *testing.T, err error) {
 // untrustedCert checks that a broker certificate not signed by the
 // configured CA fails with a typed TLS error within AuthTimeout.
 func (e *secEnv) untrustedCert(t *testing.T) {
-	e.refusedOverTLS(t, "with an untrusted certificate", e.configMap("SASL_SSL", "SCRAM-SHA-512", e.s.Password, kafkaclient.ConfigMap{"ssl.ca.location": secWriteCA(t)}))
+	ca, _ := secWriteCA(t)
+	e.refusedOverTLS(t, "with an untrusted certificate", e.configMap("SASL_SSL", "SCRAM-SHA-512", e.s.Password, kafkaclient.ConfigMap{"ssl.ca.location": ca}))
 }
 
 // refusedOverTLS checks that a producer and an admin of config m fail for
@@ -464,7 +513,7 @@ func (r *secRefusals) requireNoSecret(closers ...func(context.Context) error) {
 // requireNoSecret fails t if text holds a password.
 func (e *secEnv) requireNoSecret(t *testing.T, where, text string) {
 	t.Helper()
-	for _, secret := range []string{e.s.Password, e.wrong} {
+	for _, secret := range append([]string{e.s.Password, e.wrong}, e.secrets...) {
 		if i := strings.Index(text, secret); i >= 0 {
 			lo, hi := max(0, i-200), min(len(text), i+len(secret)+50)
 			t.Errorf("%s holds a password: ...%s...", where, text[lo:hi])
@@ -499,9 +548,10 @@ func (l *secLog) String() string {
 	return l.buf.String()
 }
 
-// secWriteCA writes the certificate of a new, unrelated CA to a file and
-// returns its path.
-func secWriteCA(t *testing.T) string {
+// secWriteCA writes the certificate of a new, unrelated, self-signed CA,
+// and its key, to files and returns their paths. The CA's certificate also
+// serves as a client certificate that no broker trusts.
+func secWriteCA(t *testing.T) (certFile, keyFile string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
@@ -512,11 +562,16 @@ func secWriteCA(t *testing.T) string {
 		NotAfter:              time.Now().Add(24 * time.Hour),
 		IsCA:                  true,
 		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	require.NoError(t, err)
-	path := filepath.Join(t.TempDir(), "untrusted-ca.pem")
-	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
-	return path
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "untrusted-ca.pem"), filepath.Join(dir, "untrusted-ca.key")
+	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600))
+	return certFile, keyFile
 }

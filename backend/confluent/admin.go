@@ -49,6 +49,7 @@ func (confluentBackend) NewAdmin(cfg backend.AdminConfig) (backend.Admin, error)
 	}
 	ka, err := kafka.NewAdminClientFromProducer(kp)
 	if err != nil {
+		logs.stopTokens()
 		kp.Close()
 		logs.close()
 		return nil, openErr(err)
@@ -334,6 +335,7 @@ func (a *admin) DeleteConsumerGroups(ctx context.Context, groups []string) error
 
 func (a *admin) Close(ctx context.Context) error {
 	return backend.RunWithin(ctx, func() error {
+		a.logs.stopTokens()
 		a.life.destroy(func() {
 			a.ka.Close()
 			a.kp.Close()

@@ -162,8 +162,10 @@ func clientConfig(c backend.ClientConfig, logs chan kafka.LogEvent) kafka.Config
 	}
 	if s.Protocol.UsesSASL() {
 		cm["sasl.mechanisms"] = string(cmp.Or(s.Mechanism, backend.SASLPlain))
-		cm["sasl.username"] = s.Username
-		cm["sasl.password"] = s.Password
+		if s.Mechanism != backend.SASLOAuthBearer {
+			cm["sasl.username"] = s.Username
+			cm["sasl.password"] = s.Password
+		}
 	}
 	if s.Protocol.UsesTLS() {
 		// Unset files and password are left to librdkafka's defaults.
@@ -200,7 +202,65 @@ func open[T any](c backend.ClientConfig, props kafka.ConfigMap, newClient func(*
 		logs.close()
 		return client, nil, openErr(err)
 	}
+	if c.Security.Protocol.UsesSASL() && c.Security.Mechanism == backend.SASLOAuthBearer {
+		if h, ok := any(client).(kafka.Handle); ok {
+			logs.tokens = startTokens(h, c.Security.TokenProvider)
+		}
+	}
 	return client, logs, nil
+}
+
+// tokenRefresher sets SASL/OAUTHBEARER tokens from a TokenProvider on a
+// librdkafka client: the first at once, each next once 80% of the last
+// one's lifetime has passed (librdkafka re-authenticates its connections
+// with it, KIP-368), and on failure the error after a backoff. It does not
+// wait for librdkafka's refresh events, so that a client whose events are
+// not read (the admin) gets its tokens the same way; librdkafka's brokers
+// wait for the first token before they authenticate.
+type tokenRefresher struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func startTokens(h kafka.Handle, tokens backend.TokenProvider) *tokenRefresher {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &tokenRefresher{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		backoff := time.Second
+		for {
+			now := time.Now()
+			t, err := tokens(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			if err == nil {
+				err = h.SetOAuthBearerToken(kafka.OAuthBearerToken{TokenValue: t.Value, Expiration: t.Expiry, Principal: cmp.Or(t.Principal, "kafkaclient"), Extensions: t.Extensions})
+			}
+			next := backend.RefreshTime(now, t.Expiry).Sub(now)
+			if err != nil {
+				h.SetOAuthBearerTokenFailure(err.Error()) //nolint:errcheck // fails only without OAUTHBEARER
+				next, backoff = backoff, min(2*backoff, 30*time.Second)
+			} else {
+				backoff = time.Second
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(max(next, 100*time.Millisecond)):
+			}
+		}
+	}()
+	return r
+}
+
+// stopTokens stops the token refresher, if any: call it before the client
+// is destroyed.
+func (f *logForwarder) stopTokens() {
+	if f.tokens != nil {
+		f.tokens.cancel()
+		<-f.tokens.done
+	}
 }
 
 // openErr turns an error of kafka.NewProducer/NewConsumer/NewAdminClient
@@ -268,6 +328,8 @@ type logForwarder struct {
 	stop chan struct{}
 	done chan struct{}
 	once sync.Once
+	// tokens is the client's token refresher, with OAUTHBEARER.
+	tokens *tokenRefresher
 }
 
 func newLogForwarder(l *slog.Logger) *logForwarder {

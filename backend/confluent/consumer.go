@@ -383,6 +383,7 @@ func (c *consumer) close(ctx context.Context) error {
 		}
 	}
 	var err error
+	c.logs.stopTokens()
 	c.life.destroy(func() {
 		err = c.kc.Close()
 		c.logs.close()

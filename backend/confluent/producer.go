@@ -57,6 +57,10 @@ type producer struct {
 // error, so that the error is reported instead of a timeout.
 const authRetryWait = 2 * time.Second
 
+// metadataSlice is how long one metadata request of PartitionCount waits
+// before it checks for a refusal and asks again.
+const metadataSlice = 250 * time.Millisecond
+
 // delivery is one message on its way: the kafka.Message handed to
 // librdkafka, whose Opaque points back to the delivery, and what its report
 // needs. One allocation per message.
@@ -238,22 +242,28 @@ func (p *producer) tryProduce(km *kafka.Message) error {
 
 func (p *producer) PartitionCount(ctx context.Context, topic string) (n int32, err error) {
 	err = p.withClient(func() error {
-		ms := timeoutMs(ctx, p.cfg.RequestTimeout)
-		if p.authErr.Load() != nil {
-			// Credentials or the certificate were refused: give the
-			// broker a short chance to accept them now, else report the
-			// refusal.
-			ms = min(ms, int(authRetryWait/time.Millisecond))
-		}
-		md, err := p.kp.GetMetadata(&topic, false, ms)
-		if err != nil {
+		deadline := time.Now().Add(time.Duration(timeoutMs(ctx, p.cfg.RequestTimeout)) * time.Millisecond)
+		for {
+			// Asked in slices, so that a refusal of the credentials or
+			// the certificate that arrives meanwhile ends the wait; once
+			// refused, the broker gets a short chance to accept them now.
+			wait := min(time.Until(deadline), metadataSlice)
+			if p.authErr.Load() != nil {
+				wait = min(time.Until(deadline), authRetryWait)
+			}
+			md, err := p.kp.GetMetadata(&topic, false, max(1, int(wait/time.Millisecond)))
+			if err == nil {
+				n, err = partitionCount(md, topic)
+				return err
+			}
 			if ae := p.authErr.Load(); ae != nil {
 				return *ae
 			}
-			return err
+			var ke kafka.Error
+			if time.Now().After(deadline) || !errors.As(err, &ke) || ke.Code() != kafka.ErrTimedOut && ke.Code() != kafka.ErrTransport {
+				return err
+			}
 		}
-		n, err = partitionCount(md, topic)
-		return err
 	})
 	return n, err
 }
@@ -330,6 +340,7 @@ func (p *producer) destroy() {
 			time.Sleep(wait)
 		}
 	}
+	p.logs.stopTokens()
 	p.life.destroy(p.kp.Close)
 	<-p.drained
 	p.logs.close()

@@ -31,6 +31,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/oauth"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
@@ -113,6 +114,14 @@ func clientOpts(c backend.ClientConfig) ([]kgo.Opt, error) {
 			m = scram.Auth{User: s.Username, Pass: s.Password}.AsSha256Mechanism()
 		case backend.SASLScramSHA512:
 			m = scram.Auth{User: s.Username, Pass: s.Password}.AsSha512Mechanism()
+		case backend.SASLOAuthBearer:
+			// franz-go asks for a token per authentication, and
+			// re-authenticates before the broker's session ends (KIP-368).
+			tokens := s.TokenProvider
+			m = oauth.Oauth(func(ctx context.Context) (oauth.Auth, error) {
+				t, err := tokens(ctx)
+				return oauth.Auth{Token: t.Value, Extensions: t.Extensions}, err
+			})
 		default:
 			return nil, backend.Unsupported(Name, "sasl.mechanism "+string(s.Mechanism))
 		}

@@ -29,7 +29,9 @@
 // per partition, which satisfies any max.in.flight.requests.per.connection.
 // A batch.size smaller than message.max.bytes is raised to it, as kafka-go
 // refuses a message larger than its batch limit. Commit metadata is kept.
-// SASL uses kafka-go's sasl/plain and sasl/scram.
+// SASL uses kafka-go's sasl/plain and sasl/scram, and this package's
+// OAUTHBEARER; kafka-go cannot re-authenticate a connection (KIP-368), so
+// connections are replaced before their token's session ends.
 // The backend takes no backend options.
 //
 // # As
@@ -51,6 +53,7 @@ import (
 	"maps"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -132,6 +135,7 @@ type settings struct {
 	clientID string
 	tls      *tls.Config
 	sasl     sasl.Mechanism
+	oauth    *oauthBearer // sasl, with OAUTHBEARER
 	timeout  time.Duration
 	logger   *slog.Logger
 }
@@ -163,11 +167,63 @@ func newSettings(c backend.ClientConfig) (*settings, error) {
 				return nil, backend.WithCode(backend.CodeBadConfig, fmt.Errorf("sasl.mechanism %s: %w", sec.Mechanism, err))
 			}
 			s.sasl = m
+		case backend.SASLOAuthBearer:
+			s.oauth = &oauthBearer{tokens: sec.TokenProvider}
+			s.sasl = s.oauth
 		default:
 			return nil, backend.Errorf(backend.CodeUnsupported, "sasl.mechanism %s is not supported by the segmentio backend", sec.Mechanism)
 		}
 	}
 	return s, nil
+}
+
+// oauthBearer is SASL/OAUTHBEARER (RFC 7628), which kafka-go lacks.
+// kafka-go authenticates a connection once and cannot re-authenticate it
+// (KIP-368), so a broker that enforces token expiry closes it; instead the
+// transport replaces its connections once a token they used is due for
+// refresh (see transport.RoundTrip).
+type oauthBearer struct {
+	tokens backend.TokenProvider
+	// renewAt is the earliest refresh time (UnixNano) of the tokens handed
+	// out since the transport last replaced its connections; 0 for none.
+	renewAt atomic.Int64
+}
+
+func (*oauthBearer) Name() string { return string(backend.SASLOAuthBearer) }
+
+// Start sends the client's first message: the token and its extensions.
+func (m *oauthBearer) Start(ctx context.Context) (sasl.StateMachine, []byte, error) {
+	now := time.Now()
+	t, err := m.tokens(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	at := backend.RefreshTime(now, t.Expiry).UnixNano()
+	for cur := m.renewAt.Load(); (cur == 0 || at < cur) && !m.renewAt.CompareAndSwap(cur, at); cur = m.renewAt.Load() {
+	}
+	var b strings.Builder
+	b.WriteString("n,,\x01auth=Bearer " + t.Value + "\x01")
+	for _, k := range slices.Sorted(maps.Keys(t.Extensions)) {
+		b.WriteString(k + "=" + t.Extensions[k] + "\x01")
+	}
+	b.WriteString("\x01")
+	return m, []byte(b.String()), nil
+}
+
+// Next ends the exchange: the broker answers a valid token with nothing,
+// and an invalid one with an error document, after which it waits for a
+// lone 0x01 before it fails the authentication.
+func (m *oauthBearer) Next(_ context.Context, challenge []byte) (bool, []byte, error) {
+	if len(challenge) == 0 {
+		return true, nil, nil
+	}
+	return false, []byte{1}, nil
+}
+
+// renewDue reports, once, that the connections should be replaced.
+func (m *oauthBearer) renewDue() bool {
+	at := m.renewAt.Load()
+	return at != 0 && time.Now().UnixNano() >= at && m.renewAt.CompareAndSwap(at, 0)
 }
 
 // dialer returns the kafka.Dialer for group membership connections, with the
@@ -291,6 +347,9 @@ func newTransport(s *settings) *transport {
 
 // RoundTrip implements kafka.RoundTripper.
 func (t *transport) RoundTrip(ctx context.Context, addr net.Addr, req kafka.Request) (kafka.Response, error) {
+	if t.s.oauth != nil && t.s.oauth.renewDue() {
+		t.swap(nil, true)
+	}
 	mr, _ := req.(*meta.Request)
 	if c := t.last.Load(); mr != nil && len(mr.TopicNames) == 1 && c != nil && c.topic == mr.TopicNames[0] && time.Now().Before(c.until) {
 		return c.resp, nil

@@ -55,7 +55,7 @@ func (a *Admin) Backend() string { return a.b.Name() }
 // copy: changing it does not change the admin.
 func (a *Admin) Config() AdminConfig {
 	cfg := a.cfg
-	cfg.ClientConfig = cloneClient(cfg.ClientConfig)
+	cfg.ClientConfig = effectiveClient(cfg.ClientConfig)
 	return cfg
 }
 

@@ -582,6 +582,17 @@ func cloneClient(c backend.ClientConfig) backend.ClientConfig {
 	return c
 }
 
+// effectiveClient returns a client's effective settings for its Config: a
+// copy, without the token provider of the OIDC flow, which is the client's
+// own (built from the settings), so that the config opens a client again.
+func effectiveClient(c backend.ClientConfig) backend.ClientConfig {
+	c = cloneClient(c)
+	if c.Security.OAuth.Method == "oidc" {
+		c.Security.TokenProvider = nil
+	}
+	return c
+}
+
 // prepareClient clones the shared settings, applies defaults and validates.
 // Bootstrap servers reach the backend without surrounding spaces.
 func prepareClient(c backend.ClientConfig) (backend.ClientConfig, error) {
@@ -680,6 +691,9 @@ func prepareOAuth(s *backend.Security) error {
 		}
 		if o.CAFile != "" && o.CAPEM != "" {
 			return configErr("https.ca.location and https.ca.pem are both set: give one")
+		}
+		if err := backend.CheckExtensions(o.Extensions); err != nil {
+			return configErr("sasl.oauthbearer.extensions: %v", err)
 		}
 		p, err := backend.OIDCTokenProvider(*o)
 		if err != nil {

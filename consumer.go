@@ -145,7 +145,7 @@ func NewConsumerFromMap(m ConfigMap, opts ...Option) (*Consumer, error) {
 // copy: changing it does not change the consumer.
 func (c *Consumer) Config() ConsumerConfig {
 	cfg := c.cfg
-	cfg.ClientConfig = cloneClient(cfg.ClientConfig)
+	cfg.ClientConfig = effectiveClient(cfg.ClientConfig)
 	cfg.Assignors = slices.Clone(cfg.Assignors)
 	return cfg
 }

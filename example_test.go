@@ -226,3 +226,77 @@ func ExampleWithTokenProvider() {
 	// without a token source, bad config: true
 	// authenticates with OAUTHBEARER
 }
+
+func ExampleConsumer_Lag() {
+	cluster, stop := startCluster(kafkaclient.TopicSpec{Name: "clicks", Partitions: 1, ReplicationFactor: 1})
+	defer stop()
+	ctx := context.Background()
+	p, _ := kafkaclient.NewProducer(kafkaclient.ProducerConfig{ClientConfig: cluster.ClientConfig()})
+	for i := range 10 {
+		p.ProduceSync(ctx, kafkaclient.NewMessage("clicks", nil, []byte(fmt.Sprint(i))))
+	}
+	p.Close(ctx)
+
+	c, err := kafkaclient.NewConsumerFromMap(kafkaclient.ConfigMap{
+		"bootstrap.servers": cluster.BootstrapServers()[0], "group.id": "click-counters", "enable.auto.commit": false,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close(ctx)
+	c.Assign(ctx, []kafkaclient.TopicPartition{{Topic: "clicks", Partition: 0, Offset: kafkaclient.OffsetBeginning}})
+	for range 4 {
+		if _, err := c.Poll(ctx); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	lag, err := c.Lag(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, l := range lag {
+		fmt.Printf("%s/%d: at %d of %d, %d behind\n", l.Topic, l.Partition, l.Position, l.High, l.Lag)
+	}
+	// Output: clicks/0: at 4 of 10, 6 behind
+}
+
+func ExampleConsumer_SeekToTime() {
+	cluster, stop := startCluster(kafkaclient.TopicSpec{Name: "events", Partitions: 1, ReplicationFactor: 1})
+	defer stop()
+	ctx := context.Background()
+	p, _ := kafkaclient.NewProducer(kafkaclient.ProducerConfig{ClientConfig: cluster.ClientConfig()})
+	start := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	for i, name := range []string{"login", "view", "buy", "logout"} {
+		m := kafkaclient.NewMessage("events", nil, []byte(name))
+		m.Timestamp = start.Add(time.Duration(i) * time.Minute)
+		p.ProduceSync(ctx, m)
+	}
+	p.Close(ctx)
+
+	c, err := kafkaclient.NewConsumerFromMap(kafkaclient.ConfigMap{"bootstrap.servers": cluster.BootstrapServers()[0]})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close(ctx)
+	c.Assign(ctx, []kafkaclient.TopicPartition{{Topic: "events", Partition: 0, Offset: kafkaclient.OffsetEnd}})
+	// Replay everything from 09:01:30 on.
+	if err := c.SeekToTime(ctx, start.Add(90*time.Second)); err != nil {
+		fmt.Println(err)
+		return
+	}
+	for range 2 {
+		m, err := c.Poll(ctx)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%s at %s\n", m.Value, m.Timestamp.UTC().Format("15:04"))
+	}
+	// Output:
+	// buy at 09:02
+	// logout at 09:03
+}

@@ -40,12 +40,15 @@ func TestOAuthBearerConfig(t *testing.T) {
 		{"oidc settings without the method", oauth("sasl.oauthbearer.token.endpoint.url", "https://idp.example/token"), []kafkaclient.Option{provider}, "sasl.oauthbearer.method=oidc"},
 		{"unknown method", oauth("sasl.oauthbearer.method", "kerberos"), nil, "sasl.oauthbearer.method"},
 		{"token endpoint not http", oidc("sasl.oauthbearer.token.endpoint.url", "file:///etc/passwd"), nil, "not an http(s) URL"},
+		{"token endpoint with a secret, not http", oidc("sasl.oauthbearer.token.endpoint.url", "ftp://user:s3cr3t@idp/"), nil, "not an http(s) URL"},
 		{"bad extensions", oidc("sasl.oauthbearer.extensions", "novalue"), nil, "sasl.oauthbearer.extensions"},
 		{"username with oauthbearer", oauth("sasl.username", "u"), []kafkaclient.Option{provider}, "sasl.username"},
 		{"oauth settings with plain", oidc("sasl.mechanism", "PLAIN", "sasl.username", "u", "sasl.password", "p"), nil, "need sasl.mechanism OAUTHBEARER"},
 		{"oauth settings without sasl", oidc("security.protocol", "SSL"), nil, "SASL_PLAINTEXT or SASL_SSL"},
 		{"provider without sasl", kafkaclient.ConfigMap{"bootstrap.servers": "127.0.0.1:9092"}, []kafkaclient.Option{provider}, "SASL_PLAINTEXT or SASL_SSL"},
 		{"both https CAs", oidc("https.ca.location", "/ca.pem", "https.ca.pem", "x"), nil, "give one"},
+		{"reserved extension key", oidc("sasl.oauthbearer.extensions", "auth=x"), nil, "sasl.oauthbearer.extensions"},
+		{"extension key not letters", oidc("sasl.oauthbearer.extensions", "a-b=y"), nil, "sasl.oauthbearer.extensions"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -53,9 +56,12 @@ func TestOAuthBearerConfig(t *testing.T) {
 			if c.contains == "" {
 				require.NoError(t, err)
 				cfg := a.Config()
-				assert.NotNil(t, cfg.Security.TokenProvider)
 				assert.NotContains(t, cfg.Security.Redacted().OAuth.ClientSecret, "s3cr3t")
 				require.NoError(t, a.Close(t.Context()))
+				// The effective config opens a client again.
+				again, err := kafkaclient.NewAdmin(cfg)
+				require.NoError(t, err)
+				require.NoError(t, again.Close(t.Context()))
 				return
 			}
 			require.ErrorIs(t, err, kafkaclient.ErrBadConfig)

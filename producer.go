@@ -134,7 +134,7 @@ func withBackend(err error, b backend.Backend) error {
 // copy: changing it does not change the producer.
 func (p *Producer) Config() ProducerConfig {
 	cfg := p.cfg
-	cfg.ClientConfig = cloneClient(cfg.ClientConfig)
+	cfg.ClientConfig = effectiveClient(cfg.ClientConfig)
 	return cfg
 }
 

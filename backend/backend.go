@@ -345,3 +345,21 @@ type GroupDeleter interface {
 	// DeleteConsumerGroups deletes the (empty) groups.
 	DeleteConsumerGroups(ctx context.Context, groups []string) error
 }
+
+// OffsetLister is implemented by admins and consumers that can look up
+// partitions' offsets (the ListOffsets request).
+type OffsetLister interface {
+	// ListOffsets answers each request, in any order; a partition's error
+	// is in its ListedOffset.Err. The leaders are asked directly, with
+	// read_uncommitted isolation for an admin and the consumer's
+	// isolation.level for a consumer.
+	ListOffsets(ctx context.Context, reqs []OffsetRequest) ([]ListedOffset, error)
+}
+
+// CommittedFetcher is implemented by consumers that can read their
+// group's committed offsets.
+type CommittedFetcher interface {
+	// Committed returns the group's committed offset of each partition,
+	// OffsetInvalid for one with none.
+	Committed(ctx context.Context, partitions []TopicPartition) ([]TopicPartition, error)
+}

@@ -33,12 +33,14 @@ type Token struct {
 	Extensions map[string]string
 }
 
-// TokenProvider returns a current token for SASL/OAUTHBEARER. A client
+// TokenProvider returns a current token for SASL/OAUTHBEARER. Each client
 // calls it when it has no token, or its token is past 80% of its lifetime,
-// one call at a time and with a context that ends within 10 seconds. An
-// error fails the client's authentication with
-// CodeSASLAuthenticationFailed; the provider is asked again after a
-// backoff (1 s, doubling to 30 s), not on every connection attempt.
+// one call at a time per client (clients sharing a provider call it
+// concurrently) and with a context that ends within 10 seconds. An error
+// fails the client's authentication (SASL_AUTHENTICATION_FAILED;
+// AUTHENTICATION on the confluent backend); the provider is asked again
+// after a backoff (1 s, doubling to 30 s), not on every connection
+// attempt.
 type TokenProvider func(ctx context.Context) (Token, error)
 
 // OAuth configures SASL/OAUTHBEARER, used when Security.Mechanism is
@@ -152,16 +154,25 @@ func checkToken(t *Token, now time.Time) error {
 	case !t.Expiry.After(now):
 		return fmt.Errorf("the token expired at %s", t.Expiry.UTC().Format(time.RFC3339))
 	}
-	for k, v := range t.Extensions {
+	if err := CheckExtensions(t.Extensions); err != nil {
+		return err
+	}
+	if t.Principal == "" {
+		t.Principal, _ = jwtClaims(t.Value)
+	}
+	return nil
+}
+
+// CheckExtensions checks SASL extensions (KIP-342): keys are letters only
+// and not "auth", values hold no 0x01.
+func CheckExtensions(ext map[string]string) error {
+	for k, v := range ext {
 		if k == "auth" || k == "" || strings.IndexFunc(k, func(r rune) bool { return (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') }) >= 0 {
 			return fmt.Errorf("SASL extension key %q is invalid: want letters only, not \"auth\"", k)
 		}
 		if strings.ContainsRune(v, '\x01') {
 			return fmt.Errorf("SASL extension %q holds a control character", k)
 		}
-	}
-	if t.Principal == "" {
-		t.Principal, _ = jwtClaims(t.Value)
 	}
 	return nil
 }
@@ -193,13 +204,16 @@ func jwtClaims(value string) (sub string, exp time.Time) {
 // OIDCTokenProvider returns a TokenProvider that fetches tokens from
 // o.TokenURL with the OAuth 2 client-credentials grant (RFC 6749 4.4): a
 // form POST with grant_type=client_credentials and the scope, the client
-// id and secret in HTTP basic authentication. A token's expiry is the
-// answer's expires_in, else the JWT's "exp" claim. Every call opens its own
-// connection, so that nothing is left open between refreshes.
+// id and secret in HTTP basic authentication, sent as they are (not
+// URL-encoded first), as librdkafka and the Java client do by default. A
+// token's expiry is the answer's expires_in, counted from the request,
+// else the JWT's "exp" claim. Every call opens its own connection, so that
+// nothing is left open between refreshes. Errors name the endpoint
+// without its user information or query, which may hold secrets.
 func OIDCTokenProvider(o OAuth) (TokenProvider, error) {
 	u, err := url.Parse(o.TokenURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, Errorf(CodeBadConfig, "sasl.oauthbearer.token.endpoint.url %q is not an http(s) URL", o.TokenURL)
+		return nil, Errorf(CodeBadConfig, "sasl.oauthbearer.token.endpoint.url is not an http(s) URL")
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	ca, err := pemSetting("https.ca", o.CAPEM, o.CAFile)
@@ -218,6 +232,7 @@ func OIDCTokenProvider(o OAuth) (TokenProvider, error) {
 		form.Set("scope", o.Scope)
 	}
 	body := form.Encode()
+	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 	return func(ctx context.Context) (Token, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.TokenURL, strings.NewReader(body))
 		if err != nil {
@@ -225,19 +240,20 @@ func OIDCTokenProvider(o OAuth) (TokenProvider, error) {
 		}
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Accept", "application/json")
-		req.SetBasicAuth(url.QueryEscape(o.ClientID), url.QueryEscape(o.ClientSecret))
+		req.SetBasicAuth(o.ClientID, o.ClientSecret)
+		sent := time.Now()
 		resp, err := client.Do(req)
 		if err != nil {
 			var ue *url.Error
 			if errors.As(err, &ue) {
 				err = ue.Err // the URL is in the message below once
 			}
-			return Token{}, fmt.Errorf("token endpoint %s: %w", o.TokenURL, err)
+			return Token{}, fmt.Errorf("token endpoint %s: %w", shown, err)
 		}
 		defer resp.Body.Close()
 		raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		if err != nil {
-			return Token{}, fmt.Errorf("token endpoint %s: reading the answer: %w", o.TokenURL, err)
+			return Token{}, fmt.Errorf("token endpoint %s: reading the answer: %w", shown, err)
 		}
 		var ans struct {
 			AccessToken string  `json:"access_token"`
@@ -251,14 +267,14 @@ func OIDCTokenProvider(o OAuth) (TokenProvider, error) {
 			if ans.Error != "" {
 				msg += ": " + strings.TrimSuffix(ans.Error+": "+ans.Description, ": ")
 			}
-			return Token{}, fmt.Errorf("token endpoint %s answered %s", o.TokenURL, msg)
+			return Token{}, fmt.Errorf("token endpoint %s answered %s", shown, msg)
 		}
 		if jerr != nil || ans.AccessToken == "" {
-			return Token{}, fmt.Errorf("token endpoint %s answered without an access_token", o.TokenURL)
+			return Token{}, fmt.Errorf("token endpoint %s answered without an access_token", shown)
 		}
 		sub, exp := jwtClaims(ans.AccessToken)
 		if ans.ExpiresIn > 0 {
-			exp = time.Now().Add(time.Duration(ans.ExpiresIn * float64(time.Second)))
+			exp = sent.Add(time.Duration(ans.ExpiresIn * float64(time.Second)))
 		}
 		return Token{Value: ans.AccessToken, Expiry: exp, Principal: sub, Extensions: o.Extensions}, nil
 	}, nil

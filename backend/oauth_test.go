@@ -61,6 +61,17 @@ func TestOIDCTokenProvider(t *testing.T) {
 		_, err = p(t.Context())
 		require.ErrorContains(t, err, "certificate")
 	})
+	t.Run("secrets in the endpoint URL", func(t *testing.T) {
+		o := oidc(s)
+		o.ClientSecret = "not-the-secret"
+		o.TokenURL = strings.Replace(s.URL, "https://", "https://user:url-secret@", 1) + "?key=query-secret"
+		p, err := backend.OIDCTokenProvider(o)
+		require.NoError(t, err)
+		_, err = p(t.Context())
+		require.ErrorContains(t, err, "401")
+		assert.NotContains(t, err.Error(), "url-secret")
+		assert.NotContains(t, err.Error(), "query-secret")
+	})
 	t.Run("unreachable endpoint", func(t *testing.T) {
 		o := oidc(s)
 		o.TokenURL = "https://127.0.0.1:1/token"

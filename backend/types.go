@@ -206,3 +206,41 @@ type Capabilities struct {
 
 // AllCapabilities declares every config-level capability.
 var AllCapabilities = Capabilities{Idempotence: true, ReadCommitted: true, CooperativeRebalance: true, StaticMembership: true}
+
+// The queries of an OffsetRequest other than a timestamp.
+const (
+	// OffsetQueryLatest asks for the high watermark: the offset the next
+	// message will get.
+	OffsetQueryLatest int64 = -1
+	// OffsetQueryEarliest asks for the log start offset.
+	OffsetQueryEarliest int64 = -2
+	// OffsetQueryMaxTimestamp asks for the offset of the message with the
+	// largest timestamp (KIP-734, Kafka 3.0+).
+	OffsetQueryMaxTimestamp int64 = -3
+)
+
+// OffsetRequest asks for one offset of a partition: Query is
+// OffsetQueryLatest, OffsetQueryEarliest, OffsetQueryMaxTimestamp, or a
+// timestamp in Unix milliseconds (the first message at or after it).
+type OffsetRequest struct {
+	Topic     string
+	Partition int32
+	Query     int64
+}
+
+// ListedOffset answers an OffsetRequest.
+type ListedOffset struct {
+	Topic     string
+	Partition int32
+	// Offset is the offset found; for a timestamp with no message at or
+	// after it, OffsetEnd.
+	Offset int64
+	// Timestamp is the timestamp of the message at Offset, for
+	// OffsetQueryMaxTimestamp and timestamp queries, where the client
+	// reports it (kafka-go does not); zero otherwise.
+	Timestamp time.Time
+	// LeaderEpoch is the leader epoch of Offset, or -1 when unknown.
+	LeaderEpoch int32
+	// Err is the partition's error (an unknown topic or partition, say).
+	Err error
+}

@@ -104,6 +104,7 @@ func Cases() []Case {
 	all = append(all, producerCases...)
 	all = append(all, consumerCases...)
 	all = append(all, adminCases...)
+	all = append(all, offsetCases...)
 	all = append(all, transactionCases...)
 	all = append(all, configCases...)
 	all = append(all, inputCases...)

@@ -4,8 +4,10 @@ package confluent
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -348,4 +350,55 @@ func (a *admin) Close(ctx context.Context) error {
 
 func (a *admin) As(target any) bool {
 	return backend.SetAs(target, a.ka) || backend.SetAs(target, a.kp)
+}
+
+func (a *admin) ListOffsets(ctx context.Context, reqs []backend.OffsetRequest) ([]backend.ListedOffset, error) {
+	return use(ctx, a, func(ctx context.Context) ([]backend.ListedOffset, error) {
+		return listOffsets(ctx, a.ka, kafka.IsolationLevelReadUncommitted, reqs)
+	})
+}
+
+// listOffsets answers reqs with ka's ListOffsets at isolation.
+func listOffsets(ctx context.Context, ka *kafka.AdminClient, isolation kafka.IsolationLevel, reqs []backend.OffsetRequest) ([]backend.ListedOffset, error) {
+	specs := make(map[kafka.TopicPartition]kafka.OffsetSpec, len(reqs))
+	for _, r := range reqs {
+		topic := r.Topic
+		specs[kafka.TopicPartition{Topic: &topic, Partition: r.Partition}] = kafka.OffsetSpec(r.Query)
+	}
+	res, err := ka.ListOffsets(ctx, specs, kafka.SetAdminIsolationLevel(isolation))
+	var ke kafka.Error
+	if errors.As(err, &ke) && strings.Contains(ke.Error(), "No leaders found") {
+		// librdkafka fails the whole request when none of its partitions
+		// has a known leader: answer each partition on its own, so that
+		// a missing one gets its error and the others their offsets.
+		if len(reqs) == 1 {
+			r := reqs[0]
+			return []backend.ListedOffset{{Topic: r.Topic, Partition: r.Partition, Offset: backend.OffsetInvalid, LeaderEpoch: -1,
+				Err: backend.Errorf(backend.CodeUnknownTopicOrPartition, "no leader is known for the partition: the topic or partition does not exist")}}, nil
+		}
+		var out []backend.ListedOffset
+		for _, r := range reqs {
+			l, err := listOffsets(ctx, ka, isolation, []backend.OffsetRequest{r})
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, l...)
+		}
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make([]backend.ListedOffset, 0, len(res.ResultInfos))
+	for tp, info := range res.ResultInfos {
+		l := backend.ListedOffset{Topic: *tp.Topic, Partition: tp.Partition, Offset: int64(info.Offset), LeaderEpoch: -1, Err: errOrNil(info.Error)}
+		if info.LeaderEpoch != nil {
+			l.LeaderEpoch = *info.LeaderEpoch
+		}
+		if info.Timestamp >= 0 {
+			l.Timestamp = time.UnixMilli(info.Timestamp)
+		}
+		out = append(out, l)
+	}
+	return out, nil
 }

@@ -324,6 +324,39 @@ func (c *consumer) Commit(ctx context.Context, offsets []backend.TopicPartition)
 	})
 }
 
+func (c *consumer) ListOffsets(ctx context.Context, reqs []backend.OffsetRequest) (out []backend.ListedOffset, err error) {
+	isolation := kafka.IsolationLevelReadUncommitted
+	if c.cfg.IsolationLevel == backend.IsolationReadCommitted {
+		isolation = kafka.IsolationLevelReadCommitted
+	}
+	err = c.use(func() error {
+		// An admin client over the consumer's own connections.
+		ka, err := kafka.NewAdminClientFromConsumer(c.kc)
+		if err != nil {
+			return err
+		}
+		out, err = listOffsets(ctx, ka, isolation, reqs)
+		return err
+	})
+	return out, err
+}
+
+func (c *consumer) Committed(ctx context.Context, tps []backend.TopicPartition) (out []backend.TopicPartition, err error) {
+	err = c.use(func() error {
+		res, err := c.kc.Committed(toKafkaTP(tps), timeoutMs(ctx, c.cfg.RequestTimeout))
+		if err := firstErr(res, err, tpError); err != nil {
+			return err
+		}
+		for _, tp := range res {
+			if tp.Offset >= 0 {
+				out = append(out, fromKafkaTP(tp))
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
 func (c *consumer) Seek(_ context.Context, tp backend.TopicPartition) error {
 	return c.use(func() error {
 		res, err := c.kc.SeekPartitions(toKafkaTP([]backend.TopicPartition{tp}))

@@ -181,3 +181,7 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+func (a *admin) ListOffsets(ctx context.Context, reqs []backend.OffsetRequest) ([]backend.ListedOffset, error) {
+	return listOffsets(ctx, a.cl, 0, reqs)
+}

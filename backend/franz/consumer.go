@@ -21,8 +21,10 @@ type consumer struct {
 
 	mu      sync.Mutex
 	clients // created by the first Subscribe or Assign
-	topics  map[string]bool
-	group   bool
+	// query is the client of look-ups made before Subscribe or Assign.
+	query  clients
+	topics map[string]bool
+	group  bool
 	// assigned is the manual assignment.
 	assigned map[string]map[int32]kgo.Offset
 
@@ -141,6 +143,60 @@ func (c *consumer) onLost(ctx context.Context, _ *kgo.Client, m map[string][]int
 		return
 	}
 	c.hooks.Rebalance(ctx, backend.RebalanceLost, toTPs(m), false) //nolint:errcheck // logged by the root
+}
+
+// queryClient returns the client for look-ups that need no subscription:
+// the consuming client once there is one, else one of their own, made on
+// first use and closed with the consumer.
+func (c *consumer) queryClient() (*kgo.Client, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cl != nil {
+		return c.cl, nil
+	}
+	if c.query.cl == nil {
+		q, err := newClients(slices.Clone(c.base))
+		if err != nil {
+			return nil, err
+		}
+		c.query = q
+	}
+	return c.query.cl, nil
+}
+
+func (c *consumer) ListOffsets(ctx context.Context, reqs []backend.OffsetRequest) ([]backend.ListedOffset, error) {
+	cl, err := c.queryClient()
+	if err != nil {
+		return nil, err
+	}
+	var isolation int8
+	if c.cfg.IsolationLevel == backend.IsolationReadCommitted {
+		isolation = 1
+	}
+	return listOffsets(ctx, cl, isolation, reqs)
+}
+
+func (c *consumer) Committed(ctx context.Context, tps []backend.TopicPartition) ([]backend.TopicPartition, error) {
+	if _, err := c.queryClient(); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	adm := c.adm
+	if adm == nil {
+		adm = c.query.adm
+	}
+	c.mu.Unlock()
+	resps, err := adm.FetchOffsets(ctx, c.cfg.GroupID)
+	if err := orErr(resps, err); err != nil {
+		return nil, err
+	}
+	out := make([]backend.TopicPartition, 0, len(tps))
+	for _, tp := range tps {
+		if o, ok := resps.Lookup(tp.Topic, tp.Partition); ok && o.Err == nil && o.At >= 0 {
+			out = append(out, backend.TopicPartition{Topic: tp.Topic, Partition: tp.Partition, Offset: o.At, Metadata: o.Metadata, LeaderEpoch: o.LeaderEpoch})
+		}
+	}
+	return out, nil
 }
 
 func (c *consumer) client() *kgo.Client {
@@ -457,6 +513,12 @@ func (c *consumer) GroupMetadata() (backend.GroupMetadata, error) {
 }
 
 func (c *consumer) Close(ctx context.Context) error {
+	c.mu.Lock()
+	q := c.query
+	c.mu.Unlock()
+	if q.cl != nil {
+		defer q.Close(ctx) //nolint:errcheck // look-ups only
+	}
 	cl := c.client()
 	if cl == nil {
 		return nil

@@ -30,6 +30,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/oauth"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
@@ -182,4 +183,46 @@ func fromRecord(m *backend.Message, r *kgo.Record) {
 	m.Key, m.Value = r.Key, r.Value
 	m.Headers = backend.Convert(r.Headers, func(h kgo.RecordHeader) backend.Header { return backend.Header(h) })
 	m.Timestamp, m.LeaderEpoch = r.Timestamp, r.LeaderEpoch
+}
+
+// listOffsets answers reqs with ListOffsets requests, which franz-go sends
+// to each partition's leader, at isolation (0 read_uncommitted, 1
+// read_committed).
+func listOffsets(ctx context.Context, cl *kgo.Client, isolation int8, reqs []backend.OffsetRequest) ([]backend.ListedOffset, error) {
+	req := kmsg.NewPtrListOffsetsRequest()
+	req.ReplicaID, req.IsolationLevel = -1, isolation
+	idx := map[string]int{}
+	for _, r := range reqs {
+		i, ok := idx[r.Topic]
+		if !ok {
+			i, idx[r.Topic] = len(req.Topics), len(req.Topics)
+			t := kmsg.NewListOffsetsRequestTopic()
+			t.Topic = r.Topic
+			req.Topics = append(req.Topics, t)
+		}
+		p := kmsg.NewListOffsetsRequestTopicPartition()
+		p.Partition, p.Timestamp, p.CurrentLeaderEpoch = r.Partition, r.Query, -1
+		req.Topics[i].Partitions = append(req.Topics[i].Partitions, p)
+	}
+	var out []backend.ListedOffset
+	for _, sh := range cl.RequestSharded(ctx, req) {
+		if sh.Err != nil {
+			for _, t := range sh.Req.(*kmsg.ListOffsetsRequest).Topics {
+				for _, p := range t.Partitions {
+					out = append(out, backend.ListedOffset{Topic: t.Topic, Partition: p.Partition, Offset: backend.OffsetInvalid, LeaderEpoch: -1, Err: sh.Err})
+				}
+			}
+			continue
+		}
+		for _, t := range sh.Resp.(*kmsg.ListOffsetsResponse).Topics {
+			for _, p := range t.Partitions {
+				l := backend.ListedOffset{Topic: t.Topic, Partition: p.Partition, Offset: p.Offset, LeaderEpoch: p.LeaderEpoch, Err: kerr.ErrorForCode(p.ErrorCode)}
+				if p.Timestamp >= 0 {
+					l.Timestamp = time.UnixMilli(p.Timestamp)
+				}
+				out = append(out, l)
+			}
+		}
+	}
+	return out, nil
 }

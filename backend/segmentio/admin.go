@@ -231,7 +231,14 @@ func decodeAssignment(b []byte) []backend.TopicPartition {
 
 func (a *admin) ListConsumerGroupOffsets(ctx context.Context, group string) ([]backend.TopicPartition, error) {
 	// Topics nil asks for every partition with a committed offset.
-	resp, err := a.cl.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group})
+	return fetchCommitted(ctx, a.cl, group, nil)
+}
+
+// fetchCommitted returns group's committed offsets of topics' partitions
+// (every partition with one when topics is nil), leaving out those with
+// none.
+func fetchCommitted(ctx context.Context, cl *kafka.Client, group string, topics map[string][]int) ([]backend.TopicPartition, error) {
+	resp, err := cl.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: topics})
 	if err != nil {
 		return nil, err
 	}
@@ -251,6 +258,10 @@ func (a *admin) ListConsumerGroupOffsets(ctx context.Context, group string) ([]b
 		}
 	}
 	return out, nil
+}
+
+func (a *admin) ListOffsets(ctx context.Context, reqs []backend.OffsetRequest) ([]backend.ListedOffset, error) {
+	return a.tr.listOffsets(ctx, 0, reqs)
 }
 
 func (a *admin) DeleteConsumerGroups(ctx context.Context, groups []string) error {

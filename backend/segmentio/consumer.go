@@ -782,6 +782,22 @@ func (c *consumer) GroupMetadata() (backend.GroupMetadata, error) {
 	return gm, nil
 }
 
+func (c *consumer) ListOffsets(ctx context.Context, reqs []backend.OffsetRequest) ([]backend.ListedOffset, error) {
+	var isolation int8
+	if c.cfg.IsolationLevel == backend.IsolationReadCommitted {
+		isolation = 1
+	}
+	return c.tr.listOffsets(ctx, isolation, reqs)
+}
+
+func (c *consumer) Committed(ctx context.Context, tps []backend.TopicPartition) ([]backend.TopicPartition, error) {
+	topics := map[string][]int{}
+	for _, tp := range tps {
+		topics[tp.Topic] = append(topics[tp.Topic], int(tp.Partition))
+	}
+	return fetchCommitted(ctx, c.cl, c.cfg.GroupID, topics)
+}
+
 func (c *consumer) Close(ctx context.Context) error {
 	c.closeOnce.Do(func() { c.closeErr = c.close(ctx) })
 	return c.closeErr

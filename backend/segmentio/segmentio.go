@@ -61,6 +61,7 @@ import (
 	"github.com/kafkaclient/kafkaclient/backend"
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
+	"github.com/segmentio/kafka-go/protocol/listoffsets"
 	meta "github.com/segmentio/kafka-go/protocol/metadata"
 	"github.com/segmentio/kafka-go/sasl"
 	"github.com/segmentio/kafka-go/sasl/plain"
@@ -181,7 +182,9 @@ func newSettings(c backend.ClientConfig) (*settings, error) {
 // kafka-go authenticates a connection once and cannot re-authenticate it
 // (KIP-368), so a broker that enforces token expiry closes it; instead the
 // transport replaces its connections once a token they used is due for
-// refresh (see transport.RoundTrip).
+// refresh (see transport.RoundTrip). The group coordinator connection,
+// which kafka-go holds for a whole generation, is not replaced: when the
+// broker ends its session, the generation ends and the group rebalances.
 type oauthBearer struct {
 	tokens backend.TokenProvider
 	// renewAt is the earliest refresh time (UnixNano) of the tokens handed
@@ -207,17 +210,24 @@ func (m *oauthBearer) Start(ctx context.Context) (sasl.StateMachine, []byte, err
 		b.WriteString(k + "=" + t.Extensions[k] + "\x01")
 	}
 	b.WriteString("\x01")
-	return m, []byte(b.String()), nil
+	return &oauthSession{}, []byte(b.String()), nil
 }
+
+// oauthSession is one OAUTHBEARER exchange.
+type oauthSession struct{ refused []byte }
 
 // Next ends the exchange: the broker answers a valid token with nothing,
 // and an invalid one with an error document, after which it waits for a
 // lone 0x01 before it fails the authentication.
-func (m *oauthBearer) Next(_ context.Context, challenge []byte) (bool, []byte, error) {
-	if len(challenge) == 0 {
+func (s *oauthSession) Next(_ context.Context, challenge []byte) (bool, []byte, error) {
+	switch {
+	case len(challenge) == 0:
 		return true, nil, nil
+	case s.refused == nil:
+		s.refused = challenge
+		return false, []byte{1}, nil
 	}
-	return false, []byte{1}, nil
+	return false, nil, backend.Errorf(backend.CodeSASLAuthenticationFailed, "the broker refused the token: %s", s.refused)
 }
 
 // renewDue reports, once, that the connections should be replaced.
@@ -387,6 +397,16 @@ func (t *transport) roundTripDone() {
 	var all []*kafka.Transport
 	if t.closed && t.inflight == 0 {
 		all = t.all
+	} else if t.inflight == 0 && len(t.all) > 1 {
+		// The transports replaced earlier have no round trip left: close
+		// what they still hold (pools a round trip opened after the
+		// swap) and forget them.
+		for _, kt := range t.all {
+			if kt != t.cur {
+				all = append(all, kt)
+			}
+		}
+		t.all = append(t.all[:0:0], t.cur)
 	}
 	t.mu.Unlock()
 	for _, kt := range all {
@@ -482,4 +502,40 @@ func (t *transport) freshMetadata(ctx context.Context, topics []string) (*meta.R
 // client returns a kafka.Client over t.
 func (t *transport) client() *kafka.Client {
 	return &kafka.Client{Addr: t.s.addr, Transport: t}
+}
+
+// listOffsets answers reqs with one ListOffsets request, which kafka-go's
+// transport splits by partition leader; answers carry no timestamp. kafka-go speaks ListOffsets up to
+// v5, and the largest-timestamp query (KIP-734) needs v7: it is refused.
+func (t *transport) listOffsets(ctx context.Context, isolation int8, reqs []backend.OffsetRequest) ([]backend.ListedOffset, error) {
+	req := &listoffsets.Request{ReplicaID: -1, IsolationLevel: isolation}
+	idx := map[string]int{}
+	for _, r := range reqs {
+		if r.Query == backend.OffsetQueryMaxTimestamp {
+			return nil, backend.Unsupported(Name, "the largest-timestamp offset query (it needs ListOffsets v7; kafka-go speaks up to v5)")
+		}
+		i, ok := idx[r.Topic]
+		if !ok {
+			i, idx[r.Topic] = len(req.Topics), len(req.Topics)
+			req.Topics = append(req.Topics, listoffsets.RequestTopic{Topic: r.Topic})
+		}
+		req.Topics[i].Partitions = append(req.Topics[i].Partitions, listoffsets.RequestPartition{Partition: r.Partition, Timestamp: r.Query, CurrentLeaderEpoch: -1})
+	}
+	m, err := t.RoundTrip(ctx, t.s.addr, req)
+	if err != nil {
+		return nil, err
+	}
+	var out []backend.ListedOffset
+	for _, rt := range m.(*listoffsets.Response).Topics {
+		for _, p := range rt.Partitions {
+			l := backend.ListedOffset{Topic: rt.Topic, Partition: p.Partition, Offset: p.Offset, LeaderEpoch: p.LeaderEpoch}
+			if p.ErrorCode != 0 {
+				l.Err = kafka.Error(p.ErrorCode)
+			}
+			// The found message's timestamp is not reported: kafka-go's
+			// transport puts the requested one in its place.
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }

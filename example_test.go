@@ -300,3 +300,39 @@ func ExampleConsumer_SeekToTime() {
 	// buy at 09:02
 	// logout at 09:03
 }
+
+func ExampleConsumer_Messages() {
+	cluster, stop := startCluster(kafkaclient.TopicSpec{Name: "jobs", Partitions: 1, ReplicationFactor: 1})
+	defer stop()
+	ctx := context.Background()
+	p, _ := kafkaclient.NewProducer(kafkaclient.ProducerConfig{ClientConfig: cluster.ClientConfig()})
+	for _, job := range []string{"resize", "encode", "upload"} {
+		p.ProduceSync(ctx, kafkaclient.NewMessage("jobs", nil, []byte(job)))
+	}
+	p.Close(ctx)
+
+	c, err := kafkaclient.NewConsumerFromMap(kafkaclient.ConfigMap{
+		"bootstrap.servers": cluster.BootstrapServers()[0], "group.id": "workers", "auto.offset.reset": "earliest",
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer c.Close(ctx)
+	c.Subscribe(ctx, []string{"jobs"}, nil)
+	done := 0
+	for m, err := range c.Messages(ctx) {
+		if err != nil {
+			fmt.Println("poll:", err) // the range goes on unless the error ended it
+			continue
+		}
+		fmt.Println("job", string(m.Value))
+		if done++; done == 3 {
+			break // nothing is lost: the next Poll or range goes on from here
+		}
+	}
+	// Output:
+	// job resize
+	// job encode
+	// job upload
+}

@@ -363,3 +363,30 @@ type CommittedFetcher interface {
 	// OffsetInvalid for one with none.
 	Committed(ctx context.Context, partitions []TopicPartition) ([]TopicPartition, error)
 }
+
+// GroupOffsetsAlterer is implemented by admins that can set a consumer
+// group's committed offsets from outside the group.
+type GroupOffsetsAlterer interface {
+	// AlterConsumerGroupOffsets commits offsets for group (the root has
+	// checked that it has no members). A partition's failure is an error
+	// naming it.
+	AlterConsumerGroupOffsets(ctx context.Context, group string, offsets []TopicPartition) error
+}
+
+// GroupOffsetsDeleter is implemented by admins that can delete a consumer
+// group's committed offsets (OffsetDelete, Kafka 2.4+).
+type GroupOffsetsDeleter interface {
+	// DeleteConsumerGroupOffsets deletes group's committed offsets of the
+	// partitions. A partition's failure is an error naming it.
+	DeleteConsumerGroupOffsets(ctx context.Context, group string, partitions []TopicPartition) error
+}
+
+// RecordsDeleter is implemented by admins that can delete records
+// (DeleteRecords).
+type RecordsDeleter interface {
+	// DeleteRecords deletes the records of each partition before its
+	// Offset (OffsetEnd: up to the high watermark) and answers each
+	// partition's new log start offset, in any order, a partition's
+	// failure in its Err.
+	DeleteRecords(ctx context.Context, before []TopicPartition) ([]ListedOffset, error)
+}

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -31,6 +32,26 @@ var offsetCases = []Case{
 		Run:  adminListOffsetsBadInput,
 	},
 	{
+		Name: "admin/alter_group_offsets",
+		Doc:  "AlterConsumerGroupOffsets sets an empty group's offsets, which its next member resumes from; a group with a member is NON_EMPTY_GROUP and keeps its offsets; a negative offset is INVALID_ARG.",
+		Run:  adminAlterGroupOffsets,
+	},
+	{
+		Name: "admin/reset_group_offsets",
+		Doc:  "ResetConsumerGroupOffsets moves every partition of the topics to the earliest, the latest, a time or an offset (clamped to the end) and returns what it set; an unknown topic is UNKNOWN_TOPIC_OR_PARTITION and a group with a member NON_EMPTY_GROUP, changing nothing.",
+		Run:  adminResetGroupOffsets,
+	},
+	{
+		Name: "admin/delete_group_offsets",
+		Doc:  "DeleteConsumerGroupOffsets deletes a group's committed offset of a partition and keeps the others (UNSUPPORTED where the client cannot).",
+		Run:  adminDeleteGroupOffsets,
+	},
+	{
+		Name: "admin/delete_records",
+		Doc:  "DeleteRecords moves the log start to the offset given (OffsetEnd: the high watermark), consumers from the beginning start there, and an offset past the high watermark is OFFSET_OUT_OF_RANGE for that partition (UNSUPPORTED where the client cannot).",
+		Run:  adminDeleteRecords,
+	},
+	{
 		Name: "consume/watermarks",
 		Doc:  "QueryWatermarkOffsets returns the log start and the high watermark of any partition, assigned or not, and UNKNOWN_TOPIC_OR_PARTITION for a missing one.",
 		Run:  consumeWatermarks,
@@ -46,6 +67,11 @@ var offsetCases = []Case{
 		Run:  consumeOffsetsForTimesSeek,
 	},
 	{
+		Name: "consume/messages_iterator",
+		Doc:  "Messages ranges over what Poll returns: breaking out loses nothing (the next range continues), listeners run on the ranging goroutine, the end of ctx ends the range after yielding TIMED_OUT, and a consumer with nothing to consume, or closed, yields its error once and ends.",
+		Run:  consumeMessagesIterator,
+	},
+	{
 		Name: "consume/lag",
 		Doc:  "Lag reports every assigned partition: the whole partition before anything is consumed or committed, then high watermark minus position as Poll returns messages, and 0 at the end.",
 		Run:  consumeLag,
@@ -57,7 +83,7 @@ var offsetCases = []Case{
 func offTimestamps(t *testing.T, e *Env, partitions int32, times ...time.Time) string {
 	t.Helper()
 	topic := e.Topic(t, partitions)
-	p := e.Producer(t, nil)
+	p := e.Producer(t, func(cfg *kafkaclient.ProducerConfig) { cfg.Partitioner = kafkaclient.PartitionerManual })
 	for i, at := range times {
 		m := kafkaclient.NewMessage(topic, nil, []byte{byte('a' + i)})
 		m.Partition, m.Timestamp = 0, at
@@ -248,4 +274,163 @@ func consumeLag(t *testing.T, e *Env) {
 	lag, err = c.Lag(Ctx(t))
 	require.NoError(t, err)
 	assert.Equal(t, int64(0), lag[0].Lag)
+}
+
+// offCommitted commits offset for group on topic's partition 0 from
+// outside the group.
+func offCommitted(t *testing.T, a *kafkaclient.Admin, group, topic string, offset int64) {
+	t.Helper()
+	require.NoError(t, a.AlterConsumerGroupOffsets(Ctx(t), group, kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: offset, LeaderEpoch: -1}))
+}
+
+func adminAlterGroupOffsets(t *testing.T, e *Env) {
+	topic, _ := ccFilled(t, e, ccSeq("v", 0, 10)...)
+	a := e.Admin(t)
+	group := e.Group(t)
+	offCommitted(t, a, group, topic, 6)
+	assert.Equal(t, int64(6), ccGroupOffset(t, a, group, topic, 0))
+	c := e.Consumer(t, group, ccNoAutoCommit)
+	require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
+	require.Equal(t, ccSeq("v", 6, 2), ccValues(PollN(t, c, 2)), "the member resumes from the offset set")
+
+	err := a.AlterConsumerGroupOffsets(Ctx(t), group, kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 1, LeaderEpoch: -1})
+	RequireCode(t, err, kafkaclient.CodeNonEmptyGroup)
+	assert.Equal(t, int64(6), ccGroupOffset(t, a, group, topic, 0), "a refused change changes nothing")
+	err = a.AlterConsumerGroupOffsets(Ctx(t), e.Group(t), kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: -1, LeaderEpoch: -1})
+	RequireCode(t, err, kafkaclient.CodeInvalidArg)
+}
+
+func adminResetGroupOffsets(t *testing.T, e *Env) {
+	base := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	topic := offTimestamps(t, e, 2, base, base.Add(10*time.Second), base.Add(20*time.Second), base.Add(30*time.Second))
+	a := e.Admin(t)
+	group := e.Group(t)
+	reset := func(to kafkaclient.ResetTarget) []int64 {
+		t.Helper()
+		set, err := a.ResetConsumerGroupOffsets(Ctx(t), group, to, topic)
+		require.NoError(t, err)
+		require.Len(t, set, 2)
+		for _, s := range set {
+			assert.Equal(t, s.Offset, ccGroupOffset(t, a, group, topic, s.Partition), "partition %d", s.Partition)
+		}
+		return []int64{set[0].Offset, set[1].Offset}
+	}
+	assert.Equal(t, []int64{4, 0}, reset(kafkaclient.ResetToLatest()))
+	assert.Equal(t, []int64{0, 0}, reset(kafkaclient.ResetToEarliest()))
+	assert.Equal(t, []int64{2, 0}, reset(kafkaclient.ResetToTime(base.Add(15*time.Second))), "partition 1 has no message: its end")
+	assert.Equal(t, []int64{3, 0}, reset(kafkaclient.ResetToOffset(3)))
+	assert.Equal(t, []int64{4, 0}, reset(kafkaclient.ResetToOffset(99)), "clamped to the end")
+
+	_, err := a.ResetConsumerGroupOffsets(Ctx(t), group, kafkaclient.ResetToEarliest(), topic, topic+"-missing")
+	require.ErrorIs(t, err, kafkaclient.ErrUnknownTopicOrPartition)
+	assert.Equal(t, int64(4), ccGroupOffset(t, a, group, topic, 0), "a refused reset changes nothing")
+	c := e.Consumer(t, group, ccNoAutoCommit)
+	require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
+	ccEventually(t, Timeout, func() bool { return len(c.Assignment()) == 2 || pollOnce(c) }, "the member was assigned")
+	_, err = a.ResetConsumerGroupOffsets(Ctx(t), group, kafkaclient.ResetToEarliest(), topic)
+	RequireCode(t, err, kafkaclient.CodeNonEmptyGroup)
+	assert.Equal(t, int64(4), ccGroupOffset(t, a, group, topic, 0))
+}
+
+// pollOnce polls c briefly, so that a group consumer joins; it reports
+// false.
+func pollOnce(c *kafkaclient.Consumer) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	c.Poll(ctx) //nolint:errcheck // only to drive the join
+	return false
+}
+
+func adminDeleteGroupOffsets(t *testing.T, e *Env) {
+	topic := e.Topic(t, 2)
+	a := e.Admin(t)
+	group := e.Group(t)
+	require.NoError(t, a.AlterConsumerGroupOffsets(Ctx(t), group,
+		kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 0, LeaderEpoch: -1},
+		kafkaclient.TopicPartition{Topic: topic, Partition: 1, Offset: 0, LeaderEpoch: -1}))
+	err := a.DeleteConsumerGroupOffsets(Ctx(t), group, kafkaclient.TopicPartition{Topic: topic, Partition: 0})
+	if errors.Is(err, kafkaclient.ErrUnsupported) {
+		t.Logf("DeleteConsumerGroupOffsets: %v", err)
+		return
+	}
+	require.NoError(t, err)
+	assert.Equal(t, int64(-1), ccGroupOffset(t, a, group, topic, 0), "deleted")
+	assert.Equal(t, int64(0), ccGroupOffset(t, a, group, topic, 1), "kept")
+}
+
+func adminDeleteRecords(t *testing.T, e *Env) {
+	topic, _ := ccFilled(t, e, ccSeq("v", 0, 10)...)
+	a := e.Admin(t)
+	got, err := a.DeleteRecords(Ctx(t), kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 4})
+	if errors.Is(err, kafkaclient.ErrUnsupported) {
+		t.Logf("DeleteRecords: %v", err)
+		return
+	}
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.NoError(t, got[0].Err)
+	assert.Equal(t, int64(4), got[0].Offset, "the new log start")
+	c := e.Consumer(t, "", nil)
+	low, high, err := c.QueryWatermarkOffsets(Ctx(t), topic, 0)
+	require.NoError(t, err)
+	assert.Equal(t, []int64{4, 10}, []int64{low, high})
+	require.NoError(t, c.Assign(Ctx(t), []kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning, LeaderEpoch: -1}}))
+	require.Equal(t, "v4", string(PollN(t, c, 1)[0].Value), "consumption from the beginning starts at the new log start")
+
+	got, err = a.DeleteRecords(Ctx(t), kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 11})
+	require.NoError(t, err)
+	require.ErrorIs(t, got[0].Err, kafkaclient.ErrOffsetOutOfRange, "past the high watermark")
+	got, err = a.DeleteRecords(Ctx(t), kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetEnd})
+	require.NoError(t, err)
+	require.NoError(t, got[0].Err)
+	assert.Equal(t, int64(10), got[0].Offset)
+	_, err = a.DeleteRecords(Ctx(t), kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: -7})
+	RequireCode(t, err, kafkaclient.CodeInvalidArg)
+}
+
+func consumeMessagesIterator(t *testing.T, e *Env) {
+	topic, _ := ccFilled(t, e, ccSeq("v", 0, 6)...)
+	c := e.Consumer(t, e.Group(t), ccNoAutoCommit)
+	var assignedOn string
+	listener := kafkaclient.RebalanceFuncs{Assigned: func(context.Context, *kafkaclient.Consumer, []kafkaclient.TopicPartition) error {
+		assignedOn = ccGoroutineID()
+		return nil
+	}}
+	require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, listener))
+	var got []string
+	for m, err := range c.Messages(Ctx(t)) {
+		require.NoError(t, err)
+		got = append(got, string(m.Value))
+		if len(got) == 3 {
+			break
+		}
+	}
+	assert.Equal(t, ccGoroutineID(), assignedOn, "OnAssigned ran on the ranging goroutine")
+	ctx, cancel := context.WithTimeout(Ctx(t), 2*time.Second)
+	defer cancel()
+	var last error
+	for m, err := range c.Messages(ctx) {
+		if err != nil {
+			last = err
+			continue
+		}
+		got = append(got, string(m.Value))
+	}
+	assert.Equal(t, ccSeq("v", 0, 6), got, "breaking out lost nothing")
+	require.ErrorIs(t, last, kafkaclient.ErrTimedOut, "the end of ctx ends the range")
+
+	idle := e.Consumer(t, "", nil)
+	n := 0
+	for _, err := range idle.Messages(Ctx(t)) {
+		n++
+		require.ErrorIs(t, err, kafkaclient.ErrState)
+	}
+	assert.Equal(t, 1, n, "nothing to consume: one error, then the end")
+	require.NoError(t, c.Close(Ctx(t)))
+	n = 0
+	for _, err := range c.Messages(Ctx(t)) {
+		n++
+		require.ErrorIs(t, err, kafkaclient.ErrClosed)
+	}
+	assert.Equal(t, 1, n, "closed: one error, then the end")
 }

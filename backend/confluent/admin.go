@@ -402,3 +402,43 @@ func listOffsets(ctx context.Context, ka *kafka.AdminClient, isolation kafka.Iso
 	}
 	return out, nil
 }
+
+func (a *admin) AlterConsumerGroupOffsets(ctx context.Context, group string, offsets []backend.TopicPartition) error {
+	res, err := use(ctx, a, func(ctx context.Context) (kafka.AlterConsumerGroupOffsetsResult, error) {
+		return a.ka.AlterConsumerGroupOffsets(ctx, []kafka.ConsumerGroupTopicPartitions{{Group: group, Partitions: toKafkaTP(offsets)}})
+	})
+	if err != nil {
+		return err
+	}
+	for _, g := range res.ConsumerGroupsTopicPartitions {
+		if err := firstErr(g.Partitions, nil, tpError); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *admin) DeleteRecords(ctx context.Context, before []backend.TopicPartition) ([]backend.ListedOffset, error) {
+	res, err := use(ctx, a, func(ctx context.Context) (kafka.DeleteRecordsResults, error) {
+		return a.ka.DeleteRecords(ctx, toKafkaTP(before))
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]backend.ListedOffset, 0, len(res.DeleteRecordsResults))
+	for _, r := range res.DeleteRecordsResults {
+		l := backend.ListedOffset{Topic: *r.TopicPartition.Topic, Partition: r.TopicPartition.Partition, Offset: backend.OffsetInvalid, LeaderEpoch: -1, Err: r.TopicPartition.Error}
+		if r.DeletedRecords != nil {
+			l.Offset = int64(r.DeletedRecords.LowWatermark)
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// DeleteConsumerGroupOffsets is not available: confluent-kafka-go does not
+// expose librdkafka's DeleteConsumerGroupOffsets, nor a way to send the
+// request.
+func (a *admin) DeleteConsumerGroupOffsets(context.Context, string, []backend.TopicPartition) error {
+	return backend.Unsupported(Name, "DeleteConsumerGroupOffsets (confluent-kafka-go does not expose librdkafka's call)")
+}

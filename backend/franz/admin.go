@@ -3,6 +3,7 @@ package franz
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/kafkaclient/kafkaclient/backend"
@@ -184,4 +185,57 @@ func deref(s *string) string {
 
 func (a *admin) ListOffsets(ctx context.Context, reqs []backend.OffsetRequest) ([]backend.ListedOffset, error) {
 	return listOffsets(ctx, a.cl, 0, reqs)
+}
+
+// partitionErr returns the first error of fn's partitions, naming it.
+func partitionErr(each func(func(topic string, partition int32, err error))) error {
+	var first error
+	each(func(topic string, partition int32, err error) {
+		if err != nil && first == nil {
+			first = backend.WithCode(franzBackend{}.Code(err), fmt.Errorf("%s/%d: %w", topic, partition, err))
+		}
+	})
+	return first
+}
+
+func (a *admin) AlterConsumerGroupOffsets(ctx context.Context, group string, offsets []backend.TopicPartition) error {
+	os := kadm.Offsets{}
+	for _, o := range offsets {
+		os.Add(kadm.Offset{Topic: o.Topic, Partition: o.Partition, At: o.Offset, LeaderEpoch: o.LeaderEpoch, Metadata: o.Metadata})
+	}
+	resps, err := a.adm.CommitOffsets(ctx, group, os)
+	if err != nil {
+		return err
+	}
+	return partitionErr(func(fn func(string, int32, error)) {
+		resps.Each(func(r kadm.OffsetResponse) { fn(r.Topic, r.Partition, r.Err) })
+	})
+}
+
+func (a *admin) DeleteConsumerGroupOffsets(ctx context.Context, group string, partitions []backend.TopicPartition) error {
+	set := kadm.TopicsSet{}
+	for _, p := range partitions {
+		set.Add(p.Topic, p.Partition)
+	}
+	resps, err := a.adm.DeleteOffsets(ctx, group, set)
+	if err != nil {
+		return err
+	}
+	return partitionErr(func(fn func(string, int32, error)) { resps.EachError(fn) })
+}
+
+func (a *admin) DeleteRecords(ctx context.Context, before []backend.TopicPartition) ([]backend.ListedOffset, error) {
+	os := kadm.Offsets{}
+	for _, b := range before {
+		os.Add(kadm.Offset{Topic: b.Topic, Partition: b.Partition, At: b.Offset, LeaderEpoch: -1})
+	}
+	resps, err := a.adm.DeleteRecords(ctx, os)
+	if err != nil {
+		return nil, err
+	}
+	var out []backend.ListedOffset
+	resps.Each(func(r kadm.DeleteRecordsResponse) {
+		out = append(out, backend.ListedOffset{Topic: r.Topic, Partition: r.Partition, Offset: r.LowWatermark, LeaderEpoch: -1, Err: r.Err})
+	})
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 
@@ -283,3 +284,49 @@ func (a *admin) Close(ctx context.Context) error {
 }
 
 func (a *admin) As(target any) bool { return backend.SetAs(target, a.cl) }
+
+// firstPartitionErr returns the first error among topics' partitions,
+// naming the partition.
+func firstPartitionErr[P any](topics map[string][]P, part func(P) (int, error)) error {
+	for _, topic := range slices.Sorted(maps.Keys(topics)) {
+		for _, p := range topics[topic] {
+			if n, err := part(p); err != nil {
+				return backend.WithCode(segmentioBackend{}.Code(err), fmt.Errorf("%s/%d: %w", topic, n, err))
+			}
+		}
+	}
+	return nil
+}
+
+func (a *admin) AlterConsumerGroupOffsets(ctx context.Context, group string, offsets []backend.TopicPartition) error {
+	req := &kafka.OffsetCommitRequest{GroupID: group, GenerationID: -1, Topics: map[string][]kafka.OffsetCommit{}}
+	for _, o := range offsets {
+		req.Topics[o.Topic] = append(req.Topics[o.Topic], kafka.OffsetCommit{Partition: int(o.Partition), Offset: o.Offset, Metadata: o.Metadata})
+	}
+	resp, err := a.cl.OffsetCommit(ctx, req)
+	if err != nil {
+		return err
+	}
+	return firstPartitionErr(resp.Topics, func(p kafka.OffsetCommitPartition) (int, error) { return p.Partition, p.Error })
+}
+
+func (a *admin) DeleteConsumerGroupOffsets(ctx context.Context, group string, partitions []backend.TopicPartition) error {
+	req := &kafka.OffsetDeleteRequest{GroupID: group, Topics: map[string][]int{}}
+	for _, p := range partitions {
+		req.Topics[p.Topic] = append(req.Topics[p.Topic], int(p.Partition))
+	}
+	resp, err := a.cl.OffsetDelete(ctx, req)
+	if err != nil {
+		return err
+	}
+	if resp.Error != nil {
+		return resp.Error
+	}
+	return firstPartitionErr(resp.Topics, func(p kafka.OffsetDeletePartition) (int, error) { return p.Partition, p.Error })
+}
+
+// DeleteRecords is not available: kafka-go v0.4.51 has no DeleteRecords
+// request among its protocol messages.
+func (a *admin) DeleteRecords(context.Context, []backend.TopicPartition) ([]backend.ListedOffset, error) {
+	return nil, backend.Unsupported(Name, "DeleteRecords (kafka-go has no DeleteRecords request)")
+}

@@ -324,9 +324,3 @@ func (a *admin) DeleteConsumerGroupOffsets(ctx context.Context, group string, pa
 	}
 	return firstPartitionErr(resp.Topics, func(p kafka.OffsetDeletePartition) (int, error) { return p.Partition, p.Error })
 }
-
-// DeleteRecords is not available: kafka-go v0.4.51 has no DeleteRecords
-// request among its protocol messages.
-func (a *admin) DeleteRecords(context.Context, []backend.TopicPartition) ([]backend.ListedOffset, error) {
-	return nil, backend.Unsupported(Name, "DeleteRecords (kafka-go has no DeleteRecords request)")
-}

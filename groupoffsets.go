@@ -205,3 +205,54 @@ func (a *Admin) DeleteRecords(ctx context.Context, before ...TopicPartition) ([]
 	}
 	return listedInOrder(op, a.errs, reqs, ls), nil
 }
+
+// GroupLag is a consumer group's lag report: per partition it has a
+// committed offset for, that offset against the partition's end.
+type GroupLag struct {
+	Group string
+	// Partitions are sorted by topic and partition.
+	Partitions []PartitionLag
+	// Total is the sum of the partitions' Lag.
+	Total int64
+}
+
+// ConsumerGroupLag reports how far group is behind on every partition it
+// has committed an offset for: each PartitionLag's Position is the
+// committed offset, High the high watermark, Lag their difference (counted
+// from the log start when the committed offset was deleted). A group with
+// no committed offset, or none at all, has an empty report.
+func (a *Admin) ConsumerGroupLag(ctx context.Context, group string) (GroupLag, error) {
+	committed, err := a.ListConsumerGroupOffsets(ctx, group)
+	if errors.Is(err, ErrGroupIDNotFound) {
+		// Kafka itself answers a group it does not know with no offsets.
+		committed, err = nil, nil
+	}
+	if err != nil {
+		return GroupLag{}, err
+	}
+	out := GroupLag{Group: group, Partitions: make([]PartitionLag, len(committed))}
+	if len(committed) == 0 {
+		return out, nil
+	}
+	reqs := make([]OffsetRequest, 0, 2*len(committed))
+	for _, c := range committed {
+		reqs = append(reqs, OffsetRequest{Topic: c.Topic, Partition: c.Partition, Query: OffsetQueryLatest},
+			OffsetRequest{Topic: c.Topic, Partition: c.Partition, Query: OffsetQueryEarliest})
+	}
+	ls, err := a.ListOffsets(ctx, reqs...)
+	if err != nil {
+		return GroupLag{}, err
+	}
+	for i, c := range committed {
+		high, low := ls[2*i], ls[2*i+1]
+		for _, l := range []ListedOffset{high, low} {
+			if l.Err != nil {
+				return GroupLag{}, l.Err
+			}
+		}
+		lag := max(0, high.Offset-max(c.Offset, low.Offset))
+		out.Partitions[i] = PartitionLag{Topic: c.Topic, Partition: c.Partition, Position: c.Offset, High: high.Offset, Lag: lag}
+		out.Total += lag
+	}
+	return out, nil
+}

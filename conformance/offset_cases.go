@@ -42,6 +42,11 @@ var offsetCases = []Case{
 		Run:  adminResetGroupOffsets,
 	},
 	{
+		Name: "admin/group_lag",
+		Doc:  "ConsumerGroupLag reports each partition the group committed against its high watermark, with the total; a group with no commits has an empty report.",
+		Run:  adminGroupLag,
+	},
+	{
 		Name: "admin/delete_group_offsets",
 		Doc:  "DeleteConsumerGroupOffsets deletes a group's committed offset of a partition and keeps the others (UNSUPPORTED where the client cannot).",
 		Run:  adminDeleteGroupOffsets,
@@ -433,4 +438,29 @@ func consumeMessagesIterator(t *testing.T, e *Env) {
 		require.ErrorIs(t, err, kafkaclient.ErrClosed)
 	}
 	assert.Equal(t, 1, n, "closed: one error, then the end")
+}
+
+func adminGroupLag(t *testing.T, e *Env) {
+	topic := e.Topic(t, 2)
+	p := e.Producer(t, func(cfg *kafkaclient.ProducerConfig) { cfg.Partitioner = kafkaclient.PartitionerManual })
+	for i := range 7 {
+		m := kafkaclient.NewMessage(topic, nil, []byte("v"))
+		m.Partition = int32(i % 2) // 4 in partition 0, 3 in 1
+		require.NoError(t, p.ProduceSync(Ctx(t), m))
+	}
+	a := e.Admin(t)
+	group := e.Group(t)
+	empty, err := a.ConsumerGroupLag(Ctx(t), group)
+	require.NoError(t, err)
+	assert.Empty(t, empty.Partitions)
+	assert.Zero(t, empty.Total)
+	require.NoError(t, a.AlterConsumerGroupOffsets(Ctx(t), group,
+		kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 1, LeaderEpoch: -1},
+		kafkaclient.TopicPartition{Topic: topic, Partition: 1, Offset: 3, LeaderEpoch: -1}))
+	lag, err := a.ConsumerGroupLag(Ctx(t), group)
+	require.NoError(t, err)
+	assert.Equal(t, kafkaclient.GroupLag{Group: group, Total: 3, Partitions: []kafkaclient.PartitionLag{
+		{Topic: topic, Partition: 0, Position: 1, High: 4, Lag: 3},
+		{Topic: topic, Partition: 1, Position: 3, High: 3, Lag: 0},
+	}}, lag)
 }

@@ -101,9 +101,15 @@ type Consumer struct {
 	hotKey     tpKey
 	pollCancel context.CancelFunc
 
-	rebal    chan *rebalanceReq
-	closeErr error
-	done     chan struct{}
+	rebal chan *rebalanceReq
+	// asyncInflight counts asynchronous commits not finished; asyncDone
+	// holds the reports of finished ones for the polling goroutine;
+	// asyncIdle, when set, is closed once none is in flight.
+	asyncInflight int
+	asyncDone     []func()
+	asyncIdle     chan struct{}
+	closeErr      error
+	done          chan struct{}
 }
 
 const (
@@ -407,8 +413,10 @@ func (c *Consumer) unassignLocked(tps []TopicPartition) {
 	c.hot = nil
 }
 
-// runPending runs rebalances queued for the polling goroutine.
+// runPending runs rebalances queued for the polling goroutine, and the
+// reports of finished asynchronous commits.
 func (c *Consumer) runPending() {
+	c.runAsyncReports()
 	for {
 		select {
 		case r := <-c.rebal:
@@ -485,7 +493,7 @@ func (c *Consumer) poll(ctx context.Context, max int) ([]*Message, error) {
 			return nil, err
 		}
 		c.mu.Lock()
-		mode, listener := c.mode, c.listener
+		mode, listener, async := c.mode, c.listener, c.asyncInflight > 0
 		c.mu.Unlock()
 		if mode == modeNone {
 			return nil, c.fail("poll", CodeState, "consumer has no subscription or assignment: call Subscribe or Assign first")
@@ -499,9 +507,10 @@ func (c *Consumer) poll(ctx context.Context, max int) ([]*Message, error) {
 			err  error
 			pctx = ctx
 		)
-		if listener == nil {
-			// No listener: rebalances run in place and need not interrupt
-			// the poll (Close interrupts it by closing the backend).
+		if listener == nil && !async {
+			// No listener and no asynchronous commit to report:
+			// rebalances run in place and need not interrupt the poll
+			// (Close interrupts it by closing the backend).
 			msgs, err = c.bc.Poll(ctx, max)
 		} else {
 			var cancel context.CancelFunc
@@ -509,9 +518,11 @@ func (c *Consumer) poll(ctx context.Context, max int) ([]*Message, error) {
 			c.mu.Lock()
 			c.pollCancel = cancel
 			c.mu.Unlock()
-			if len(c.rebal) > 0 {
+			c.mu.Lock()
+			if len(c.rebal) > 0 || len(c.asyncDone) > 0 {
 				cancel()
 			}
+			c.mu.Unlock()
 			msgs, err = c.bc.Poll(pctx, max)
 			c.mu.Lock()
 			c.pollCancel = nil
@@ -648,31 +659,40 @@ func (c *Consumer) noteDelivered(msgs []*Message) {
 // rewind or skip its progress, so it fails with CodeNotAssigned.
 func (c *Consumer) CommitOffsets(ctx context.Context, offsets ...TopicPartition) error {
 	const op = "commit"
+	if err := c.checkCommit(op, offsets); err != nil || len(offsets) == 0 {
+		return err
+	}
+	return c.sendCommit(op, ctx, offsets)
+}
+
+// checkCommit checks that offsets may be committed: the consumer is open
+// and in a group, and each partition is assigned with an offset >= 0.
+func (c *Consumer) checkCommit(op string, offsets []TopicPartition) error {
 	if c.closed.Load() {
 		return c.fail(op, CodeClosed, "consumer is closed")
 	}
 	if c.cfg.GroupID == "" {
 		return c.fail(op, CodeInvalidArg, "committing needs a consumer group: set group.id")
 	}
-	if len(offsets) == 0 {
-		return nil
-	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	for _, o := range offsets {
 		if _, ok := c.assigned[tpKey{o.Topic, o.Partition}]; !ok {
-			c.mu.Unlock()
 			e := c.fail(op, CodeNotAssigned, "partition is not assigned to this consumer; commit only partitions returned by Assignment")
 			e.Topic, e.Partition = o.Topic, o.Partition
 			return e
 		}
 		if o.Offset < 0 {
-			c.mu.Unlock()
 			e := c.fail(op, CodeInvalidArg, "offset %d is invalid: commit the next offset to read (>= 0)", o.Offset)
 			e.Topic, e.Partition = o.Topic, o.Partition
 			return e
 		}
 	}
-	c.mu.Unlock()
+	return nil
+}
+
+// sendCommit commits offsets, checked already.
+func (c *Consumer) sendCommit(op string, ctx context.Context, offsets []TopicPartition) error {
 	if ctx.Err() != nil {
 		// Not started: a backend may finish a commit after its ctx ended.
 		return ctxError(op, ctx)
@@ -684,6 +704,60 @@ func (c *Consumer) CommitOffsets(ctx context.Context, offsets ...TopicPartition)
 		return c.errs.wrap(op, "", -1, err)
 	}
 	return nil
+}
+
+// CommitOffsetsAsync commits offsets, as CommitOffsets does, in the
+// background, and reports the outcome to done on the polling goroutine:
+// inside a later Poll (which the report wakes), or inside Close, which
+// waits for commits in flight. It returns at once; an error it returns
+// (closed consumer, no group, a partition not assigned, a negative offset)
+// means nothing was sent and done is not called. The commit is bounded by
+// request.timeout.ms. Commits complete in any order: do not rely on a later
+// one landing last.
+func (c *Consumer) CommitOffsetsAsync(offsets []TopicPartition, done func(offsets []TopicPartition, err error)) error {
+	const op = "commit"
+	if err := c.checkCommit(op, offsets); err != nil {
+		return err
+	}
+	offsets = slices.Clone(offsets)
+	c.mu.Lock()
+	c.asyncInflight++
+	c.mu.Unlock()
+	go func() {
+		var err error
+		if len(offsets) > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), c.cfg.RequestTimeout)
+			err = c.sendCommit(op, ctx, offsets)
+			cancel()
+		}
+		c.mu.Lock()
+		c.asyncInflight--
+		c.asyncDone = append(c.asyncDone, func() {
+			if done != nil {
+				done(offsets, err)
+			}
+		})
+		if c.pollCancel != nil {
+			c.pollCancel() // report now
+		}
+		if c.asyncInflight == 0 && c.asyncIdle != nil {
+			close(c.asyncIdle)
+			c.asyncIdle = nil
+		}
+		c.mu.Unlock()
+	}()
+	return nil
+}
+
+// runAsyncReports runs the reports of finished asynchronous commits.
+func (c *Consumer) runAsyncReports() {
+	c.mu.Lock()
+	reports := c.asyncDone
+	c.asyncDone = nil
+	c.mu.Unlock()
+	for _, r := range reports {
+		r()
+	}
 }
 
 // Commit commits the position after the last message returned by Poll for
@@ -803,6 +877,8 @@ func (c *Consumer) Close(ctx context.Context) error {
 	}
 	c.interruptPoll()
 	c.runPending()
+	c.waitAsync(ctx)
+	c.runAsyncReports()
 	err := c.bc.Close(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -817,6 +893,21 @@ func (c *Consumer) Close(ctx context.Context) error {
 	close(c.done)
 	c.runPending()
 	return err
+}
+
+// waitAsync waits, within ctx, for the asynchronous commits in flight.
+func (c *Consumer) waitAsync(ctx context.Context) {
+	c.mu.Lock()
+	if c.asyncInflight == 0 {
+		c.mu.Unlock()
+		return
+	}
+	if c.asyncIdle == nil {
+		c.asyncIdle = make(chan struct{})
+	}
+	idle := c.asyncIdle
+	c.mu.Unlock()
+	backend.Wait(ctx, idle) //nolint:errcheck // Close goes on either way
 }
 
 // String describes the consumer for logs.

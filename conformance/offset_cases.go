@@ -77,6 +77,16 @@ var offsetCases = []Case{
 		Run:  consumeMessagesIterator,
 	},
 	{
+		Name: "consume/commit_async",
+		Doc:  "CommitOffsetsAsync returns at once and reports on the polling goroutine, inside a Poll it wakes or inside Close, which waits for it; a partition not assigned is NOT_ASSIGNED at once, with no report.",
+		Run:  consumeCommitAsync,
+	},
+	{
+		Name: "consume/seek_right_after_assign",
+		Doc:  "A Seek made right after Assign, before any Poll, is where the next Poll starts, whatever offset Assign gave (the end, the beginning or an offset).",
+		Run:  consumeSeekRightAfterAssign,
+	},
+	{
 		Name: "consume/lag",
 		Doc:  "Lag reports every assigned partition: the whole partition before anything is consumed or committed, then high watermark minus position as Poll returns messages, and 0 at the end.",
 		Run:  consumeLag,
@@ -463,4 +473,71 @@ func adminGroupLag(t *testing.T, e *Env) {
 		{Topic: topic, Partition: 0, Position: 1, High: 4, Lag: 3},
 		{Topic: topic, Partition: 1, Position: 3, High: 3, Lag: 0},
 	}}, lag)
+}
+
+func consumeCommitAsync(t *testing.T, e *Env) {
+	if !e.Caps.ManualAssign {
+		t.Skip("the backend cannot assign partitions manually")
+	}
+	topic, _ := ccFilled(t, e, ccSeq("v", 0, 3)...)
+	a := e.Admin(t)
+	group := e.Group(t)
+	tp := kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning, LeaderEpoch: -1}
+	c := e.Consumer(t, group, ccNoAutoCommit)
+	require.NoError(t, c.Assign(Ctx(t), []kafkaclient.TopicPartition{tp}))
+	got := PollN(t, c, 3)
+
+	type report struct {
+		offsets []kafkaclient.TopicPartition
+		err     error
+		on      string
+	}
+	reports := make(chan report, 2)
+	done := func(offsets []kafkaclient.TopicPartition, err error) {
+		reports <- report{offsets, err, ccGoroutineID()}
+	}
+	require.NoError(t, c.CommitOffsetsAsync([]kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: got[1].Offset + 1, LeaderEpoch: -1}}, done))
+	// Nothing more to read: the Poll waits, and runs the report when the
+	// commit ends.
+	ctx, cancel := context.WithTimeout(Ctx(t), 3*time.Second)
+	defer cancel()
+	_, err := c.Poll(ctx)
+	require.ErrorIs(t, err, kafkaclient.ErrTimedOut)
+	select {
+	case r := <-reports:
+		require.NoError(t, r.err)
+		assert.Equal(t, got[1].Offset+1, r.offsets[0].Offset)
+		assert.Equal(t, ccGoroutineID(), r.on, "reported on the polling goroutine")
+	default:
+		require.Fail(t, "no report inside Poll")
+	}
+	assert.Equal(t, got[1].Offset+1, ccGroupOffset(t, a, group, topic, 0))
+
+	err = c.CommitOffsetsAsync([]kafkaclient.TopicPartition{{Topic: topic + "-other", Partition: 0, Offset: 1, LeaderEpoch: -1}}, done)
+	RequireCode(t, err, kafkaclient.CodeNotAssigned)
+	require.NoError(t, c.CommitOffsetsAsync([]kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: 3, LeaderEpoch: -1}}, done))
+	require.NoError(t, c.Close(Ctx(t)))
+	select {
+	case r := <-reports:
+		require.NoError(t, r.err)
+		assert.Equal(t, ccGoroutineID(), r.on, "reported inside Close")
+	default:
+		require.Fail(t, "Close did not wait for the commit in flight")
+	}
+	assert.Empty(t, reports, "one report per commit")
+	assert.Equal(t, int64(3), ccGroupOffset(t, a, group, topic, 0))
+}
+
+func consumeSeekRightAfterAssign(t *testing.T, e *Env) {
+	if !e.Caps.ManualAssign || !e.Caps.Seek {
+		t.Skip("the backend cannot assign partitions manually or seek")
+	}
+	topic, _ := ccFilled(t, e, ccSeq("v", 0, 6)...)
+	for _, start := range []int64{kafkaclient.OffsetEnd, kafkaclient.OffsetBeginning, 5} {
+		c := e.Consumer(t, "", nil)
+		require.NoError(t, c.Assign(Ctx(t), []kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: start, LeaderEpoch: -1}}))
+		require.NoError(t, c.Seek(Ctx(t), kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 2, LeaderEpoch: -1}))
+		require.Equal(t, ccSeq("v", 2, 2), ccValues(PollN(t, c, 2)), "assigned at %d, then sought to 2", start)
+		closeWithin(t, c.Close)
+	}
 }

@@ -264,12 +264,17 @@ func put[V any](m map[string]map[int32]V, topic string, partition int32, v V) {
 
 func (c *consumer) Assign(ctx context.Context, tps []backend.TopicPartition) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.cl == nil {
 		if err := c.open(nil); err != nil {
+			c.mu.Unlock()
 			return err
 		}
 	}
+	cl := c.cl
+	c.mu.Unlock()
+	tps = c.exactStarts(ctx, cl, tps)
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	offsets := startOffsets(tps)
 	// Replace the assignment: drop what is no longer wanted.
 	drop := map[string][]int32{}
@@ -287,6 +292,44 @@ func (c *consumer) Assign(ctx context.Context, tps []backend.TopicPartition) err
 	c.cl.AddConsumePartitions(offsets)
 	c.assigned = offsets
 	return nil
+}
+
+// exactStarts replaces OffsetBeginning and OffsetEnd in tps by the
+// partitions' current log start and end. franz-go would look them up in
+// the background, and a Seek (SetOffsets) made meanwhile would be lost when
+// the look-up lands. A partition whose look-up fails keeps its special
+// offset, for franz-go to resolve.
+func (c *consumer) exactStarts(ctx context.Context, cl *kgo.Client, tps []backend.TopicPartition) []backend.TopicPartition {
+	var reqs []backend.OffsetRequest
+	for _, tp := range tps {
+		if tp.Offset == backend.OffsetBeginning || tp.Offset == backend.OffsetEnd {
+			reqs = append(reqs, backend.OffsetRequest{Topic: tp.Topic, Partition: tp.Partition, Query: tp.Offset})
+		}
+	}
+	if len(reqs) == 0 {
+		return tps
+	}
+	var isolation int8
+	if c.cfg.IsolationLevel == backend.IsolationReadCommitted {
+		isolation = 1
+	}
+	listed, err := listOffsets(ctx, cl, isolation, reqs)
+	if err != nil {
+		return tps
+	}
+	exact := map[string]map[int32]int64{}
+	for _, l := range listed {
+		if l.Err == nil && l.Offset >= 0 {
+			put(exact, l.Topic, l.Partition, l.Offset)
+		}
+	}
+	out := slices.Clone(tps)
+	for i, tp := range out {
+		if o, ok := exact[tp.Topic][tp.Partition]; ok && tp.Offset < 0 {
+			out[i].Offset = o
+		}
+	}
+	return out
 }
 
 // testHookFetched runs in Poll between buffering a fetch and taking from
@@ -473,6 +516,17 @@ func (c *consumer) Seek(ctx context.Context, tp backend.TopicPartition) error {
 		off = lo.Offset
 	}
 	c.dropBuffered(map[string][]int32{tp.Topic: {tp.Partition}})
+	c.mu.Lock()
+	if !c.group {
+		// A partition assigned a moment ago may not be consumed yet:
+		// franz-go starts it at its next metadata update, from the
+		// offset Assign pinned, and SetOffsets skips it until then. Pin
+		// the new offset too.
+		at := kgo.NewOffset().At(off)
+		cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{tp.Topic: {tp.Partition: at}})
+		put(c.assigned, tp.Topic, tp.Partition, at)
+	}
+	c.mu.Unlock()
 	cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{tp.Topic: {tp.Partition: {Epoch: -1, Offset: off}}})
 	return nil
 }

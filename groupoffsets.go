@@ -190,7 +190,8 @@ func (a *Admin) DeleteRecords(ctx context.Context, before ...TopicPartition) ([]
 			e.Topic, e.Partition = b.Topic, b.Partition
 			return nil, e
 		}
-		reqs[i] = OffsetRequest{Topic: b.Topic, Partition: b.Partition}
+		// The offset rides in Query, which validOffsetRequests accepts.
+		reqs[i] = OffsetRequest{Topic: b.Topic, Partition: b.Partition, Query: max(b.Offset, OffsetQueryLatest)}
 	}
 	if err := validOffsetRequests(op, reqs); err != nil {
 		return nil, err
@@ -200,10 +201,17 @@ func (a *Admin) DeleteRecords(ctx context.Context, before ...TopicPartition) ([]
 		return nil, err
 	}
 	var ls []ListedOffset
-	if err := a.do(op, ctx, func() (err error) { ls, err = rd.DeleteRecords(ctx, slices.Clone(before)); return err }); err != nil {
+	if err := a.do(op, ctx, func() (err error) {
+		ls, err = inRounds(reqs, func(round []OffsetRequest) ([]ListedOffset, error) {
+			return rd.DeleteRecords(ctx, backend.Convert(round, func(r OffsetRequest) TopicPartition {
+				return TopicPartition{Topic: r.Topic, Partition: r.Partition, Offset: r.Query, LeaderEpoch: -1}
+			}))
+		})
+		return err
+	}); err != nil {
 		return nil, err
 	}
-	return listedInOrder(op, a.errs, reqs, ls), nil
+	return typeListed(op, a.errs, ls), nil
 }
 
 // GroupLag is a consumer group's lag report: per partition it has a

@@ -77,61 +77,122 @@ func validOffsetRequests(op string, reqs []OffsetRequest) error {
 
 // inRounds calls list with reqs split into rounds in which no partition
 // appears twice (a broker refuses a ListOffsets request that names a
-// partition twice), and returns every answer.
+// partition twice), and returns the answers aligned with reqs: out[i]
+// answers reqs[i]; a request without an answer gets an error saying so.
 func inRounds(reqs []OffsetRequest, list func([]OffsetRequest) ([]ListedOffset, error)) ([]ListedOffset, error) {
 	type key struct {
 		topic     string
 		partition int32
 	}
-	var rounds [][]OffsetRequest
-	seen := map[key]int{} // partition -> rounds it is in
-	for _, r := range reqs {
+	var rounds [][]int // indexes into reqs
+	seen := map[key]int{}
+	for i, r := range reqs {
 		k := key{r.Topic, r.Partition}
 		n := seen[k]
 		if n == len(rounds) {
 			rounds = append(rounds, nil)
 		}
-		rounds[n] = append(rounds[n], r)
+		rounds[n] = append(rounds[n], i)
 		seen[k] = n + 1
 	}
-	var out []ListedOffset
+	out := make([]ListedOffset, len(reqs))
 	for _, round := range rounds {
-		ls, err := list(round)
+		ask := make([]OffsetRequest, len(round))
+		at := make(map[key]int, len(round))
+		for j, i := range round {
+			ask[j] = reqs[i]
+			at[key{reqs[i].Topic, reqs[i].Partition}] = i
+		}
+		ls, err := list(ask)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, ls...)
+		answered := make(map[int]bool, len(round))
+		for _, l := range ls {
+			if i, ok := at[key{l.Topic, l.Partition}]; ok && !answered[i] {
+				out[i], answered[i] = l, true
+			}
+		}
+		for _, i := range round {
+			if !answered[i] {
+				r := reqs[i]
+				out[i] = ListedOffset{Topic: r.Topic, Partition: r.Partition, Offset: OffsetInvalid, LeaderEpoch: -1,
+					Err: backend.Errorf(backend.CodeUnknownTopicOrPartition, "the broker did not answer for this partition")}
+			}
+		}
 	}
 	return out, nil
 }
 
-// listedInOrder types the per-partition errors of ls and orders ls as reqs
-// asked, one answer per request: a request the backend did not answer gets
-// an error saying so.
-func listedInOrder(op string, errs errorMapper, reqs []OffsetRequest, ls []ListedOffset) []ListedOffset {
-	type key struct {
-		topic     string
-		partition int32
+// leaderMoving reports whether a partition's ListOffsets error says its
+// leadership is changing or not yet known, so that asking again shortly
+// may succeed (as the Java admin client and librdkafka do).
+func leaderMoving(errs errorMapper, err error) bool {
+	if err == nil {
+		return false
 	}
-	byKey := make(map[key][]ListedOffset, len(ls))
-	for _, l := range ls {
-		byKey[key{l.Topic, l.Partition}] = append(byKey[key{l.Topic, l.Partition}], l)
+	var e *Error
+	if !errors.As(errs.wrap("", "", -1, err), &e) {
+		return false
 	}
-	out := make([]ListedOffset, len(reqs))
-	for i, r := range reqs {
-		k := key{r.Topic, r.Partition}
-		if got := byKey[k]; len(got) > 0 {
-			out[i], byKey[k] = got[0], got[1:]
-		} else {
-			out[i] = ListedOffset{Topic: r.Topic, Partition: r.Partition, Offset: OffsetInvalid, LeaderEpoch: -1,
-				Err: backend.Errorf(backend.CodeUnknownTopicOrPartition, "the broker did not answer for this partition")}
+	switch e.Code {
+	case CodeNotLeaderOrFollower, CodeLeaderNotAvailable, CodeUnknownLeaderEpoch, CodeFencedLeaderEpoch, CodeOffsetNotAvailable:
+		return true
+	}
+	return false
+}
+
+// listOffsetsVia answers reqs, aligned, with list (see inRounds), typing
+// each partition's error for op. It asks again, with a backoff from 50 ms
+// to 1 s, for the partitions whose leadership is moving (leaderMoving),
+// until ctx ends or eight attempts are made; their last answer stands.
+func listOffsetsVia(op string, ctx context.Context, errs errorMapper, reqs []OffsetRequest, list func([]OffsetRequest) ([]ListedOffset, error)) ([]ListedOffset, error) {
+	out, err := inRounds(reqs, list)
+	backoff := 50 * time.Millisecond
+	for attempt := 1; err == nil && attempt < 8; attempt++ {
+		var again []int
+		for i, l := range out {
+			if leaderMoving(errs, l.Err) {
+				again = append(again, i)
+			}
 		}
-		if out[i].Err != nil {
-			out[i].Offset = OffsetInvalid
-			out[i].Err = errs.wrap(op, r.Topic, r.Partition, out[i].Err)
+		if len(again) == 0 || backend.Wait(ctx, timeAfter(backoff)) != nil {
+			break
+		}
+		backoff = min(2*backoff, time.Second)
+		ask := make([]OffsetRequest, len(again))
+		for j, i := range again {
+			ask[j] = reqs[i]
+		}
+		var more []ListedOffset
+		if more, err = inRounds(ask, list); err == nil {
+			for j, i := range again {
+				out[i] = more[j]
+			}
 		}
 	}
-	return out
+	if err != nil {
+		return nil, err
+	}
+	return typeListed(op, errs, out), nil
+}
+
+// typeListed types the partitions' errors of ls for op.
+func typeListed(op string, errs errorMapper, ls []ListedOffset) []ListedOffset {
+	for i := range ls {
+		if ls[i].Err != nil {
+			ls[i].Offset = OffsetInvalid
+			ls[i].Err = errs.wrap(op, ls[i].Topic, ls[i].Partition, ls[i].Err)
+		}
+	}
+	return ls
+}
+
+// timeAfter returns a channel closed after d.
+func timeAfter(d time.Duration) <-chan struct{} {
+	ch := make(chan struct{})
+	time.AfterFunc(d, func() { close(ch) })
+	return ch
 }
 
 // ListOffsets looks up an offset of each partition: the earliest, the
@@ -152,12 +213,12 @@ func (a *Admin) ListOffsets(ctx context.Context, reqs ...OffsetRequest) ([]Liste
 	}
 	var ls []ListedOffset
 	if err := a.do(op, ctx, func() (err error) {
-		ls, err = inRounds(reqs, func(round []OffsetRequest) ([]ListedOffset, error) { return ol.ListOffsets(ctx, round) })
+		ls, err = listOffsetsVia(op, ctx, a.errs, reqs, func(round []OffsetRequest) ([]ListedOffset, error) { return ol.ListOffsets(ctx, round) })
 		return err
 	}); err != nil {
 		return nil, err
 	}
-	return listedInOrder(op, a.errs, reqs, ls), nil
+	return ls, nil
 }
 
 // listOffsets runs a ListOffsets of the consumer's backend, which uses the
@@ -173,14 +234,14 @@ func (c *Consumer) listOffsets(op string, ctx context.Context, reqs []OffsetRequ
 	if ctx.Err() != nil {
 		return nil, ctxError(op, ctx)
 	}
-	ls, err := inRounds(reqs, func(round []OffsetRequest) ([]ListedOffset, error) { return ol.ListOffsets(ctx, round) })
+	ls, err := listOffsetsVia(op, ctx, c.errs, reqs, func(round []OffsetRequest) ([]ListedOffset, error) { return ol.ListOffsets(ctx, round) })
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctxError(op, ctx)
 		}
 		return nil, c.errs.wrap(op, "", -1, err)
 	}
-	return listedInOrder(op, c.errs, reqs, ls), nil
+	return ls, nil
 }
 
 // QueryWatermarkOffsets asks the partition's leader for its log start

@@ -414,6 +414,22 @@ func PollNone(t *testing.T, c *kafkaclient.Consumer, d time.Duration) {
 	require.ErrorIs(t, err, kafkaclient.ErrTimedOut)
 }
 
+// Retrying calls fn until it succeeds or fails with an error that
+// kafkaclient.IsRetriable rejects, 20 times at most, 100 ms apart, and
+// returns its last error. The library does not retry commits and admin
+// calls itself; their errors say whether a retry may succeed, and a topic
+// created a moment ago may be unknown to a group coordinator for a moment.
+func Retrying(t *testing.T, fn func() error) error {
+	t.Helper()
+	err := fn()
+	for attempt := 1; err != nil && kafkaclient.IsRetriable(err) && attempt < 20; attempt++ {
+		t.Logf("attempt %d: %v", attempt, err)
+		time.Sleep(100 * time.Millisecond)
+		err = fn()
+	}
+	return err
+}
+
 // RequireUnsupported asserts that err is the typed ErrUnsupported.
 func RequireUnsupported(t *testing.T, err error) {
 	t.Helper()

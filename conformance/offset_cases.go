@@ -231,7 +231,7 @@ func consumePositionCommitted(t *testing.T, e *Env) {
 	pos, err = c.Position(tp)
 	require.NoError(t, err)
 	assert.Equal(t, got[2].Offset+1, pos[0].Offset)
-	require.NoError(t, c.CommitMessages(Ctx(t), got[1]))
+	require.NoError(t, Retrying(t, func() error { return c.CommitMessages(Ctx(t), got[1]) }))
 	committed, err = c.Committed(Ctx(t), tp, kafkaclient.TopicPartition{Topic: other, Partition: 0})
 	require.NoError(t, err)
 	require.Len(t, committed, 2)
@@ -295,7 +295,9 @@ func consumeLag(t *testing.T, e *Env) {
 // outside the group.
 func offCommitted(t *testing.T, a *kafkaclient.Admin, group, topic string, offset int64) {
 	t.Helper()
-	require.NoError(t, a.AlterConsumerGroupOffsets(Ctx(t), group, kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: offset, LeaderEpoch: -1}))
+	require.NoError(t, Retrying(t, func() error {
+		return a.AlterConsumerGroupOffsets(Ctx(t), group, kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: offset, LeaderEpoch: -1})
+	}))
 }
 
 func adminAlterGroupOffsets(t *testing.T, e *Env) {
@@ -322,8 +324,11 @@ func adminResetGroupOffsets(t *testing.T, e *Env) {
 	group := e.Group(t)
 	reset := func(to kafkaclient.ResetTarget) []int64 {
 		t.Helper()
-		set, err := a.ResetConsumerGroupOffsets(Ctx(t), group, to, topic)
-		require.NoError(t, err)
+		var set []kafkaclient.TopicPartition
+		require.NoError(t, Retrying(t, func() (err error) {
+			set, err = a.ResetConsumerGroupOffsets(Ctx(t), group, to, topic)
+			return err
+		}))
 		require.Len(t, set, 2)
 		for _, s := range set {
 			assert.Equal(t, s.Offset, ccGroupOffset(t, a, group, topic, s.Partition), "partition %d", s.Partition)
@@ -360,9 +365,11 @@ func adminDeleteGroupOffsets(t *testing.T, e *Env) {
 	topic := e.Topic(t, 2)
 	a := e.Admin(t)
 	group := e.Group(t)
-	require.NoError(t, a.AlterConsumerGroupOffsets(Ctx(t), group,
-		kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 0, LeaderEpoch: -1},
-		kafkaclient.TopicPartition{Topic: topic, Partition: 1, Offset: 0, LeaderEpoch: -1}))
+	require.NoError(t, Retrying(t, func() error {
+		return a.AlterConsumerGroupOffsets(Ctx(t), group,
+			kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 0, LeaderEpoch: -1},
+			kafkaclient.TopicPartition{Topic: topic, Partition: 1, Offset: 0, LeaderEpoch: -1})
+	}))
 	err := a.DeleteConsumerGroupOffsets(Ctx(t), group, kafkaclient.TopicPartition{Topic: topic, Partition: 0})
 	if errors.Is(err, kafkaclient.ErrUnsupported) {
 		t.Logf("DeleteConsumerGroupOffsets: %v", err)
@@ -464,9 +471,11 @@ func adminGroupLag(t *testing.T, e *Env) {
 	require.NoError(t, err)
 	assert.Empty(t, empty.Partitions)
 	assert.Zero(t, empty.Total)
-	require.NoError(t, a.AlterConsumerGroupOffsets(Ctx(t), group,
-		kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 1, LeaderEpoch: -1},
-		kafkaclient.TopicPartition{Topic: topic, Partition: 1, Offset: 3, LeaderEpoch: -1}))
+	require.NoError(t, Retrying(t, func() error {
+		return a.AlterConsumerGroupOffsets(Ctx(t), group,
+			kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: 1, LeaderEpoch: -1},
+			kafkaclient.TopicPartition{Topic: topic, Partition: 1, Offset: 3, LeaderEpoch: -1})
+	}))
 	lag, err := a.ConsumerGroupLag(Ctx(t), group)
 	require.NoError(t, err)
 	assert.Equal(t, kafkaclient.GroupLag{Group: group, Total: 3, Partitions: []kafkaclient.PartitionLag{

@@ -381,13 +381,7 @@ func (e *secEnv) roundTripWith(t *testing.T, proto, mech string, extra kafkaclie
 	// coordinator for a moment: a commit is not retried by the client, and
 	// its error says whether a retry may succeed.
 	commit := kafkaclient.TopicPartition{Topic: topic, Partition: 0, Offset: got.Offset + 1, LeaderEpoch: -1}
-	err = c.CommitOffsets(ctx, commit)
-	for attempt := 0; err != nil && kafkaclient.IsRetriable(err) && attempt < 20; attempt++ {
-		t.Logf("commit, attempt %d: %v", attempt+1, err)
-		time.Sleep(100 * time.Millisecond)
-		err = c.CommitOffsets(ctx, commit)
-	}
-	require.NoError(t, err)
+	require.NoError(t, Retrying(t, func() error { return c.CommitOffsets(ctx, commit) }))
 	offsets, err := a.ListConsumerGroupOffsets(ctx, group)
 	require.NoError(t, err)
 	require.Len(t, offsets, 1)

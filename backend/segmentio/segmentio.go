@@ -531,6 +531,9 @@ func (t *transport) listOffsets(ctx context.Context, isolation int8, reqs []back
 			l := backend.ListedOffset{Topic: rt.Topic, Partition: p.Partition, Offset: p.Offset, LeaderEpoch: p.LeaderEpoch}
 			if p.ErrorCode != 0 {
 				l.Err = kafka.Error(p.ErrorCode)
+				if e := kafka.Error(p.ErrorCode); e == kafka.NotLeaderForPartition || e == kafka.LeaderNotAvailable {
+					t.Refresh() // route the retry by current leaders
+				}
 			}
 			// The found message's timestamp is not reported: kafka-go's
 			// transport puts the requested one in its place.

@@ -336,3 +336,43 @@ func ExampleConsumer_Messages() {
 	// job encode
 	// job upload
 }
+
+func ExampleAdmin_ResetConsumerGroupOffsets() {
+	cluster, stop := startCluster(kafkaclient.TopicSpec{Name: "payments", Partitions: 2, ReplicationFactor: 1})
+	defer stop()
+	ctx := context.Background()
+	cfg := kafkaclient.ProducerConfig{ClientConfig: cluster.ClientConfig(), Partitioner: kafkaclient.PartitionerManual}
+	p, _ := kafkaclient.NewProducer(cfg)
+	for i := range 10 {
+		m := kafkaclient.NewMessage("payments", nil, []byte("payment"))
+		m.Partition = int32(i % 2) // 5 in each partition
+		p.ProduceSync(ctx, m)
+	}
+	p.Close(ctx)
+	a, err := kafkaclient.NewAdmin(kafkaclient.AdminConfig{ClientConfig: cluster.ClientConfig()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer a.Close(ctx)
+	// The group "ledger" has read everything.
+	a.ResetConsumerGroupOffsets(ctx, "ledger", kafkaclient.ResetToLatest(), "payments")
+
+	// Replay the topic: with the group's consumers stopped, move it back
+	// to the beginning (ResetToTime goes to a point in time, ResetToOffset
+	// to an offset).
+	set, err := a.ResetConsumerGroupOffsets(ctx, "ledger", kafkaclient.ResetToEarliest(), "payments")
+	if err != nil {
+		fmt.Println(err) // NON_EMPTY_GROUP while a consumer of the group runs
+		return
+	}
+	for _, tp := range set {
+		fmt.Printf("%s/%d -> %d\n", tp.Topic, tp.Partition, tp.Offset)
+	}
+	lag, _ := a.ConsumerGroupLag(ctx, "ledger")
+	fmt.Println("messages to read again:", lag.Total)
+	// Output:
+	// payments/0 -> 0
+	// payments/1 -> 0
+	// messages to read again: 10
+}

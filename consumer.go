@@ -517,8 +517,6 @@ func (c *Consumer) poll(ctx context.Context, max int) ([]*Message, error) {
 			pctx, cancel = context.WithCancel(ctx)
 			c.mu.Lock()
 			c.pollCancel = cancel
-			c.mu.Unlock()
-			c.mu.Lock()
 			if len(c.rebal) > 0 || len(c.asyncDone) > 0 {
 				cancel()
 			}

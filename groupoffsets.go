@@ -238,29 +238,16 @@ func (a *Admin) ConsumerGroupLag(ctx context.Context, group string) (GroupLag, e
 	if err != nil {
 		return GroupLag{}, err
 	}
-	out := GroupLag{Group: group, Partitions: make([]PartitionLag, len(committed))}
+	out := GroupLag{Group: group}
 	if len(committed) == 0 {
 		return out, nil
 	}
-	reqs := make([]OffsetRequest, 0, 2*len(committed))
-	for _, c := range committed {
-		reqs = append(reqs, OffsetRequest{Topic: c.Topic, Partition: c.Partition, Query: OffsetQueryLatest},
-			OffsetRequest{Topic: c.Topic, Partition: c.Partition, Query: OffsetQueryEarliest})
-	}
-	ls, err := a.ListOffsets(ctx, reqs...)
+	out.Partitions, err = lagAgainstEnds(committed, func(reqs []OffsetRequest) ([]ListedOffset, error) { return a.ListOffsets(ctx, reqs...) })
 	if err != nil {
 		return GroupLag{}, err
 	}
-	for i, c := range committed {
-		high, low := ls[2*i], ls[2*i+1]
-		for _, l := range []ListedOffset{high, low} {
-			if l.Err != nil {
-				return GroupLag{}, l.Err
-			}
-		}
-		lag := max(0, high.Offset-max(c.Offset, low.Offset))
-		out.Partitions[i] = PartitionLag{Topic: c.Topic, Partition: c.Partition, Position: c.Offset, High: high.Offset, Lag: lag}
-		out.Total += lag
+	for _, p := range out.Partitions {
+		out.Total += p.Lag
 	}
 	return out, nil
 }

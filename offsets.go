@@ -53,6 +53,35 @@ type PartitionLag struct {
 	Lag int64
 }
 
+// lagAgainstEnds measures each position (OffsetInvalid: none) against its
+// partition's log start and high watermark, which list looks up.
+func lagAgainstEnds(pos []TopicPartition, list func([]OffsetRequest) ([]ListedOffset, error)) ([]PartitionLag, error) {
+	reqs := make([]OffsetRequest, 0, 2*len(pos))
+	for _, p := range pos {
+		reqs = append(reqs, OffsetRequest{Topic: p.Topic, Partition: p.Partition, Query: OffsetQueryLatest},
+			OffsetRequest{Topic: p.Topic, Partition: p.Partition, Query: OffsetQueryEarliest})
+	}
+	ls, err := list(reqs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PartitionLag, len(pos))
+	for i, p := range pos {
+		high, low := ls[2*i], ls[2*i+1]
+		for _, l := range []ListedOffset{high, low} {
+			if l.Err != nil {
+				return nil, l.Err
+			}
+		}
+		from := p.Offset
+		if from < 0 {
+			from = low.Offset
+		}
+		out[i] = PartitionLag{Topic: p.Topic, Partition: p.Partition, Position: p.Offset, High: high.Offset, Lag: max(0, high.Offset-max(from, low.Offset))}
+	}
+	return out, nil
+}
+
 // validOffsetRequests checks reqs for op.
 func validOffsetRequests(op string, reqs []OffsetRequest) error {
 	for _, r := range reqs {
@@ -429,28 +458,9 @@ func (c *Consumer) Lag(ctx context.Context) ([]PartitionLag, error) {
 			}
 		}
 	}
-	reqs := make([]OffsetRequest, 0, 2*len(pos))
-	for _, p := range pos {
-		reqs = append(reqs, OffsetRequest{Topic: p.Topic, Partition: p.Partition, Query: OffsetQueryLatest},
-			OffsetRequest{Topic: p.Topic, Partition: p.Partition, Query: OffsetQueryEarliest})
-	}
-	ls, err := c.listOffsets(op, ctx, reqs)
+	out, err := lagAgainstEnds(pos, func(reqs []OffsetRequest) ([]ListedOffset, error) { return c.listOffsets(op, ctx, reqs) })
 	if err != nil {
 		return nil, err
-	}
-	out := make([]PartitionLag, len(pos))
-	for i, p := range pos {
-		high, low := ls[2*i], ls[2*i+1]
-		for _, l := range []ListedOffset{high, low} {
-			if l.Err != nil {
-				return nil, l.Err
-			}
-		}
-		from := p.Offset
-		if from < 0 {
-			from = low.Offset
-		}
-		out[i] = PartitionLag{Topic: p.Topic, Partition: p.Partition, Position: p.Offset, High: high.Offset, Lag: max(0, high.Offset-max(from, low.Offset))}
 	}
 	slices.SortFunc(out, func(x, y PartitionLag) int {
 		return cmp.Or(cmp.Compare(x.Topic, y.Topic), cmp.Compare(x.Partition, y.Partition))

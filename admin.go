@@ -264,24 +264,6 @@ func describedTopics(op string, errs errorMapper, ds []TopicDescription, topics 
 	return out
 }
 
-// DescribeTopicConfigs returns topic's effective configs.
-func (a *Admin) DescribeTopicConfigs(ctx context.Context, topic string) (map[string]string, error) {
-	const op = "describe configs"
-	if err := validTopics(op, []string{topic}); err != nil {
-		return nil, err
-	}
-	cd, err := optional[backend.TopicConfigDescriber](a.b, a.ba, op, "describing topic configs")
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]string
-	err = a.do(op, ctx, func() (err error) {
-		m, err = cd.DescribeTopicConfigs(ctx, topic)
-		return a.errs.wrap(op, topic, -1, err)
-	})
-	return m, err
-}
-
 // DescribeCluster returns the cluster id, the controller and the brokers,
 // sorted by id.
 func (a *Admin) DescribeCluster(ctx context.Context) (ClusterDescription, error) {

@@ -232,26 +232,7 @@ func (c *Consumer) Assign(ctx context.Context, partitions []TopicPartition) erro
 	if err != nil {
 		return err
 	}
-	for _, tp := range partitions {
-		if err := validTopic(tp.Topic); err != nil {
-			err.Op = op
-			return err
-		}
-		if tp.Partition < 0 {
-			return c.fail(op, CodeInvalidArg, "partition %d of %q is invalid", tp.Partition, tp.Topic)
-		}
-		if tp.Offset < 0 && tp.Offset != OffsetBeginning && tp.Offset != OffsetEnd && tp.Offset != OffsetStored {
-			return c.fail(op, CodeInvalidArg, "offset %d of %q[%d] is invalid: use an offset >= 0, OffsetBeginning, OffsetEnd or OffsetStored", tp.Offset, tp.Topic, tp.Partition)
-		}
-	}
-	c.mu.Lock()
-	subscribed := c.mode == modeSubscribed
-	c.mu.Unlock()
-	if subscribed {
-		return c.fail(op, CodeState, "consumer is subscribed; Subscribe and Assign cannot be mixed")
-	}
-	partitions, err = c.resolveStored(ctx, partitions)
-	if err != nil {
+	if partitions, err = c.startsOf(op, ctx, partitions, false); err != nil {
 		return err
 	}
 	c.mu.Lock()
@@ -267,6 +248,104 @@ func (c *Consumer) Assign(ctx context.Context, partitions []TopicPartition) erro
 	}
 	c.mu.Unlock()
 	return c.errs.wrap(op, "", -1, assigner.Assign(ctx, partitions))
+}
+
+// startsOf checks the partitions of a manual assignment and their starting
+// offsets, and resolves OffsetStored: for Assign, and for IncrementalAssign
+// (added), whose partitions must not be assigned yet.
+func (c *Consumer) startsOf(op string, ctx context.Context, partitions []TopicPartition, added bool) ([]TopicPartition, error) {
+	for _, tp := range partitions {
+		if err := validTopic(tp.Topic); err != nil {
+			err.Op = op
+			return nil, err
+		}
+		if tp.Partition < 0 {
+			return nil, c.fail(op, CodeInvalidArg, "partition %d of %q is invalid", tp.Partition, tp.Topic)
+		}
+		if tp.Offset < 0 && tp.Offset != OffsetBeginning && tp.Offset != OffsetEnd && tp.Offset != OffsetStored {
+			return nil, c.fail(op, CodeInvalidArg, "offset %d of %q[%d] is invalid: use an offset >= 0, OffsetBeginning, OffsetEnd or OffsetStored", tp.Offset, tp.Topic, tp.Partition)
+		}
+	}
+	c.mu.Lock()
+	subscribed := c.mode == modeSubscribed
+	i := slices.IndexFunc(partitions, func(tp TopicPartition) bool { _, ok := c.assigned[tpKey{tp.Topic, tp.Partition}]; return added && ok })
+	c.mu.Unlock()
+	if subscribed {
+		return nil, c.fail(op, CodeState, "consumer is subscribed; Subscribe and manual assignment cannot be mixed")
+	}
+	if i >= 0 {
+		e := c.fail(op, CodeState, "partition is already assigned: use Seek to move it")
+		e.Topic, e.Partition = partitions[i].Topic, partitions[i].Partition
+		return nil, e
+	}
+	return c.resolveStored(ctx, partitions)
+}
+
+// IncrementalAssign adds the partitions to the manual assignment, each
+// starting at its Offset as with Assign, without restarting the partitions
+// already assigned (with Assign, or earlier IncrementalAssign calls). A
+// partition already assigned fails the call with CodeState.
+func (c *Consumer) IncrementalAssign(ctx context.Context, partitions ...TopicPartition) error {
+	const op = "incremental assign"
+	ia, err := consumerOp[backend.IncrementalAssigner](c, op, "incremental assignment")
+	if err != nil {
+		return err
+	}
+	if partitions, err = c.startsOf(op, ctx, partitions, true); err != nil || len(partitions) == 0 {
+		return err
+	}
+	c.mu.Lock()
+	c.mode = modeAssigned
+	for _, tp := range partitions {
+		c.assigned[tpKey{tp.Topic, tp.Partition}] = struct{}{}
+	}
+	c.mu.Unlock()
+	return c.errs.wrap(op, "", -1, ia.IncrementalAssign(ctx, partitions))
+}
+
+// IncrementalUnassign removes the partitions from the manual assignment;
+// the others go on. Messages of them fetched and not yet returned are
+// dropped. The partitions must be assigned (CodeNotAssigned).
+func (c *Consumer) IncrementalUnassign(ctx context.Context, partitions ...TopicPartition) error {
+	const op = "incremental unassign"
+	ia, err := consumerOp[backend.IncrementalAssigner](c, op, "incremental assignment")
+	if err != nil {
+		return err
+	}
+	if err := c.checkAssigned(op, partitions); err != nil || len(partitions) == 0 {
+		return err
+	}
+	if err := ia.IncrementalUnassign(ctx, slices.Clone(partitions)); err != nil {
+		return c.errs.wrap(op, "", -1, err)
+	}
+	c.mu.Lock()
+	c.unassignLocked(partitions)
+	c.mu.Unlock()
+	return nil
+}
+
+// GetWatermarkOffsets returns the partition's log start offset (low) and
+// high watermark as the consumer's last fetch of it answered, without
+// asking the broker (QueryWatermarkOffsets does): OffsetInvalid for both
+// before the first fetch, and for low where the backend's client does not
+// report it. The partition must be assigned.
+func (c *Consumer) GetWatermarkOffsets(topic string, partition int32) (low, high int64, err error) {
+	const op = "watermark offsets"
+	wc, err := consumerOp[backend.WatermarkCacher](c, op, "cached watermarks")
+	if err == nil {
+		err = c.checkAssigned(op, []TopicPartition{{Topic: topic, Partition: partition}})
+	}
+	if err != nil {
+		return OffsetInvalid, OffsetInvalid, err
+	}
+	low, high, ok := wc.CachedWatermarks(topic, partition)
+	if !ok {
+		return OffsetInvalid, OffsetInvalid, nil
+	}
+	if low < 0 {
+		low = OffsetInvalid
+	}
+	return low, high, nil
 }
 
 // resolveStored returns a copy of tps in which OffsetStored is the group's

@@ -376,3 +376,61 @@ func ExampleAdmin_ResetConsumerGroupOffsets() {
 	// payments/1 -> 0
 	// messages to read again: 10
 }
+
+func ExampleAdmin_IncrementalAlterConfigs() {
+	cluster, stop := startCluster(kafkaclient.TopicSpec{Name: "audit", Partitions: 1, ReplicationFactor: 1})
+	defer stop()
+	ctx := context.Background()
+	a, err := kafkaclient.NewAdmin(kafkaclient.AdminConfig{ClientConfig: cluster.ClientConfig()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer a.Close(ctx)
+	// Keep the topic's messages for a week; other configs are unchanged.
+	topic := kafkaclient.TopicResource("audit")
+	err = a.IncrementalAlterConfigs(ctx, topic,
+		kafkaclient.ConfigAlteration{Op: kafkaclient.ConfigOpSet, Name: "retention.ms", Value: "604800000"})
+	if err != nil {
+		fmt.Println(err) // INVALID_CONFIG for an unknown name or a bad value
+		return
+	}
+	rs, _ := a.DescribeConfigs(ctx, topic)
+	for _, c := range rs[0].Configs {
+		if c.Name == "retention.ms" {
+			fmt.Println(c.Name, c.Value, c.Source == kafkaclient.ConfigSourceTopic)
+		}
+	}
+	// Output:
+	// retention.ms 604800000 true
+}
+
+func ExampleAdmin_CreateACLs() {
+	cluster, stop := startCluster()
+	defer stop()
+	ctx := context.Background()
+	a, err := kafkaclient.NewAdmin(kafkaclient.AdminConfig{ClientConfig: cluster.ClientConfig()})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer a.Close(ctx)
+	// Let the billing service read every topic whose name starts with
+	// "invoices.", as a member of its group.
+	err = a.CreateACLs(ctx,
+		kafkaclient.ACL{ResourceType: kafkaclient.ACLResourceTopic, ResourceName: "invoices.", Pattern: kafkaclient.ACLPatternPrefixed,
+			Principal: "User:billing", Operation: kafkaclient.ACLOperationRead, Permission: kafkaclient.ACLPermissionAllow},
+		kafkaclient.ACL{ResourceType: kafkaclient.ACLResourceGroup, ResourceName: "billing",
+			Principal: "User:billing", Operation: kafkaclient.ACLOperationRead, Permission: kafkaclient.ACLPermissionAllow})
+	if err != nil {
+		fmt.Println(err) // SECURITY_DISABLED on a cluster without an authorizer
+		return
+	}
+	acls, _ := a.DescribeACLs(ctx, kafkaclient.ACL{Principal: "User:billing"})
+	for _, acl := range acls {
+		fmt.Println(acl)
+	}
+	// Output:
+	// User:billing ALLOW READ on TOPIC invoices. (PREFIXED) from *
+	// User:billing ALLOW READ on GROUP billing (LITERAL) from *
+}

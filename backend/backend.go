@@ -12,8 +12,11 @@
 // A backend implements [Backend], [Producer], [Consumer] and [Admin]: what
 // every Kafka client has. Operations some clients lack are optional
 // interfaces, found by type assertion as database/sql/driver does:
-// [TransactionalProducer], [BatchProducer], [Assigner], [Seeker], [Pauser], [GroupMember],
-// [PartitionCreator], [TopicConfigDescriber], [GroupDeleter] and [Aser]. A
+// [TransactionalProducer], [BatchProducer], [Assigner], [IncrementalAssigner],
+// [Seeker], [Pauser], [GroupMember], [WatermarkCacher], [OffsetLister],
+// [CommittedFetcher], [PartitionCreator], [ConfigManager], [GroupDeleter],
+// [GroupOffsetsAlterer], [GroupOffsetsDeleter], [RecordsDeleter],
+// [ACLManager], [ScramManager] and [Aser]. A
 // value that does not implement one makes the root return ErrUnsupported;
 // an adapter never writes "not supported" code for an operation.
 // [Capabilities] holds only what a config asks for (idempotence,
@@ -331,13 +334,6 @@ type Admin interface {
 type PartitionCreator interface {
 	// CreatePartitions raises topic's partition count to total.
 	CreatePartitions(ctx context.Context, topic string, total int32) error
-}
-
-// TopicConfigDescriber is implemented by admins that can read topic
-// configs.
-type TopicConfigDescriber interface {
-	// DescribeTopicConfigs returns the topic's effective configs.
-	DescribeTopicConfigs(ctx context.Context, topic string) (map[string]string, error)
 }
 
 // GroupDeleter is implemented by admins that can delete consumer groups.

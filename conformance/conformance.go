@@ -105,6 +105,7 @@ func Cases() []Case {
 	all = append(all, consumerCases...)
 	all = append(all, adminCases...)
 	all = append(all, offsetCases...)
+	all = append(all, mgmtCases...)
 	all = append(all, transactionCases...)
 	all = append(all, configCases...)
 	all = append(all, inputCases...)

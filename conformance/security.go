@@ -180,6 +180,7 @@ var securityCases = func() []securityCase {
 		}
 	}})
 	cs = append(cs, oauthCases...)
+	cs = append(cs, aclCases...)
 	return append(cs, securityCase{Name: "untrusted_certificate", Run: func(t *testing.T, e *secEnv) { e.untrustedCert(t) }})
 }()
 

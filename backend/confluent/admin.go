@@ -5,6 +5,7 @@ package confluent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -200,23 +201,70 @@ func nodeIDs(ns []kafka.Node) []int32 {
 	return out
 }
 
-func (a *admin) DescribeTopicConfigs(ctx context.Context, topic string) (map[string]string, error) {
-	res, err := use(ctx, a, func(ctx context.Context) ([]kafka.ConfigResourceResult, error) {
-		return a.ka.DescribeConfigs(ctx, []kafka.ConfigResource{{Type: kafka.ResourceTopic, Name: topic}})
-	})
-	switch {
-	case err != nil:
-		return nil, err
-	case len(res) != 1:
-		return nil, backend.Errorf(backend.CodeFailed, "DescribeConfigs returned %d results for one topic", len(res))
-	case isErr(res[0].Error):
-		return nil, res[0].Error
+func (a *admin) DescribeConfigs(ctx context.Context, resources []backend.ConfigResource) ([]backend.ResourceConfigs, error) {
+	// librdkafka sends a broker's resource to that broker, so it takes one
+	// per call: the topics go in one call, each broker in one of its own.
+	var calls [][]kafka.ConfigResource
+	var topics []kafka.ConfigResource
+	for _, r := range resources {
+		kr, err := kafkaResource(r)
+		switch {
+		case err != nil:
+			return nil, err
+		case r.Type == backend.ConfigResourceBroker:
+			calls = append(calls, []kafka.ConfigResource{kr})
+		default:
+			topics = append(topics, kr)
+		}
 	}
-	out := make(map[string]string, len(res[0].Config))
-	for k, e := range res[0].Config {
-		out[k] = e.Value
+	if len(topics) > 0 {
+		calls = append(calls, topics)
+	}
+	var out []backend.ResourceConfigs
+	for _, krs := range calls {
+		res, err := use(ctx, a, func(ctx context.Context) ([]kafka.ConfigResourceResult, error) { return a.ka.DescribeConfigs(ctx, krs) })
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, backend.Convert(res, resourceConfigs)...)
 	}
 	return out, nil
+}
+
+// kafkaResource converts r for librdkafka, whose topic and broker resource
+// types have Kafka's numbers. librdkafka refuses an empty name, so it
+// cannot reach the cluster-wide broker defaults.
+func kafkaResource(r backend.ConfigResource) (kafka.ConfigResource, error) {
+	if r.Name == "" {
+		return kafka.ConfigResource{}, backend.Unsupported(Name, "the cluster-wide broker configs (librdkafka needs a broker id)")
+	}
+	return kafka.ConfigResource{Type: kafka.ResourceType(r.Type), Name: r.Name}, nil
+}
+
+// resourceConfigs converts one resource's configs. librdkafka passes the
+// source on as the broker sent it, in Kafka's numbers, and a sensitive
+// config's value as the broker's null, "".
+func resourceConfigs(r kafka.ConfigResourceResult) backend.ResourceConfigs {
+	rc := backend.ResourceConfigs{Resource: backend.ConfigResource{Type: backend.ConfigResourceType(r.Type), Name: r.Name}, Err: errOrNil(r.Error)}
+	for _, e := range r.Config {
+		rc.Configs = append(rc.Configs, backend.ConfigEntry{Name: e.Name, Value: e.Value, Source: backend.ConfigSource(e.Source), ReadOnly: e.IsReadOnly, Sensitive: e.IsSensitive})
+	}
+	return rc
+}
+
+func (a *admin) AlterConfigs(ctx context.Context, resource backend.ConfigResource, alts []backend.ConfigAlteration) error {
+	kr, err := kafkaResource(resource)
+	if err != nil {
+		return err
+	}
+	// The operations have Kafka's numbers in both.
+	kr.Config = backend.Convert(alts, func(c backend.ConfigAlteration) kafka.ConfigEntry {
+		return kafka.ConfigEntry{Name: c.Name, Value: c.Value, IncrementalOperation: kafka.AlterConfigOpType(c.Op)}
+	})
+	res, err := use(ctx, a, func(ctx context.Context) ([]kafka.ConfigResourceResult, error) {
+		return a.ka.IncrementalAlterConfigs(ctx, []kafka.ConfigResource{kr})
+	})
+	return firstErr(res, err, func(r kafka.ConfigResourceResult) error { return errOrNil(r.Error) })
 }
 
 func (a *admin) DescribeCluster(ctx context.Context) (backend.ClusterDescription, error) {
@@ -305,17 +353,20 @@ func (a *admin) DescribeConsumerGroups(ctx context.Context, groups []string) ([]
 }
 
 func (a *admin) ListConsumerGroupOffsets(ctx context.Context, group string) ([]backend.TopicPartition, error) {
-	res, err := use(ctx, a, func(ctx context.Context) (kafka.ListConsumerGroupOffsetsResult, error) {
-		return a.ka.ListConsumerGroupOffsets(ctx, []kafka.ConsumerGroupTopicPartitions{{Group: group}})
+	return use(ctx, a, func(ctx context.Context) ([]backend.TopicPartition, error) {
+		return groupOffsets(ctx, a.ka, group, nil)
 	})
+}
+
+// groupOffsets returns group's committed offsets of tps (of every
+// partition with one when tps is empty), leaving out partitions with none.
+func groupOffsets(ctx context.Context, ka *kafka.AdminClient, group string, tps []kafka.TopicPartition) ([]backend.TopicPartition, error) {
+	res, err := ka.ListConsumerGroupOffsets(ctx, []kafka.ConsumerGroupTopicPartitions{{Group: group, Partitions: tps}})
 	if err != nil {
 		return nil, err
 	}
 	var out []backend.TopicPartition
 	for _, g := range res.ConsumerGroupsTopicPartitions {
-		if g.Group != group {
-			continue
-		}
 		for _, tp := range g.Partitions {
 			if tp.Error != nil {
 				return nil, tp.Error
@@ -404,18 +455,20 @@ func listOffsets(ctx context.Context, ka *kafka.AdminClient, isolation kafka.Iso
 }
 
 func (a *admin) AlterConsumerGroupOffsets(ctx context.Context, group string, offsets []backend.TopicPartition) error {
-	res, err := use(ctx, a, func(ctx context.Context) (kafka.AlterConsumerGroupOffsetsResult, error) {
-		return a.ka.AlterConsumerGroupOffsets(ctx, []kafka.ConsumerGroupTopicPartitions{{Group: group, Partitions: toKafkaTP(offsets)}})
+	_, err := use(ctx, a, func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, commitGenerationless(ctx, a.ka, group, toKafkaTP(offsets))
 	})
-	if err != nil {
-		return err
+	return err
+}
+
+// commitGenerationless commits offsets for group as a client outside the
+// group does, and returns the first partition's error.
+func commitGenerationless(ctx context.Context, ka *kafka.AdminClient, group string, offsets []kafka.TopicPartition) error {
+	res, err := ka.AlterConsumerGroupOffsets(ctx, []kafka.ConsumerGroupTopicPartitions{{Group: group, Partitions: offsets}})
+	for i := 0; err == nil && i < len(res.ConsumerGroupsTopicPartitions); i++ {
+		err = firstErr(res.ConsumerGroupsTopicPartitions[i].Partitions, nil, tpError)
 	}
-	for _, g := range res.ConsumerGroupsTopicPartitions {
-		if err := firstErr(g.Partitions, nil, tpError); err != nil {
-			return err
-		}
-	}
-	return nil
+	return err
 }
 
 func (a *admin) DeleteRecords(ctx context.Context, before []backend.TopicPartition) ([]backend.ListedOffset, error) {
@@ -441,4 +494,118 @@ func (a *admin) DeleteRecords(ctx context.Context, before []backend.TopicPartiti
 // request.
 func (a *admin) DeleteConsumerGroupOffsets(context.Context, string, []backend.TopicPartition) error {
 	return backend.Unsupported(Name, "DeleteConsumerGroupOffsets (confluent-kafka-go does not expose librdkafka's call)")
+}
+
+func (a *admin) CreateACLs(ctx context.Context, acls []backend.ACL) ([]error, error) {
+	ks, err := kafkaACLs(acls)
+	if err != nil {
+		return nil, err
+	}
+	res, err := use(ctx, a, func(ctx context.Context) ([]kafka.CreateACLResult, error) { return a.ka.CreateACLs(ctx, ks) })
+	return backend.Convert(res, func(r kafka.CreateACLResult) error { return errOrNil(r.Error) }), err
+}
+
+func (a *admin) DescribeACLs(ctx context.Context, filter backend.ACL) ([]backend.ACL, error) {
+	ks, err := kafkaACLs([]backend.ACL{filter})
+	if err != nil {
+		return nil, err
+	}
+	res, err := use(ctx, a, func(ctx context.Context) (*kafka.DescribeACLsResult, error) { return a.ka.DescribeACLs(ctx, ks[0]) })
+	switch {
+	case err != nil:
+		return nil, err
+	case isErr(res.Error):
+		return nil, res.Error
+	}
+	return backend.Convert(res.ACLBindings, fromKafkaACL), nil
+}
+
+func (a *admin) DeleteACLs(ctx context.Context, filters []backend.ACL) ([]backend.ACL, error) {
+	ks, err := kafkaACLs(filters)
+	if err != nil {
+		return nil, err
+	}
+	res, err := use(ctx, a, func(ctx context.Context) ([]kafka.DeleteACLsResult, error) {
+		return a.ka.DeleteACLs(ctx, kafka.ACLBindingFilters(ks))
+	})
+	if err := firstErr(res, err, func(r kafka.DeleteACLsResult) error { return errOrNil(r.Error) }); err != nil {
+		return nil, err
+	}
+	var out []backend.ACL
+	for _, r := range res {
+		out = append(out, backend.Convert(r.ACLBindings, fromKafkaACL)...)
+	}
+	return out, nil
+}
+
+// kafkaACLs converts ACLs, or filters, for librdkafka. Its enums have
+// Kafka's numbers (its BROKER resource type is Kafka's CLUSTER, 4) but end
+// at TRANSACTIONAL_ID and IDEMPOTENT_WRITE: it refuses the delegation
+// token and user resource types and the token operations. A filter's ""
+// goes as null, which matches any value.
+func kafkaACLs(acls []backend.ACL) (kafka.ACLBindings, error) {
+	out := make(kafka.ACLBindings, len(acls))
+	for i, acl := range acls {
+		if acl.ResourceType > backend.ACLResourceTransactionalID || acl.Operation > backend.ACLOperationIdempotentWrite {
+			return nil, backend.Unsupported(Name, fmt.Sprintf("ACL resource type %s or operation %s (librdkafka knows neither)", acl.ResourceType, acl.Operation))
+		}
+		out[i] = kafka.ACLBinding{
+			Type: kafka.ResourceType(acl.ResourceType), Name: acl.ResourceName, ResourcePatternType: kafka.ResourcePatternType(acl.Pattern),
+			Principal: acl.Principal, Host: acl.Host, Operation: kafka.ACLOperation(acl.Operation), PermissionType: kafka.ACLPermissionType(acl.Permission),
+		}
+	}
+	return out, nil
+}
+
+// fromKafkaACL converts an ACL librdkafka answered. A resource type or
+// operation librdkafka does not know comes as 0.
+func fromKafkaACL(b kafka.ACLBinding) backend.ACL {
+	return backend.ACL{
+		ResourceType: backend.ACLResourceType(b.Type), ResourceName: b.Name, Pattern: backend.ACLPattern(b.ResourcePatternType),
+		Principal: b.Principal, Host: b.Host, Operation: backend.ACLOperation(b.Operation), Permission: backend.ACLPermission(b.PermissionType),
+	}
+}
+
+func (a *admin) DescribeUserScramCredentials(ctx context.Context, users []string) ([]backend.UserScramCredentials, error) {
+	res, err := use(ctx, a, func(ctx context.Context) (kafka.DescribeUserScramCredentialsResult, error) {
+		return a.ka.DescribeUserScramCredentials(ctx, users)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]backend.UserScramCredentials, 0, len(res.Descriptions))
+	for user, d := range res.Descriptions {
+		u := backend.UserScramCredentials{User: user, Err: errOrNil(d.Error)}
+		for _, c := range d.ScramCredentialInfos {
+			// The mechanisms have Kafka's numbers in both.
+			u.Credentials = append(u.Credentials, backend.ScramCredential{Mechanism: backend.ScramMechanism(c.Mechanism), Iterations: int32(c.Iterations)})
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+func (a *admin) AlterUserScramCredentials(ctx context.Context, upsert []backend.ScramUpsertion, del []backend.ScramDeletion) error {
+	// librdkafka salts the password itself, with the salt the root chose.
+	// The root refuses an empty password, whose first byte
+	// confluent-kafka-go would index.
+	ups := backend.Convert(upsert, func(u backend.ScramUpsertion) kafka.UserScramCredentialUpsertion {
+		return kafka.UserScramCredentialUpsertion{User: u.User, Password: []byte(u.Password), Salt: u.Salt,
+			ScramCredentialInfo: kafka.ScramCredentialInfo{Mechanism: kafka.ScramMechanism(u.Mechanism), Iterations: int(u.Iterations)}}
+	})
+	dels := backend.Convert(del, func(d backend.ScramDeletion) kafka.UserScramCredentialDeletion {
+		return kafka.UserScramCredentialDeletion{User: d.User, Mechanism: kafka.ScramMechanism(d.Mechanism)}
+	})
+	res, err := use(ctx, a, func(ctx context.Context) (kafka.AlterUserScramCredentialsResult, error) {
+		return a.ka.AlterUserScramCredentials(ctx, ups, dels)
+	})
+	if err != nil {
+		return err
+	}
+	for _, user := range slices.Sorted(maps.Keys(res.Errors)) {
+		if e := res.Errors[user]; isErr(e) {
+			return backend.WithCode(confluentBackend{}.Code(e), fmt.Errorf("user %q: %w", user, e))
+		}
+	}
+	return nil
 }

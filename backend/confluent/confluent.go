@@ -36,6 +36,10 @@
 // consumer opened without GroupID gets a private one, which is never used
 // to commit.
 //
+// Librdkafka cannot reach the cluster-wide broker configs (a broker
+// resource named ""), nor ACLs of the delegation-token and user resource
+// types or the token operations: those calls fail with CodeUnsupported.
+//
 // # As
 //
 // Producer supports As with **kafka.Producer, Consumer with

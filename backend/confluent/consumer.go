@@ -139,11 +139,30 @@ func (c *consumer) Subscribe(_ context.Context, topics []string) error {
 }
 
 func (c *consumer) Assign(_ context.Context, tps []backend.TopicPartition) error {
-	err := c.use(func() error { return c.kc.Assign(toKafkaTP(tps)) })
+	return c.assign(c.kc.Assign, tps)
+}
+
+func (c *consumer) IncrementalAssign(_ context.Context, tps []backend.TopicPartition) error {
+	return c.assign(c.kc.IncrementalAssign, tps)
+}
+
+func (c *consumer) IncrementalUnassign(_ context.Context, tps []backend.TopicPartition) error {
+	return c.usePartitions(c.kc.IncrementalUnassign, tps)
+}
+
+// assign starts consuming tps with call, librdkafka's assign or
+// incremental assign.
+func (c *consumer) assign(call func([]kafka.TopicPartition) error, tps []backend.TopicPartition) error {
+	err := c.usePartitions(call, tps)
 	if err == nil {
 		c.started.Store(true)
 	}
 	return err
+}
+
+// usePartitions runs call on tps, converted, while kc is alive.
+func (c *consumer) usePartitions(call func([]kafka.TopicPartition) error, tps []backend.TopicPartition) error {
+	return c.use(func() error { return call(toKafkaTP(tps)) })
 }
 
 // rebalance is the librdkafka rebalance callback. It runs inside
@@ -305,6 +324,19 @@ func (c *consumer) Commit(ctx context.Context, offsets []backend.TopicPartition)
 		return backend.Errorf(backend.CodeInvalidArg, "committing needs a consumer group: set group.id")
 	}
 	tps := toKafkaTP(offsets)
+	if !c.subscribed.Load() {
+		// Outside group membership a commit has no generation, as an
+		// admin's: an admin call over the consumer's connections answers
+		// the broker's refusal (GROUP_AUTHORIZATION_FAILED), where
+		// librdkafka's commit waits for a coordinator it is refused.
+		return c.use(func() error {
+			ka, err := kafka.NewAdminClientFromConsumer(c.kc)
+			if err == nil {
+				err = commitGenerationless(ctx, ka, c.cfg.GroupID, tps)
+			}
+			return err
+		})
+	}
 	run := func() error {
 		res, err := c.kc.CommitOffsets(tps)
 		return firstErr(res, err, tpError)
@@ -342,17 +374,16 @@ func (c *consumer) ListOffsets(ctx context.Context, reqs []backend.OffsetRequest
 }
 
 func (c *consumer) Committed(ctx context.Context, tps []backend.TopicPartition) (out []backend.TopicPartition, err error) {
+	// Through an admin client over the consumer's connections: the
+	// consumer's own Committed waits for a coordinator until it times
+	// out, where the admin call answers the broker's error (a group the
+	// client may not read is GROUP_AUTHORIZATION_FAILED).
 	err = c.use(func() error {
-		res, err := c.kc.Committed(toKafkaTP(tps), timeoutMs(ctx, c.cfg.RequestTimeout))
-		if err := firstErr(res, err, tpError); err != nil {
-			return err
+		ka, err := kafka.NewAdminClientFromConsumer(c.kc)
+		if err == nil {
+			out, err = groupOffsets(ctx, ka, c.cfg.GroupID, toKafkaTP(tps))
 		}
-		for _, tp := range res {
-			if tp.Offset >= 0 {
-				out = append(out, fromKafkaTP(tp))
-			}
-		}
-		return nil
+		return err
 	})
 	return out, err
 }
@@ -365,11 +396,25 @@ func (c *consumer) Seek(_ context.Context, tp backend.TopicPartition) error {
 }
 
 func (c *consumer) Pause(tps []backend.TopicPartition) error {
-	return c.use(func() error { return c.kc.Pause(toKafkaTP(tps)) })
+	return c.usePartitions(c.kc.Pause, tps)
 }
 
 func (c *consumer) Resume(tps []backend.TopicPartition) error {
-	return c.use(func() error { return c.kc.Resume(toKafkaTP(tps)) })
+	return c.usePartitions(c.kc.Resume, tps)
+}
+
+// CachedWatermarks answers from librdkafka's cache, which every fetch
+// response updates. librdkafka reports an unknown watermark as
+// OffsetInvalid (-1001).
+func (c *consumer) CachedWatermarks(topic string, partition int32) (low, high int64, ok bool) {
+	err := c.use(func() (err error) {
+		low, high, err = c.kc.GetWatermarkOffsets(topic, partition)
+		return err
+	})
+	if err != nil || high < 0 {
+		return -1, -1, false
+	}
+	return max(low, -1), high, true
 }
 
 func (c *consumer) GroupMetadata() (backend.GroupMetadata, error) {

@@ -69,19 +69,27 @@ func TestPollKeepsAnErrorMetAfterMessages(t *testing.T) {
 }
 
 // TestCommitPastItsDeadlineLeavesNoGoroutineAfterClose holds the broker's
-// answer to a commit longer than the commit's context: Commit returns at its
-// deadline while librdkafka still waits, and Close waits for that commit, so
-// no goroutine is left once Close has returned.
+// answer to a group member's commit longer than the commit's context:
+// Commit returns at its deadline while librdkafka still waits, and Close
+// waits for that commit, so no goroutine is left once Close has returned.
 func TestCommitPastItsDeadlineLeavesNoGoroutineAfterClose(t *testing.T) {
 	cluster := kafkatest.NewCluster(t, kafkatest.Embedded())
 	topic := cluster.CreateTopic(t, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	p, err := kafkaclient.NewProducer(cluster.ProducerConfig(), kafkaclient.WithBackend(confluent.New()))
+	require.NoError(t, err)
+	require.NoError(t, p.ProduceSync(ctx, kafkaclient.NewMessage(topic, nil, []byte("v"))))
+	require.NoError(t, p.Close(ctx))
 	before := goleak.IgnoreCurrent()
 
-	c, err := kafkaclient.NewConsumer(cluster.ConsumerConfig(kafkatest.UniqueName(t, "group")), kafkaclient.WithBackend(confluent.New()))
+	cfg := cluster.ConsumerConfig(kafkatest.UniqueName(t, "group"))
+	cfg.DisableAutoCommit = true
+	c, err := kafkaclient.NewConsumer(cfg, kafkaclient.WithBackend(confluent.New()))
 	require.NoError(t, err)
-	require.NoError(t, c.Assign(ctx, []kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: kafkaclient.OffsetBeginning}}))
+	require.NoError(t, c.Subscribe(ctx, []string{topic}, nil))
+	_, err = c.Poll(ctx) // a member of the group, with the partition
+	require.NoError(t, err)
 
 	var held atomic.Bool
 	cluster.Fake().ControlKey(int16(kmsg.OffsetCommit), func(kmsg.Request) (kmsg.Response, error, bool) {

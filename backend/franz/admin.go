@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/kafkaclient/kafkaclient/backend"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // admin is an Admin over kadm; Close and As are its clients'.
@@ -78,24 +80,6 @@ func (a *admin) DescribeTopics(ctx context.Context, topics []string) ([]backend.
 				Replicas: slices.Clone(pd.Replicas), ISR: slices.Clone(pd.ISR), Offline: slices.Clone(pd.OfflineReplicas)}
 		})
 		out = append(out, backend.TopicDescription{Name: name, Internal: td.IsInternal, Err: td.Err, Partitions: parts})
-	}
-	return out, nil
-}
-
-func (a *admin) DescribeTopicConfigs(ctx context.Context, topic string) (map[string]string, error) {
-	rcs, err := a.adm.DescribeTopicConfigs(ctx, topic)
-	if err != nil {
-		return nil, err
-	}
-	rc, err := rcs.On(topic, func(rc *kadm.ResourceConfig) error { return rc.Err })
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(rc.Configs))
-	for _, c := range rc.Configs {
-		if c.Value != nil {
-			out[c.Key] = *c.Value
-		}
 	}
 	return out, nil
 }
@@ -238,4 +222,158 @@ func (a *admin) DeleteRecords(ctx context.Context, before []backend.TopicPartiti
 		out = append(out, backend.ListedOffset{Topic: r.Topic, Partition: r.Partition, Offset: r.LowWatermark, LeaderEpoch: -1, Err: r.Err})
 	})
 	return out, nil
+}
+
+// brokerErr is the error of a broker's answer, with its message when it
+// has one ("Unknown topic config name: x").
+func brokerErr(code int16, msg *string) error {
+	err := kerr.ErrorForCode(code)
+	if err != nil && deref(msg) != "" {
+		return fmt.Errorf("%w: %s", err, *msg)
+	}
+	return err
+}
+
+func (a *admin) DescribeConfigs(ctx context.Context, rs []backend.ConfigResource) ([]backend.ResourceConfigs, error) {
+	req := kmsg.NewPtrDescribeConfigsRequest()
+	for _, r := range rs {
+		kr := kmsg.NewDescribeConfigsRequestResource()
+		kr.ResourceType, kr.ResourceName = kmsg.ConfigResourceType(r.Type), r.Name
+		req.Resources = append(req.Resources, kr)
+	}
+	// franz-go sends a broker's resource to that broker.
+	resp, err := req.RequestWith(ctx, a.cl)
+	if err != nil {
+		return nil, err
+	}
+	return backend.Convert(resp.Resources, func(kr kmsg.DescribeConfigsResponseResource) backend.ResourceConfigs {
+		return backend.ResourceConfigs{
+			Resource: backend.ConfigResource{Type: backend.ConfigResourceType(kr.ResourceType), Name: kr.ResourceName},
+			Err:      brokerErr(kr.ErrorCode, kr.ErrorMessage),
+			Configs: backend.Convert(kr.Configs, func(c kmsg.DescribeConfigsResponseResourceConfig) backend.ConfigEntry {
+				return backend.ConfigEntry{Name: c.Name, Value: deref(c.Value), Source: backend.ConfigSource(c.Source), ReadOnly: c.ReadOnly, Sensitive: c.IsSensitive}
+			}),
+		}
+	}), nil
+}
+
+func (a *admin) AlterConfigs(ctx context.Context, r backend.ConfigResource, alts []backend.ConfigAlteration) error {
+	kr := kmsg.NewIncrementalAlterConfigsRequestResource()
+	kr.ResourceType, kr.ResourceName = kmsg.ConfigResourceType(r.Type), r.Name
+	kr.Configs = backend.Convert(alts, func(alt backend.ConfigAlteration) kmsg.IncrementalAlterConfigsRequestResourceConfig {
+		return kmsg.IncrementalAlterConfigsRequestResourceConfig{Name: alt.Name, Op: kmsg.IncrementalAlterConfigOp(alt.Op), Value: &alt.Value}
+	})
+	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
+	req.Resources = append(req.Resources, kr)
+	resp, err := req.RequestWith(ctx, a.cl)
+	if err != nil {
+		return err
+	}
+	for _, rr := range resp.Resources {
+		if err := brokerErr(rr.ErrorCode, rr.ErrorMessage); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// orNil returns &s, or nil (any, in an ACL filter) for "".
+func orNil(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func (a *admin) CreateACLs(ctx context.Context, acls []backend.ACL) ([]error, error) {
+	req := kmsg.NewPtrCreateACLsRequest()
+	req.Creations = backend.Convert(acls, func(acl backend.ACL) kmsg.CreateACLsRequestCreation {
+		return kmsg.CreateACLsRequestCreation{ResourceType: kmsg.ACLResourceType(acl.ResourceType), ResourceName: acl.ResourceName,
+			ResourcePatternType: kmsg.ACLResourcePatternType(acl.Pattern), Principal: acl.Principal, Host: acl.Host,
+			Operation: kmsg.ACLOperation(acl.Operation), PermissionType: kmsg.ACLPermissionType(acl.Permission)}
+	})
+	resp, err := req.RequestWith(ctx, a.cl)
+	if err != nil {
+		return nil, err
+	}
+	return backend.Convert(resp.Results, func(r kmsg.CreateACLsResponseResult) error { return brokerErr(r.ErrorCode, r.ErrorMessage) }), nil
+}
+
+func (a *admin) DescribeACLs(ctx context.Context, f backend.ACL) ([]backend.ACL, error) {
+	req := kmsg.NewPtrDescribeACLsRequest()
+	req.ResourceType, req.ResourceName, req.ResourcePatternType = kmsg.ACLResourceType(f.ResourceType), orNil(f.ResourceName), kmsg.ACLResourcePatternType(f.Pattern)
+	req.Principal, req.Host, req.Operation, req.PermissionType = orNil(f.Principal), orNil(f.Host), kmsg.ACLOperation(f.Operation), kmsg.ACLPermissionType(f.Permission)
+	resp, err := req.RequestWith(ctx, a.cl)
+	if err == nil {
+		err = brokerErr(resp.ErrorCode, resp.ErrorMessage)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []backend.ACL
+	for _, r := range resp.Resources {
+		for _, acl := range r.ACLs {
+			out = append(out, backend.ACL{ResourceType: backend.ACLResourceType(r.ResourceType), ResourceName: r.ResourceName, Pattern: backend.ACLPattern(r.ResourcePatternType),
+				Principal: acl.Principal, Host: acl.Host, Operation: backend.ACLOperation(acl.Operation), Permission: backend.ACLPermission(acl.PermissionType)})
+		}
+	}
+	return out, nil
+}
+
+func (a *admin) DeleteACLs(ctx context.Context, filters []backend.ACL) ([]backend.ACL, error) {
+	req := kmsg.NewPtrDeleteACLsRequest()
+	req.Filters = backend.Convert(filters, func(f backend.ACL) kmsg.DeleteACLsRequestFilter {
+		return kmsg.DeleteACLsRequestFilter{ResourceType: kmsg.ACLResourceType(f.ResourceType), ResourceName: orNil(f.ResourceName),
+			ResourcePatternType: kmsg.ACLResourcePatternType(f.Pattern), Principal: orNil(f.Principal), Host: orNil(f.Host),
+			Operation: kmsg.ACLOperation(f.Operation), PermissionType: kmsg.ACLPermissionType(f.Permission)}
+	})
+	resp, err := req.RequestWith(ctx, a.cl)
+	if err != nil {
+		return nil, err
+	}
+	var out []backend.ACL
+	for _, r := range resp.Results {
+		if err := brokerErr(r.ErrorCode, r.ErrorMessage); err != nil {
+			return nil, err
+		}
+		for _, m := range r.MatchingACLs {
+			out = append(out, backend.ACL{ResourceType: backend.ACLResourceType(m.ResourceType), ResourceName: m.ResourceName, Pattern: backend.ACLPattern(m.ResourcePatternType),
+				Principal: m.Principal, Host: m.Host, Operation: backend.ACLOperation(m.Operation), Permission: backend.ACLPermission(m.PermissionType)})
+		}
+	}
+	return out, nil
+}
+
+func (a *admin) DescribeUserScramCredentials(ctx context.Context, users []string) ([]backend.UserScramCredentials, error) {
+	ds, err := a.adm.DescribeUserSCRAMs(ctx, users...)
+	if err != nil {
+		return nil, err
+	}
+	var out []backend.UserScramCredentials
+	for _, d := range ds {
+		out = append(out, backend.UserScramCredentials{User: d.User, Err: d.Err,
+			Credentials: backend.Convert(d.CredInfos, func(ci kadm.CredInfo) backend.ScramCredential {
+				return backend.ScramCredential{Mechanism: backend.ScramMechanism(ci.Mechanism), Iterations: ci.Iterations}
+			})})
+	}
+	return out, nil
+}
+
+func (a *admin) AlterUserScramCredentials(ctx context.Context, up []backend.ScramUpsertion, del []backend.ScramDeletion) error {
+	res, err := a.adm.AlterUserSCRAMs(ctx,
+		backend.Convert(del, func(d backend.ScramDeletion) kadm.DeleteSCRAM {
+			return kadm.DeleteSCRAM{User: d.User, Mechanism: kadm.ScramMechanism(d.Mechanism)}
+		}),
+		backend.Convert(up, func(u backend.ScramUpsertion) kadm.UpsertSCRAM {
+			return kadm.UpsertSCRAM{User: u.User, Mechanism: kadm.ScramMechanism(u.Mechanism), Iterations: u.Iterations, Salt: u.Salt, SaltedPassword: u.SaltedPassword}
+		}))
+	if err != nil {
+		return err
+	}
+	for _, user := range slices.Sorted(maps.Keys(res)) {
+		if err := res[user].Err; err != nil {
+			return backend.WithCode(franzBackend{}.Code(err), fmt.Errorf("user %q: %w", user, err))
+		}
+	}
+	return nil
 }

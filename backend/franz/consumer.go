@@ -40,6 +40,9 @@ type consumer struct {
 	ptrs  []*backend.Message
 	// marks is Poll's scratch space for marking records for auto-commit.
 	marks []*kgo.Record
+	// watermarks are each partition's log start and high watermark, from
+	// its last fetch; guarded by bufMu.
+	watermarks map[string]map[int32][2]int64
 }
 
 func (franzBackend) NewConsumer(cfg backend.ConsumerConfig, hooks backend.ConsumerHooks) (backend.Consumer, error) {
@@ -59,7 +62,7 @@ func (franzBackend) NewConsumer(cfg backend.ConsumerConfig, hooks backend.Consum
 	} else {
 		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadUncommitted()))
 	}
-	return &consumer{cfg: cfg, hooks: hooks, base: opts}, nil
+	return &consumer{cfg: cfg, hooks: hooks, base: opts, watermarks: map[string]map[int32][2]int64{}}, nil
 }
 
 func resetOffset(r backend.OffsetReset) kgo.Offset {
@@ -263,6 +266,30 @@ func put[V any](m map[string]map[int32]V, topic string, partition int32, v V) {
 }
 
 func (c *consumer) Assign(ctx context.Context, tps []backend.TopicPartition) error {
+	return c.assign(ctx, tps, true)
+}
+
+func (c *consumer) IncrementalAssign(ctx context.Context, tps []backend.TopicPartition) error {
+	return c.assign(ctx, tps, false)
+}
+
+func (c *consumer) IncrementalUnassign(_ context.Context, tps []backend.TopicPartition) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cl != nil {
+		drop := byTopic(tps)
+		c.cl.RemoveConsumePartitions(drop)
+		c.dropBuffered(drop)
+		for _, tp := range tps {
+			delete(c.assigned[tp.Topic], tp.Partition)
+		}
+	}
+	return nil
+}
+
+// assign adds the partitions to the manual assignment, or replaces it with
+// them.
+func (c *consumer) assign(ctx context.Context, tps []backend.TopicPartition, replace bool) error {
 	c.mu.Lock()
 	if c.cl == nil {
 		if err := c.open(nil); err != nil {
@@ -276,11 +303,12 @@ func (c *consumer) Assign(ctx context.Context, tps []backend.TopicPartition) err
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	offsets := startOffsets(tps)
-	// Replace the assignment: drop what is no longer wanted.
 	drop := map[string][]int32{}
 	for t, ps := range c.assigned {
-		for p := range ps {
-			if _, keep := offsets[t][p]; !keep {
+		for p, o := range ps {
+			if _, keep := offsets[t][p]; !replace {
+				put(offsets, t, p, o)
+			} else if !keep {
 				drop[t] = append(drop[t], p)
 			}
 		}
@@ -370,7 +398,12 @@ func (c *consumer) Poll(ctx context.Context, limit int) ([]*backend.Message, err
 		// The buffer is empty here: refill it from the start of the
 		// array the last fetch used.
 		c.buf = c.store[:0]
-		fs.EachRecord(func(r *kgo.Record) { c.buf = append(c.buf, r) })
+		fs.EachPartition(func(p kgo.FetchTopicPartition) {
+			if p.Err == nil {
+				put(c.watermarks, p.Topic, p.Partition, [2]int64{p.LogStartOffset, p.HighWatermark})
+			}
+			c.buf = append(c.buf, p.Records...)
+		})
 		c.store = c.buf[:0]
 		c.bufMu.Unlock()
 		testHookFetched(c)
@@ -594,4 +627,11 @@ func (c *consumer) As(target any) bool {
 	defer c.mu.Unlock()
 	// The client exists once Subscribe or Assign has been called.
 	return c.cl != nil && c.clients.As(target)
+}
+
+func (c *consumer) CachedWatermarks(topic string, partition int32) (low, high int64, ok bool) {
+	c.bufMu.Lock()
+	defer c.bufMu.Unlock()
+	w, ok := c.watermarks[topic][partition]
+	return w[0], w[1], ok
 }

@@ -12,7 +12,10 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
 	groupproto "github.com/segmentio/kafka-go/protocol/consumer"
+	"github.com/segmentio/kafka-go/protocol/describeconfigs"
 	"github.com/segmentio/kafka-go/protocol/describegroups"
+	"github.com/segmentio/kafka-go/protocol/describeuserscramcredentials"
+	"github.com/segmentio/kafka-go/protocol/incrementalalterconfigs"
 )
 
 type admin struct {
@@ -91,10 +94,7 @@ func (a *admin) DescribeTopics(ctx context.Context, topics []string) ([]backend.
 	}
 	out := make([]backend.TopicDescription, 0, len(md.Topics))
 	for _, t := range md.Topics {
-		d := backend.TopicDescription{Name: t.Name, Internal: t.IsInternal}
-		if t.ErrorCode != 0 {
-			d.Err = kafka.Error(t.ErrorCode)
-		}
+		d := backend.TopicDescription{Name: t.Name, Internal: t.IsInternal, Err: protoErr(t.ErrorCode, "")}
 		for _, p := range t.Partitions {
 			d.Partitions = append(d.Partitions, backend.PartitionInfo{
 				ID: p.PartitionIndex, Leader: p.LeaderID,
@@ -104,29 +104,6 @@ func (a *admin) DescribeTopics(ctx context.Context, topics []string) ([]backend.
 		out = append(out, d)
 	}
 	return out, nil
-}
-
-func (a *admin) DescribeTopicConfigs(ctx context.Context, topic string) (map[string]string, error) {
-	resp, err := a.cl.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{
-		Resources: []kafka.DescribeConfigRequestResource{{ResourceType: kafka.ResourceTypeTopic, ResourceName: topic}},
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range resp.Resources {
-		if r.ResourceName != topic {
-			continue
-		}
-		if r.Error != nil {
-			return nil, r.Error
-		}
-		out := make(map[string]string, len(r.ConfigEntries))
-		for _, e := range r.ConfigEntries {
-			out[e.ConfigName] = e.ConfigValue
-		}
-		return out, nil
-	}
-	return nil, kafka.UnknownTopicOrPartition
 }
 
 func (a *admin) DescribeCluster(ctx context.Context) (backend.ClusterDescription, error) {
@@ -323,4 +300,238 @@ func (a *admin) DeleteConsumerGroupOffsets(ctx context.Context, group string, pa
 		return resp.Error
 	}
 	return firstPartitionErr(resp.Topics, func(p kafka.OffsetDeletePartition) (int, error) { return p.Partition, p.Error })
+}
+
+// protoErr is the error of a code in a protocol answer as kafka-go's Client
+// makes it: the kafka.Error, with the broker's message when there is one.
+func protoErr(code int16, msg string) error {
+	if code == 0 {
+		return nil
+	}
+	if msg == "" {
+		return kafka.Error(code)
+	}
+	return fmt.Errorf("%w: %s", kafka.Error(code), msg)
+}
+
+// init registers the encodings of this package's request variants.
+func init() {
+	protocol.RegisterOverride(&anyBrokerDescribe{}, &describeconfigs.Response{}, anyBrokerKey)
+	protocol.RegisterOverride(&anyBrokerAlter{}, &incrementalalterconfigs.Response{}, anyBrokerKey)
+	protocol.RegisterOverride(&describeUsers{}, &describeuserscramcredentials.Response{}, anyBrokerKey)
+}
+
+// anyBrokerKey is the override key of this package's variants of kafka-go's
+// requests, which go to any broker; kafka-go uses none for these APIs.
+const anyBrokerKey protocol.OverrideTypeKey = 1
+
+// kafka-go sends a broker resource's DescribeConfigs and
+// IncrementalAlterConfigs to the broker its name numbers, as Kafka wants,
+// but fails on "", the cluster-wide broker defaults, which any broker
+// answers. Requests for those are sent as the anyBroker types: kafka-go's
+// requests under an override key, which encode the same and, having no
+// routing method, go to the bootstrap broker.
+type (
+	anyBrokerDescribe describeconfigs.Request
+	anyBrokerAlter    incrementalalterconfigs.Request
+)
+
+func (*anyBrokerDescribe) ApiKey() protocol.ApiKey           { return protocol.DescribeConfigs }
+func (*anyBrokerDescribe) TypeKey() protocol.OverrideTypeKey { return anyBrokerKey }
+func (*anyBrokerAlter) ApiKey() protocol.ApiKey              { return protocol.IncrementalAlterConfigs }
+func (*anyBrokerAlter) TypeKey() protocol.OverrideTypeKey    { return anyBrokerKey }
+
+// clusterDefaults reports whether r is the cluster-wide broker defaults.
+func clusterDefaults(r backend.ConfigResource) bool {
+	return r.Type == backend.ConfigResourceBroker && r.Name == ""
+}
+
+// DescribeConfigs sends one request, which kafka-go splits into one per
+// broker resource (sent to that broker) and one for the topics, and
+// another for the cluster-wide broker defaults.
+func (a *admin) DescribeConfigs(ctx context.Context, resources []backend.ConfigResource) ([]backend.ResourceConfigs, error) {
+	var routed, defaults describeconfigs.Request
+	for _, r := range resources {
+		req := &routed
+		if clusterDefaults(r) {
+			req = &defaults
+		}
+		req.Resources = append(req.Resources, describeconfigs.RequestResource{ResourceType: int8(r.Type), ResourceName: r.Name})
+	}
+	// Without resources, routed is split into no request: it does no I/O.
+	reqs := []kafka.Request{&routed}
+	if len(defaults.Resources) > 0 {
+		reqs = append(reqs, (*anyBrokerDescribe)(&defaults))
+	}
+	var out []backend.ResourceConfigs
+	for _, req := range reqs {
+		m, err := a.tr.RoundTrip(ctx, a.tr.s.addr, req)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range m.(*describeconfigs.Response).Resources {
+			out = append(out, backend.ResourceConfigs{
+				Resource: backend.ConfigResource{Type: backend.ConfigResourceType(r.ResourceType), Name: r.ResourceName},
+				Err:      protoErr(r.ErrorCode, r.ErrorMessage),
+				Configs: backend.Convert(r.ConfigEntries, func(e describeconfigs.ResponseConfigEntry) backend.ConfigEntry {
+					if e.IsSensitive {
+						e.ConfigValue = ""
+					}
+					return backend.ConfigEntry{Name: e.ConfigName, Value: e.ConfigValue, Source: backend.ConfigSource(e.ConfigSource), ReadOnly: e.ReadOnly, Sensitive: e.IsSensitive}
+				}),
+			})
+		}
+	}
+	return out, nil
+}
+
+// AlterConfigs sends IncrementalAlterConfigs; kafka-go encodes an empty
+// Value (a deletion's) as null.
+func (a *admin) AlterConfigs(ctx context.Context, res backend.ConfigResource, alts []backend.ConfigAlteration) error {
+	req := &incrementalalterconfigs.Request{Resources: []incrementalalterconfigs.RequestResource{{
+		ResourceType: int8(res.Type),
+		ResourceName: res.Name,
+		Configs: backend.Convert(alts, func(c backend.ConfigAlteration) incrementalalterconfigs.RequestConfig {
+			return incrementalalterconfigs.RequestConfig{Name: c.Name, ConfigOperation: int8(c.Op), Value: c.Value}
+		}),
+	}}}
+	var m kafka.Request = req
+	if clusterDefaults(res) {
+		m = (*anyBrokerAlter)(req)
+	}
+	resp, err := a.tr.RoundTrip(ctx, a.tr.s.addr, m)
+	if err != nil {
+		return err
+	}
+	for _, r := range resp.(*incrementalalterconfigs.Response).Responses {
+		if err := protoErr(r.ErrorCode, r.ErrorMessage); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// aclFilter is f as kafka-go's filter. kafka-go sends "" as null, which
+// matches every value.
+func aclFilter(f backend.ACL) kafka.ACLFilter {
+	return kafka.ACLFilter{
+		ResourceTypeFilter: kafka.ResourceType(f.ResourceType), ResourceNameFilter: f.ResourceName,
+		ResourcePatternTypeFilter: kafka.PatternType(f.Pattern), PrincipalFilter: f.Principal, HostFilter: f.Host,
+		Operation: kafka.ACLOperationType(f.Operation), PermissionType: kafka.ACLPermissionType(f.Permission),
+	}
+}
+
+func (a *admin) CreateACLs(ctx context.Context, acls []backend.ACL) ([]error, error) {
+	resp, err := a.cl.CreateACLs(ctx, &kafka.CreateACLsRequest{ACLs: backend.Convert(acls, func(x backend.ACL) kafka.ACLEntry {
+		return kafka.ACLEntry{
+			ResourceType: kafka.ResourceType(x.ResourceType), ResourceName: x.ResourceName, ResourcePatternType: kafka.PatternType(x.Pattern),
+			Principal: x.Principal, Host: x.Host, Operation: kafka.ACLOperationType(x.Operation), PermissionType: kafka.ACLPermissionType(x.Permission),
+		}
+	})})
+	if err != nil {
+		return nil, err
+	}
+	if len(resp.Errors) != len(acls) {
+		return nil, backend.Errorf(backend.CodeFailed, "CreateAcls answered %d results for %d ACLs", len(resp.Errors), len(acls))
+	}
+	return resp.Errors, nil
+}
+
+func (a *admin) DescribeACLs(ctx context.Context, filter backend.ACL) ([]backend.ACL, error) {
+	resp, err := a.cl.DescribeACLs(ctx, &kafka.DescribeACLsRequest{Filter: aclFilter(filter)})
+	if err != nil {
+		return nil, err
+	}
+	if resp.Error != nil {
+		return nil, resp.Error
+	}
+	var out []backend.ACL
+	for _, r := range resp.Resources {
+		for _, d := range r.ACLs {
+			out = append(out, backend.ACL{
+				ResourceType: backend.ACLResourceType(r.ResourceType), ResourceName: r.ResourceName, Pattern: backend.ACLPattern(r.PatternType),
+				Principal: d.Principal, Host: d.Host, Operation: backend.ACLOperation(d.Operation), Permission: backend.ACLPermission(d.PermissionType),
+			})
+		}
+	}
+	return out, nil
+}
+
+// DeleteACLs fails when a filter, or the deletion of an ACL it matched,
+// failed.
+func (a *admin) DeleteACLs(ctx context.Context, filters []backend.ACL) ([]backend.ACL, error) {
+	resp, err := a.cl.DeleteACLs(ctx, &kafka.DeleteACLsRequest{Filters: backend.Convert(filters, func(f backend.ACL) kafka.DeleteACLsFilter {
+		return kafka.DeleteACLsFilter(aclFilter(f))
+	})})
+	if err != nil {
+		return nil, err
+	}
+	var out []backend.ACL
+	for _, r := range resp.Results {
+		if r.Error != nil {
+			return nil, r.Error
+		}
+		for _, m := range r.MatchingACLs {
+			if m.Error != nil {
+				return nil, m.Error
+			}
+			out = append(out, backend.ACL{
+				ResourceType: backend.ACLResourceType(m.ResourceType), ResourceName: m.ResourceName, Pattern: backend.ACLPattern(m.ResourcePatternType),
+				Principal: m.Principal, Host: m.Host, Operation: backend.ACLOperation(m.Operation), Permission: backend.ACLPermission(m.PermissionType),
+			})
+		}
+	}
+	return out, nil
+}
+
+// describeUsers is kafka-go's DescribeUserScramCredentials request with
+// nullable users: null asks for every user, as the Java client sends it.
+// kafka-go sends an empty list, which Kafka reads the same but kfake reads
+// as no user.
+type describeUsers struct {
+	_     struct{}                                   `kafka:"min=v0,max=v0,tag"`
+	Users []describeuserscramcredentials.RequestUser `kafka:"min=v0,max=v0,nullable"`
+}
+
+func (*describeUsers) ApiKey() protocol.ApiKey           { return protocol.DescribeUserScramCredentials }
+func (*describeUsers) TypeKey() protocol.OverrideTypeKey { return anyBrokerKey }
+
+func (a *admin) DescribeUserScramCredentials(ctx context.Context, users []string) ([]backend.UserScramCredentials, error) {
+	m, err := a.tr.RoundTrip(ctx, a.tr.s.addr, &describeUsers{Users: backend.Convert(users, func(u string) describeuserscramcredentials.RequestUser {
+		return describeuserscramcredentials.RequestUser{Name: u}
+	})})
+	if err != nil {
+		return nil, err
+	}
+	resp := m.(*describeuserscramcredentials.Response)
+	if err := protoErr(resp.ErrorCode, resp.ErrorMessage); err != nil {
+		return nil, err
+	}
+	return backend.Convert(resp.Results, func(r describeuserscramcredentials.ResponseResult) backend.UserScramCredentials {
+		return backend.UserScramCredentials{User: r.User, Err: protoErr(r.ErrorCode, r.ErrorMessage), Credentials: backend.Convert(r.CredentialInfos, func(c describeuserscramcredentials.CredentialInfo) backend.ScramCredential {
+			return backend.ScramCredential{Mechanism: backend.ScramMechanism(c.Mechanism), Iterations: c.Iterations}
+		})}
+	}), nil
+}
+
+// AlterUserScramCredentials sends the salted passwords the root computed,
+// as kafka-go takes them.
+func (a *admin) AlterUserScramCredentials(ctx context.Context, upsert []backend.ScramUpsertion, del []backend.ScramDeletion) error {
+	resp, err := a.cl.AlterUserScramCredentials(ctx, &kafka.AlterUserScramCredentialsRequest{
+		Upsertions: backend.Convert(upsert, func(u backend.ScramUpsertion) kafka.UserScramCredentialsUpsertion {
+			return kafka.UserScramCredentialsUpsertion{Name: u.User, Mechanism: kafka.ScramMechanism(u.Mechanism), Iterations: int(u.Iterations), Salt: u.Salt, SaltedPassword: u.SaltedPassword}
+		}),
+		Deletions: backend.Convert(del, func(d backend.ScramDeletion) kafka.UserScramCredentialsDeletion {
+			return kafka.UserScramCredentialsDeletion{Name: d.User, Mechanism: kafka.ScramMechanism(d.Mechanism)}
+		}),
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range resp.Results {
+		if r.Error != nil {
+			return backend.WithCode(codeOf(r.Error), fmt.Errorf("user %q: %w", r.User, r.Error))
+		}
+	}
+	return nil
 }

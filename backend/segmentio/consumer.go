@@ -36,10 +36,15 @@ type part struct {
 	epoch   int
 	paused  bool
 	pending int // chunks of this partition in the queue
-	wake    chan struct{}
-	cancel  context.CancelFunc
-	done    chan struct{}
+	// wm are the watermarks the last fetch answered; high is -1 before.
+	wm     watermarks
+	wake   chan struct{}
+	cancel context.CancelFunc
+	done   chan struct{}
 }
+
+// watermarks are a partition's log start offset and high watermark.
+type watermarks struct{ low, high int64 }
 
 // chunk is messages fetched from one partition, waiting for Poll.
 type chunk struct {
@@ -238,7 +243,7 @@ func (c *consumer) runGeneration(gctx context.Context, gen *kafka.Generation) {
 	<-gctx.Done()
 
 	// The generation ended: a rebalance, a lost session, or Close.
-	keys := backend.Convert(tps, func(tp backend.TopicPartition) tpKey { return tpKey{tp.Topic, tp.Partition} })
+	keys := keysOf(tps)
 	c.stopParts(keys)
 	ctx, cancel := c.revokeCtx()
 	defer cancel()
@@ -292,7 +297,7 @@ func (c *consumer) startPart(k tpKey, offset int64) {
 		old.cancel()
 	}
 	ctx, cancel := context.WithCancel(c.life)
-	p := &part{key: k, fetch: offset, next: offset, consumed: -1, committed: -1, wake: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
+	p := &part{key: k, fetch: offset, next: offset, consumed: -1, committed: -1, wm: watermarks{-1, -1}, wake: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
 	c.parts[k] = p
 	c.fetchers.Add(1)
 	go c.fetchLoop(ctx, p)
@@ -404,7 +409,7 @@ func (c *consumer) fetchLoop(ctx context.Context, p *part) {
 			c.mu.Unlock()
 			continue
 		}
-		msgs, next, err := c.fetch(ctx, p.key, off)
+		msgs, next, wm, err := c.fetch(ctx, p.key, off)
 		if ctx.Err() != nil {
 			return
 		}
@@ -424,6 +429,7 @@ func (c *consumer) fetchLoop(ctx context.Context, p *part) {
 		}
 		backoff = 50 * time.Millisecond
 		c.mu.Lock()
+		p.wm = wm
 		if p.epoch == epoch {
 			p.fetch = next
 			if len(msgs) > 0 {
@@ -458,8 +464,8 @@ func (c *consumer) listOffset(ctx context.Context, k tpKey, which int64) (int64,
 }
 
 // fetch reads the records of k from off, and returns them with the next
-// offset to fetch.
-func (c *consumer) fetch(ctx context.Context, k tpKey, off int64) ([]*backend.Message, int64, error) {
+// offset to fetch and the partition's watermarks.
+func (c *consumer) fetch(ctx context.Context, k tpKey, off int64) ([]*backend.Message, int64, watermarks, error) {
 	resp, err := c.cl.Fetch(ctx, &kafka.FetchRequest{
 		Topic:     k.topic,
 		Partition: int(k.partition),
@@ -469,11 +475,12 @@ func (c *consumer) fetch(ctx context.Context, k tpKey, off int64) ([]*backend.Me
 		MaxWait:   c.cfg.FetchMaxWait,
 	})
 	if err != nil {
-		return nil, off, err
+		return nil, off, watermarks{}, err
 	}
 	if resp.Error != nil {
-		return nil, off, resp.Error
+		return nil, off, watermarks{}, resp.Error
 	}
+	wm := watermarks{resp.LogStartOffset, resp.HighWatermark}
 	next := off
 	// Control batches (transaction markers) hold no messages but take
 	// offsets: step over them.
@@ -498,7 +505,7 @@ func (c *consumer) fetch(ctx context.Context, k tpKey, off int64) ([]*backend.Me
 				break
 			}
 			if len(msgs) == 0 {
-				return nil, off, err
+				return nil, off, wm, err
 			}
 			break
 		}
@@ -508,12 +515,12 @@ func (c *consumer) fetch(ctx context.Context, k tpKey, off int64) ([]*backend.Me
 		}
 		m, err := fromRecord(k.topic, k.partition, r)
 		if err != nil {
-			return nil, off, err
+			return nil, off, wm, err
 		}
 		msgs = append(msgs, m)
 		next = max(next, r.Offset+1)
 	}
-	return msgs, next, nil
+	return msgs, next, wm, nil
 }
 
 // fromRecord converts a fetched record of topic[partition], reading and
@@ -563,17 +570,40 @@ func closeBytes(r *kafka.Record) {
 
 // Assign replaces the manual assignment.
 func (c *consumer) Assign(_ context.Context, tps []backend.TopicPartition) error {
+	c.mu.Lock()
+	old := slices.Collect(maps.Keys(c.parts))
+	c.mu.Unlock()
+	return c.reassign(old, tps)
+}
+
+// IncrementalAssign starts the partitions; one already consumed restarts
+// at its new offset.
+func (c *consumer) IncrementalAssign(_ context.Context, tps []backend.TopicPartition) error {
+	return c.reassign(keysOf(tps), tps)
+}
+
+func (c *consumer) IncrementalUnassign(_ context.Context, tps []backend.TopicPartition) error {
+	return c.reassign(keysOf(tps), nil)
+}
+
+// keysOf returns the keys of tps' partitions.
+func keysOf(tps []backend.TopicPartition) []tpKey {
+	return backend.Convert(tps, func(tp backend.TopicPartition) tpKey { return tpKey{tp.Topic, tp.Partition} })
+}
+
+// reassign stops consuming the partitions of drop and forgets them, then
+// starts consuming tps, each at its Offset. It fails after Close.
+func (c *consumer) reassign(drop []tpKey, tps []backend.TopicPartition) error {
 	want := map[tpKey]int64{}
 	for _, tp := range tps {
 		want[tpKey{tp.Topic, tp.Partition}] = startOffset(tp.Offset)
 	}
 	c.mu.Lock()
-	if c.isDone {
-		c.mu.Unlock()
+	done := c.isDone
+	c.mu.Unlock()
+	if done {
 		return c.closedErr()
 	}
-	drop := slices.Collect(maps.Keys(c.parts))
-	c.mu.Unlock()
 	c.stopParts(drop)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -584,6 +614,16 @@ func (c *consumer) Assign(_ context.Context, tps []backend.TopicPartition) error
 		c.startPart(k, off)
 	}
 	return nil
+}
+
+func (c *consumer) CachedWatermarks(topic string, partition int32) (low, high int64, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p := c.parts[tpKey{topic, partition}]
+	if p == nil || p.wm.high < 0 {
+		return -1, -1, false
+	}
+	return p.wm.low, p.wm.high, true
 }
 
 func (c *consumer) Poll(ctx context.Context, max int) ([]*backend.Message, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
 
 	"github.com/kafkaclient/kafkaclient/backend"
@@ -120,11 +119,7 @@ func (a *admin) DeleteRecords(ctx context.Context, before []backend.TopicPartiti
 	var out []backend.ListedOffset
 	for _, t := range resp.Topics {
 		for _, p := range t.Partitions {
-			l := backend.ListedOffset{Topic: t.Topic, Partition: p.Partition, Offset: p.LowWatermark, LeaderEpoch: -1}
-			if p.ErrorCode != 0 {
-				l.Err = kafka.Error(p.ErrorCode)
-			}
-			out = append(out, l)
+			out = append(out, backend.ListedOffset{Topic: t.Topic, Partition: p.Partition, Offset: p.LowWatermark, LeaderEpoch: -1, Err: protoErr(p.ErrorCode, "")})
 		}
 	}
 	for topic, ps := range resp.failed {

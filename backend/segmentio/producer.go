@@ -213,7 +213,7 @@ func (p *producer) send(ctx context.Context, rs []*record, kms []kafka.Message) 
 	}
 	if err := p.writeMessages(ctx, kms...); err != nil {
 		for _, r := range rs {
-			p.writeFailed(ctx, r, err)
+			p.writeFailed(ctx, r, p.tr.deniedErr(r.m.Topic, err))
 		}
 	} else {
 		p.retry.Sent()

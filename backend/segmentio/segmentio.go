@@ -305,6 +305,19 @@ type transport struct {
 	// keeps waiting for the answer to a cancelled request (a fetch waits up
 	// to fetch.wait.max.ms) would otherwise outlive the client.
 	conns map[*trackedConn]struct{}
+	// denied holds the topics the last metadata answer about them said
+	// this client may not see (TOPIC_AUTHORIZATION_FAILED), which
+	// kafka-go's writer reports as an unknown topic.
+	denied sync.Map
+}
+
+// deniedErr is err, unless it is kafka-go's unknown topic for a topic the
+// broker refused to describe: then it is the broker's refusal.
+func (t *transport) deniedErr(topic string, err error) error {
+	if _, ok := t.denied.Load(topic); ok && (errors.Is(err, protocol.ErrNoTopic) || errors.Is(err, kafka.UnknownTopicOrPartition)) {
+		return fmt.Errorf("%w (%w)", kafka.TopicAuthorizationFailed, err)
+	}
+	return err
 }
 
 // trackedConn is a socket of a transport, which forgets it once closed.
@@ -496,7 +509,38 @@ func (t *transport) freshMetadata(ctx context.Context, topics []string) (*meta.R
 	if err != nil {
 		return nil, err
 	}
-	return r.(*meta.Response), nil
+	resp := r.(*meta.Response)
+	var topicsCopy []meta.ResponseTopic // resp may be kafka-go's: change a copy
+	for i, tm := range resp.Topics {
+		if tm.ErrorCode == int16(kafka.UnknownTopicOrPartition) && t.refused(ctx, tm.Name) {
+			if topicsCopy == nil {
+				topicsCopy = slices.Clone(resp.Topics)
+			}
+			topicsCopy[i].ErrorCode = int16(kafka.TopicAuthorizationFailed)
+		}
+	}
+	if topicsCopy != nil {
+		resp = &meta.Response{ClusterID: resp.ClusterID, ControllerID: resp.ControllerID, Brokers: resp.Brokers, Topics: topicsCopy}
+	}
+	return resp, nil
+}
+
+// refused reports whether the brokers refuse to describe topic to this
+// client. kafka-go answers metadata from the cluster layout it keeps, from
+// which such a topic is missing as if it did not exist; the answer of a
+// broker asked for the topic's configs (which no broker caches, and which
+// creates nothing) tells the two apart. kafka-go's writer then reports the
+// topic as unknown: deniedErr says why.
+func (t *transport) refused(ctx context.Context, topic string) bool {
+	resp, err := t.client().DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{
+		Resources: []kafka.DescribeConfigRequestResource{{ResourceType: kafka.ResourceTypeTopic, ResourceName: topic}},
+	})
+	if err != nil || len(resp.Resources) != 1 || !errors.Is(resp.Resources[0].Error, kafka.TopicAuthorizationFailed) {
+		t.denied.Delete(topic)
+		return false
+	}
+	t.denied.Store(topic, struct{}{})
+	return true
 }
 
 // client returns a kafka.Client over t.

@@ -3,6 +3,7 @@ package kafkaclient
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/kafkaclient/kafkaclient/backend"
 )
@@ -30,6 +31,32 @@ func (b *echoBackend) NewProducer(_ backend.ProducerConfig, hooks backend.Produc
 // The one allocation is the benchmark's own Message.
 func BenchmarkRootProduce(b *testing.B) {
 	p, err := NewProducer(ProducerConfig{ClientConfig: stubClient}, WithBackend(&echoBackend{}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close(context.Background()) //nolint:errcheck // nothing is left to report
+	ctx := context.Background()
+	key, value := []byte("key-0001"), make([]byte, 100)
+	report := func(*Message, error) {}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := p.Produce(ctx, NewMessage("t", key, value), report); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// nopObserver implements ProduceObserver and does nothing.
+type nopObserver struct{}
+
+func (nopObserver) OnProduce(context.Context, *Message)       {}
+func (nopObserver) OnDelivery(*Message, time.Duration, error) {}
+
+// BenchmarkRootProduceObserved is BenchmarkRootProduce with an observer
+// that does nothing: the cost of observing each message (its timed token,
+// the calls) against BenchmarkRootProduce.
+func BenchmarkRootProduceObserved(b *testing.B) {
+	p, err := NewProducer(ProducerConfig{ClientConfig: stubClient}, WithBackend(&echoBackend{}), WithObserver(nopObserver{}))
 	if err != nil {
 		b.Fatal(err)
 	}

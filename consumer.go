@@ -110,6 +110,10 @@ type Consumer struct {
 	asyncIdle     chan struct{}
 	closeErr      error
 	done          chan struct{}
+
+	// obs are the observers, nil without; counters are Stats'.
+	obs      *observers
+	counters consumerCounters
 }
 
 const (
@@ -134,6 +138,7 @@ func NewConsumer(cfg ConsumerConfig, opts ...Option) (*Consumer, error) {
 		rebal:    make(chan *rebalanceReq, 16),
 		done:     make(chan struct{}),
 	}
+	c.obs = newObservers(applyOptions(opts).observers, prepared.Logger)
 	bc, err := b.NewConsumer(prepared, backend.ConsumerHooks{Rebalance: c.onRebalance, OnError: c.onClientError})
 	if err != nil {
 		return nil, c.errs.wrap("open consumer", "", -1, err)
@@ -166,8 +171,12 @@ func (c *Consumer) Capabilities() Capabilities { return capabilitiesOf(c.b, c.bc
 func (c *Consumer) As(target any) bool { return as(c.bc, target) }
 
 func (c *Consumer) onClientError(err error) {
+	werr := c.errs.wrap("client", "", -1, err)
 	if l := c.cfg.Logger; l != nil {
-		l.Warn("kafkaclient: consumer error", "err", c.errs.wrap("client", "", -1, err))
+		l.Warn("kafkaclient: consumer error", "err", werr)
+	}
+	if e, ok := werr.(*Error); ok && c.obs != nil {
+		c.obs.onClientError(e)
 	}
 }
 
@@ -243,7 +252,7 @@ func (c *Consumer) Assign(ctx context.Context, partitions []TopicPartition) erro
 	}
 	for k, st := range c.parts {
 		if _, ok := c.assigned[k]; !ok {
-			st.hasDelivered = false
+			st.hasDelivered, st.hasCommitted = false, false
 		}
 	}
 	c.mu.Unlock()
@@ -460,9 +469,16 @@ func (c *Consumer) runRebalance(ctx context.Context, kind backend.RebalanceKind,
 		c.unassignLocked(tps)
 	}
 	c.mu.Unlock()
+	c.counters.rebalances.Add(1)
+	var sorted []TopicPartition
+	if listener != nil || c.obs != nil {
+		sorted = sortedTopicPartitions(slices.Clone(tps))
+	}
+	if c.obs != nil {
+		c.obs.onRebalance(kind, sorted)
+	}
 	var err error
 	if listener != nil {
-		sorted := sortedTopicPartitions(slices.Clone(tps))
 		switch kind {
 		case backend.RebalanceAssigned:
 			err = listener.OnAssigned(ctx, c, sorted)
@@ -619,6 +635,15 @@ func (c *Consumer) poll(ctx context.Context, max int) ([]*Message, error) {
 			return nil, c.errs.wrap("poll", "", -1, err)
 		}
 		c.noteDelivered(msgs)
+		var size int64
+		for _, m := range msgs {
+			size += messageSize(m)
+		}
+		c.counters.consumed.Add(int64(len(msgs)))
+		c.counters.consumedBytes.Add(size)
+		if c.obs != nil {
+			c.obs.onPoll(ctx, msgs)
+		}
 		return msgs, nil
 	}
 }
@@ -690,6 +715,10 @@ type partState struct {
 	// inside it.
 	delivered    span
 	hasDelivered bool
+	// committed is the last offset committed through the consumer, if
+	// hasCommitted.
+	committed    int64
+	hasCommitted bool
 }
 
 // stateLocked returns the entry of the partition, creating it.
@@ -774,13 +803,37 @@ func (c *Consumer) sendCommit(op string, ctx context.Context, offsets []TopicPar
 		// Not started: a backend may finish a commit after its ctx ended.
 		return ctxError(op, ctx)
 	}
-	if err := c.bc.Commit(ctx, slices.Clone(offsets)); err != nil {
+	err := c.bc.Commit(ctx, slices.Clone(offsets))
+	if err != nil {
 		if ctx.Err() != nil {
-			return ctxError(op, ctx)
+			err = ctxError(op, ctx)
+		} else {
+			err = c.errs.wrap(op, "", -1, err)
 		}
-		return c.errs.wrap(op, "", -1, err)
 	}
-	return nil
+	c.counted(offsets, err)
+	return err
+}
+
+// counted records a commit of offsets, made or failed with err, for Stats
+// and the observers.
+func (c *Consumer) counted(offsets []TopicPartition, err error) {
+	c.counters.commits.Add(1)
+	if err != nil {
+		c.counters.commitsFailed.Add(1)
+	} else {
+		c.mu.Lock()
+		for _, o := range offsets {
+			if _, ok := c.assigned[tpKey{o.Topic, o.Partition}]; ok {
+				st := c.stateLocked(o.Topic, o.Partition)
+				st.committed, st.hasCommitted = o.Offset, true
+			}
+		}
+		c.mu.Unlock()
+	}
+	if c.obs != nil {
+		c.obs.onCommit(offsets, err)
+	}
 }
 
 // CommitOffsetsAsync commits offsets, as CommitOffsets does, in the

@@ -434,3 +434,31 @@ func ExampleAdmin_CreateACLs() {
 	// User:billing ALLOW READ on TOPIC invoices. (PREFIXED) from *
 	// User:billing ALLOW READ on GROUP billing (LITERAL) from *
 }
+
+// deliveryLog is an observer that prints each delivery's outcome.
+type deliveryLog struct{}
+
+func (deliveryLog) OnProduce(context.Context, *kafkaclient.Message) {}
+
+func (deliveryLog) OnDelivery(m *kafkaclient.Message, latency time.Duration, err error) {
+	fmt.Printf("%s/%d@%d err=%v fast=%v\n", m.Topic, m.Partition, m.Offset, err, latency < 10*time.Second)
+}
+
+func ExampleWithObserver() {
+	cluster, stop := startCluster(kafkaclient.TopicSpec{Name: "clicks", Partitions: 1, ReplicationFactor: 1})
+	defer stop()
+	ctx := context.Background()
+	p, err := kafkaclient.NewProducer(kafkaclient.ProducerConfig{ClientConfig: cluster.ClientConfig()}, kafkaclient.WithObserver(deliveryLog{}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer p.Close(ctx)
+	p.ProduceSync(ctx, kafkaclient.NewMessage("clicks", nil, []byte("home")), kafkaclient.NewMessage("clicks", nil, []byte("cart")))
+	s := p.Stats()
+	fmt.Println("produced", s.Produced, "delivered", s.Delivered, "bytes", s.DeliveredBytes, "buffered", s.Buffered)
+	// Output:
+	// clicks/0@0 err=<nil> fast=true
+	// clicks/0@1 err=<nil> fast=true
+	// produced 2 delivered 2 bytes 8 buffered 0
+}

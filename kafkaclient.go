@@ -191,8 +191,9 @@ func as(client, target any) bool {
 type Option func(*options)
 
 type options struct {
-	backend backend.Backend
-	tokens  TokenProvider
+	backend   backend.Backend
+	tokens    TokenProvider
+	observers []any
 }
 
 // WithBackend opens the client on b instead of the backend the build tags

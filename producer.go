@@ -82,6 +82,9 @@ type Producer struct {
 	// topics holds what Produce learned about each topic: that its name
 	// is valid, and its partition count for keyed messages.
 	topics topicCache
+	// obs are the observers, nil without; counters are Stats'.
+	obs      *observers
+	counters producerCounters
 }
 
 // NewProducer opens a producer. The config is validated and defaults are
@@ -101,6 +104,7 @@ func NewProducer(cfg ProducerConfig, opts ...Option) (*Producer, error) {
 		abandon:  make(chan struct{}),
 	}
 	p.buffered.init(int64(prepared.MaxBufferedMessages), prepared.MaxBufferedBytes)
+	p.obs = newObservers(applyOptions(opts).observers, prepared.Logger)
 	bp, err := b.NewProducer(prepared, backend.ProducerHooks{Delivered: p.delivered, OnError: p.onClientError})
 	if err != nil {
 		return nil, p.errs.wrap("open producer", "", -1, err)
@@ -160,6 +164,9 @@ func (p *Producer) onClientError(err error) {
 	ev, _ := e.(*Error)
 	if ev == nil {
 		return
+	}
+	if p.obs != nil {
+		p.obs.onClientError(ev)
 	}
 	p.eventsMu.RLock()
 	defer p.eventsMu.RUnlock()
@@ -227,6 +234,19 @@ func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery Deliver
 	if err != nil {
 		return err
 	}
+	token := p.tokenFor(ctx, []*Message{msg}, onDelivery)
+	if p.obs != nil {
+		size = messageSize(msg) // an observer may have added headers
+	}
+	err = p.produce(ctx, msg, topic, size, token)
+	if t, ok := token.(*timedToken); ok && err != nil && p.obs != nil {
+		p.obs.onDelivery(msg, time.Since(t.start), err)
+	}
+	return err
+}
+
+// produce is Produce once msg is checked and observed.
+func (p *Producer) produce(ctx context.Context, msg *Message, topic *topicEntry, size int64, token any) error {
 	if err := ctx.Err(); err != nil {
 		e := ctxError("produce", ctx)
 		e.Topic, e.Partition = msg.Topic, msg.Partition
@@ -237,19 +257,18 @@ func (p *Producer) Produce(ctx context.Context, msg *Message, onDelivery Deliver
 	if p.closing.Load() {
 		return p.closedError("produce", msg.Topic)
 	}
-	if reported, err := p.place(ctx, msg, topic, onDelivery); reported || err != nil {
+	if reported, err := p.place(ctx, msg, topic, token); reported || err != nil {
 		return err
 	}
 	if err := p.reserve(ctx, 1, size, msg); err != nil {
 		return err
 	}
-	token := tokenOf(onDelivery)
 	for {
 		err := p.bp.Produce(ctx, msg, token)
 		if err == nil {
 			return nil
 		}
-		switch retry, reported, err := p.refused(ctx, msg, err, onDelivery); {
+		switch retry, reported, err := p.refused(ctx, msg, err, token); {
 		case retry:
 		case reported:
 			return nil
@@ -289,6 +308,36 @@ func (p *Producer) ProduceBatch(ctx context.Context, msgs []*Message, onDelivery
 		}
 		topics[i], total = t, total+size
 	}
+	if invalid != nil {
+		for i, err := range invalid {
+			if err == nil {
+				invalid[i] = newError("produce", CodeInvalidArg, "not produced: another message of the batch is invalid")
+			}
+		}
+		return invalid
+	}
+	token := p.tokenFor(ctx, msgs, onDelivery)
+	if p.obs != nil {
+		total = 0 // an observer may have added headers
+		for _, m := range msgs {
+			total += messageSize(m)
+		}
+	}
+	err := p.produceBatch(ctx, msgs, topics, total, token)
+	if errs, ok := err.(ProduceErrors); ok && p.obs != nil {
+		if t, ok := token.(*timedToken); ok {
+			for i, e := range errs {
+				if e != nil {
+					p.obs.onDelivery(msgs[i], time.Since(t.start), e)
+				}
+			}
+		}
+	}
+	return err
+}
+
+// produceBatch is ProduceBatch once msgs are checked and observed.
+func (p *Producer) produceBatch(ctx context.Context, msgs []*Message, topics []*topicEntry, total int64, token any) error {
 	accepted := make([]bool, len(msgs))
 	// fail returns err for every message not accepted.
 	fail := func(err error) error {
@@ -299,14 +348,6 @@ func (p *Producer) ProduceBatch(ctx context.Context, msgs []*Message, onDelivery
 			}
 		}
 		return errs
-	}
-	if invalid != nil {
-		for i, err := range invalid {
-			if err == nil {
-				invalid[i] = newError("produce", CodeInvalidArg, "not produced: another message of the batch is invalid")
-			}
-		}
-		return invalid
 	}
 	if err := ctx.Err(); err != nil {
 		return fail(ctxError("produce", ctx))
@@ -319,7 +360,7 @@ func (p *Producer) ProduceBatch(ctx context.Context, msgs []*Message, onDelivery
 	send := make([]*Message, 0, len(msgs))
 	at := make([]int, 0, len(msgs)) // the index in msgs of each of send
 	for i, m := range msgs {
-		reported, err := p.place(ctx, m, topics[i], onDelivery)
+		reported, err := p.place(ctx, m, topics[i], token)
 		switch {
 		case err != nil:
 			return fail(err)
@@ -336,7 +377,6 @@ func (p *Producer) ProduceBatch(ctx context.Context, msgs []*Message, onDelivery
 	if err := p.reserve(ctx, int64(len(send)), total, send[0]); err != nil {
 		return fail(err)
 	}
-	token := tokenOf(onDelivery)
 	bb, batch := p.bp.(backend.BatchProducer)
 	for k := 0; k < len(send); {
 		var err error
@@ -354,7 +394,7 @@ func (p *Producer) ProduceBatch(ctx context.Context, msgs []*Message, onDelivery
 		if err == nil || k == len(send) {
 			continue // every message accepted, whatever the error
 		}
-		retry, reported, err := p.refused(ctx, send[k], err, onDelivery)
+		retry, reported, err := p.refused(ctx, send[k], err, token)
 		switch {
 		case retry:
 			continue
@@ -391,8 +431,8 @@ func (p *Producer) prepareMessage(msg *Message) (*topicEntry, int64, error) {
 
 // place makes sure msg's topic exists and gives a keyed message its
 // partition. reported is true when msg's delivery has failed (its topic does
-// not exist) and was reported to onDelivery. p.mu is held.
-func (p *Producer) place(ctx context.Context, msg *Message, topic *topicEntry, onDelivery DeliveryFunc) (reported bool, err error) {
+// not exist) and was reported to its token's receiver. p.mu is held.
+func (p *Producer) place(ctx context.Context, msg *Message, topic *topicEntry, token any) (reported bool, err error) {
 	// A keyed message needs the partition count; any message needs its
 	// topic to exist, which is checked once per topic: this is the only
 	// wait for a topic just created.
@@ -404,7 +444,8 @@ func (p *Producer) place(ctx context.Context, msg *Message, topic *topicEntry, o
 	if err != nil {
 		werr := p.errs.wrap("produce", msg.Topic, -1, err)
 		if CodeOf(werr) == CodeUnknownTopicOrPartition {
-			p.failDelivery(msg, onDelivery, werr)
+			p.counters.count(msg, werr)
+			p.report(msg, token, werr)
 			return true, nil
 		}
 		if keyed || !IsRetriable(werr) {
@@ -434,21 +475,12 @@ func (p *Producer) reserve(ctx context.Context, k, size int64, msg *Message) err
 	return nil
 }
 
-// tokenOf is the backend token for onDelivery: the caller's function
-// itself, which needs no allocation to travel as an interface.
-func tokenOf(onDelivery DeliveryFunc) any {
-	if onDelivery == nil {
-		return nil
-	}
-	return onDelivery
-}
-
 // refused decides what the backend refusing msg with err means: try again
 // (its own buffer was full although ours is not: it counts bytes its own
 // way), a failed delivery reported now (the topic was deleted since it was
 // checked), or an error for the caller. Unless it says to try again, msg's
 // buffer room is given back.
-func (p *Producer) refused(ctx context.Context, msg *Message, err error, onDelivery DeliveryFunc) (retry, reported bool, _ error) {
+func (p *Producer) refused(ctx context.Context, msg *Message, err error, token any) (retry, reported bool, _ error) {
 	werr := p.errs.wrap("produce", msg.Topic, msg.Partition, err)
 	switch CodeOf(werr) {
 	case CodeQueueFull:
@@ -461,8 +493,9 @@ func (p *Producer) refused(ctx context.Context, msg *Message, err error, onDeliv
 			werr = p.closedError("produce", msg.Topic)
 		}
 	case CodeUnknownTopicOrPartition:
+		p.counters.count(msg, werr)
 		p.buffered.release(messageSize(msg))
-		p.failDelivery(msg, onDelivery, werr)
+		p.report(msg, token, werr)
 		return false, true, nil
 	}
 	p.buffered.release(messageSize(msg))
@@ -476,33 +509,68 @@ func (p *Producer) refused(ctx context.Context, msg *Message, err error, onDeliv
 func (p *Producer) delivered(m *Message, token any, err error) {
 	p.reporting.Add(1)
 	defer p.reporting.Add(-1)
+	if err != nil {
+		err = p.errs.wrap("produce", m.Topic, m.Partition, err)
+	}
 	size := messageSize(m)
 	closing := p.closing.Load()
 	if !closing {
+		p.counters.count(m, err) // before the release: Stats' Produced never dips
 		p.buffered.release(size)
+		p.report(m, token, err)
+		return
 	}
+	p.counters.count(m, err)
+	p.report(m, token, err)
+	p.buffered.release(size)
+}
+
+// report gives the outcome of m, err nil or an *Error, to the observers and
+// to the receiver token names: a DeliveryFunc, or Events. A message that
+// failed before it reached the backend is reported here directly.
+func (p *Producer) report(m *Message, token any, err error) {
 	if err != nil {
 		m.Offset = OffsetInvalid
-		err = p.errs.wrap("produce", m.Topic, m.Partition, err)
+	}
+	if t, ok := token.(*timedToken); ok {
+		latency := time.Since(t.start)
+		if t.sample {
+			p.counters.latency.add(latency)
+		}
+		if p.obs != nil {
+			p.obs.onDelivery(m, latency, err)
+		}
+		token = nil
+		if t.fn != nil {
+			token = t.fn
+		}
 	}
 	if fn, ok := token.(DeliveryFunc); ok {
 		fn(m, err)
 	} else {
 		p.reportToEvents(m, err)
 	}
-	if closing {
-		p.buffered.release(size)
-	}
 }
 
-// failDelivery reports msg as not delivered because of err, found before it
-// reached the backend, the way the backend reports a failed delivery.
-func (p *Producer) failDelivery(msg *Message, onDelivery DeliveryFunc, err error) {
-	msg.Offset = OffsetInvalid
-	if onDelivery == nil {
-		onDelivery = p.reportToEvents
+// tokenFor is the backend token of msgs, produced by one call to deliver
+// their outcome to onDelivery: the function itself, which travels as an
+// interface without allocation, or, when their latency is measured, a
+// *timedToken. With a ProduceObserver every message is measured, after
+// OnProduce; without, one call in latencySampling on average, for Stats.
+func (p *Producer) tokenFor(ctx context.Context, msgs []*Message, onDelivery DeliveryFunc) any {
+	if p.obs != nil && len(p.obs.produce) > 0 {
+		for _, m := range msgs {
+			p.obs.onProduce(ctx, m)
+		}
+		return &timedToken{start: time.Now(), fn: onDelivery, sample: true}
 	}
-	onDelivery(msg, err)
+	if sampled() {
+		return &timedToken{start: time.Now(), fn: onDelivery, sample: true}
+	}
+	if onDelivery == nil {
+		return nil
+	}
+	return onDelivery
 }
 
 func (p *Producer) closedError(op, topic string) error {

@@ -106,6 +106,7 @@ func Cases() []Case {
 	all = append(all, adminCases...)
 	all = append(all, offsetCases...)
 	all = append(all, mgmtCases...)
+	all = append(all, observeCases...)
 	all = append(all, transactionCases...)
 	all = append(all, configCases...)
 	all = append(all, inputCases...)
@@ -348,11 +349,11 @@ func (e *Env) Admin(t *testing.T) *kafkaclient.Admin {
 	return open(t, e.Backend, kafkaclient.NewAdmin, kafkaclient.AdminConfig{ClientConfig: e.Cluster.ClientConfig()})
 }
 
-// open opens a client with newClient from cfg on b, closed at the end of
-// the case.
-func open[Cfg any, C interface{ Close(context.Context) error }](t *testing.T, b kafkaclient.Backend, newClient func(Cfg, ...kafkaclient.Option) (C, error), cfg Cfg) C {
+// open opens a client with newClient from cfg and opts on b, closed at
+// the end of the case.
+func open[Cfg any, C interface{ Close(context.Context) error }](t *testing.T, b kafkaclient.Backend, newClient func(Cfg, ...kafkaclient.Option) (C, error), cfg Cfg, opts ...kafkaclient.Option) C {
 	t.Helper()
-	c, err := newClient(cfg, kafkaclient.WithBackend(b))
+	c, err := newClient(cfg, append(opts, kafkaclient.WithBackend(b))...)
 	require.NoError(t, err)
 	t.Cleanup(func() { closeWithin(t, c.Close) })
 	return c

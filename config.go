@@ -30,6 +30,7 @@ type (
 	OffsetReset      = backend.OffsetReset
 	IsolationLevel   = backend.IsolationLevel
 	Assignor         = backend.Assignor
+	GroupProtocol    = backend.GroupProtocol
 	Token            = backend.Token
 	TokenProvider    = backend.TokenProvider
 	OAuth            = backend.OAuth
@@ -67,6 +68,9 @@ const (
 	AssignorRoundRobin        = backend.AssignorRoundRobin
 	AssignorSticky            = backend.AssignorSticky
 	AssignorCooperativeSticky = backend.AssignorCooperativeSticky
+
+	GroupProtocolClassic  = backend.GroupProtocolClassic
+	GroupProtocolConsumer = backend.GroupProtocolConsumer
 
 	SecurityPlaintext     = backend.SecurityPlaintext
 	SecuritySSL           = backend.SecuritySSL
@@ -285,6 +289,10 @@ var configKeys = func() map[string]configKey {
 			}
 			return nil
 		}},
+		{"group.protocol", kindConsumer, setEnum(map[string]backend.GroupProtocol{
+			"classic": backend.GroupProtocolClassic, "consumer": backend.GroupProtocolConsumer,
+		}, func(t configTarget) *backend.GroupProtocol { return &cons(t).GroupProtocol })},
+		{"group.remote.assignor", kindConsumer, setString(func(t configTarget) *string { return &cons(t).GroupRemoteAssignor })},
 		{"isolation.level", kindConsumer, setEnum(map[string]backend.IsolationLevel{
 			"read_committed": backend.IsolationReadCommitted, "read_uncommitted": backend.IsolationReadUncommitted,
 		}, func(t configTarget) *backend.IsolationLevel { return &cons(t).IsolationLevel })},
@@ -798,7 +806,34 @@ func prepareProducer(cfg ProducerConfig, caps backend.Capabilities, backendName 
 // its ClientConfig, for a backend with the given capabilities.
 func prepareConsumer(cfg ConsumerConfig, caps backend.Capabilities, backendName string) (ConsumerConfig, error) {
 	cfg.Assignors = slices.Clone(cfg.Assignors)
-	if len(cfg.Assignors) == 0 {
+	switch cfg.GroupProtocol {
+	case "", backend.GroupProtocolClassic:
+		cfg.GroupProtocol = backend.GroupProtocolClassic
+		if cfg.GroupRemoteAssignor != "" {
+			return cfg, configErr("group.remote.assignor needs group.protocol=consumer")
+		}
+	case backend.GroupProtocolConsumer:
+		if !caps.ConsumerGroupProtocol {
+			return cfg, unsupportedConfig("group.protocol=consumer", backendName)
+		}
+		// The broker decides these under the consumer protocol.
+		for _, k := range []struct {
+			key string
+			set bool
+		}{{"heartbeat.interval.ms", cfg.HeartbeatInterval != 0}, {"partition.assignment.strategy", len(cfg.Assignors) > 0}, {"session.timeout.ms", cfg.SessionTimeout != 0}} {
+			if k.set {
+				return cfg, configErr("%s is a setting of group.protocol=classic: with group.protocol=consumer the broker's group config decides it (the assignor: group.remote.assignor)", k.key)
+			}
+		}
+		switch cfg.GroupRemoteAssignor {
+		case "", "uniform", "range":
+		default:
+			return cfg, configErr("group.remote.assignor %q is invalid: want uniform or range", cfg.GroupRemoteAssignor)
+		}
+	default:
+		return cfg, configErr("group.protocol %q is invalid: want classic or consumer", cfg.GroupProtocol)
+	}
+	if len(cfg.Assignors) == 0 && cfg.GroupProtocol == backend.GroupProtocolClassic {
 		cfg.Assignors = []backend.Assignor{backend.AssignorRange}
 	}
 	coop := 0

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -114,6 +116,8 @@ type Consumer struct {
 	// obs are the observers, nil without; counters are Stats'.
 	obs      *observers
 	counters consumerCounters
+	// protocolChecked: the brokers serve group.protocol=consumer.
+	protocolChecked atomic.Bool
 }
 
 const (
@@ -215,6 +219,9 @@ func (c *Consumer) Subscribe(ctx context.Context, topics []string, listener Reba
 			return err
 		}
 	}
+	if err := c.checkGroupProtocol(ctx); err != nil {
+		return err
+	}
 	c.mu.Lock()
 	if c.mode == modeAssigned {
 		c.mu.Unlock()
@@ -224,6 +231,39 @@ func (c *Consumer) Subscribe(ctx context.Context, topics []string, listener Reba
 	c.mode = modeSubscribed
 	c.mu.Unlock()
 	return c.errs.wrap(op, "", -1, c.bc.Subscribe(ctx, slices.Clone(topics)))
+}
+
+// checkGroupProtocol refuses group.protocol=consumer, once, when no broker
+// of the cluster serves it (Kafka before 4.0): the clients would otherwise
+// fall back to the classic protocol, or retry for ever. A cluster that
+// cannot be asked is the client's to find out about.
+func (c *Consumer) checkGroupProtocol(ctx context.Context) error {
+	if c.cfg.GroupProtocol != GroupProtocolConsumer || c.protocolChecked.Load() {
+		return nil
+	}
+	a, err := NewAdmin(AdminConfig{ClientConfig: c.cfg.ClientConfig}, WithBackend(c.b))
+	if err != nil {
+		return err
+	}
+	defer a.Close(ctx) //nolint:errcheck // only read from
+	brokers, err := a.BrokerAPIs(ctx)
+	if err != nil {
+		return nil
+	}
+	var asked []string
+	for _, b := range brokers {
+		if b.Err == nil {
+			if b.Supports(APIConsumerGroupHeartbeat, 0) {
+				c.protocolChecked.Store(true)
+				return nil
+			}
+			asked = append(asked, strconv.Itoa(int(b.Broker.ID)))
+		}
+	}
+	if len(asked) == 0 {
+		return nil
+	}
+	return c.fail("subscribe", CodeUnsupportedVersion, "group.protocol=consumer needs brokers that serve the ConsumerGroupHeartbeat API (KIP-848, Kafka 4.0+): brokers %s do not; use group.protocol=classic", strings.Join(asked, ", "))
 }
 
 // Assign consumes exactly these partitions without group management,

@@ -111,6 +111,9 @@ type Capabilities struct {
 	CooperativeRebalance bool
 	// StaticMembership: group.instance.id.
 	StaticMembership bool
+	// ConsumerGroupProtocol: group.protocol=consumer (KIP-848; the broker
+	// must serve it too, Kafka 4.0+).
+	ConsumerGroupProtocol bool
 	// ManualAssign: Consumer.Assign.
 	ManualAssign bool
 	// Seek: Consumer.Seek.
@@ -128,14 +131,15 @@ func capabilitiesOf(b backend.Backend, client any) Capabilities {
 	_, seek := client.(backend.Seeker)
 	_, pause := client.(backend.Pauser)
 	return Capabilities{
-		Transactions:         txn,
-		Idempotence:          bc.Idempotence,
-		ReadCommitted:        bc.ReadCommitted,
-		CooperativeRebalance: bc.CooperativeRebalance,
-		StaticMembership:     bc.StaticMembership,
-		ManualAssign:         assign,
-		Seek:                 seek,
-		PauseResume:          pause,
+		Transactions:          txn,
+		Idempotence:           bc.Idempotence,
+		ReadCommitted:         bc.ReadCommitted,
+		CooperativeRebalance:  bc.CooperativeRebalance,
+		StaticMembership:      bc.StaticMembership,
+		ConsumerGroupProtocol: bc.ConsumerGroupProtocol,
+		ManualAssign:          assign,
+		Seek:                  seek,
+		PauseResume:           pause,
 	}
 }
 

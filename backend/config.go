@@ -116,6 +116,20 @@ const (
 	IsolationReadCommitted
 )
 
+// GroupProtocol is group.protocol: who assigns a consumer group's
+// partitions.
+type GroupProtocol string
+
+// Group protocols.
+const (
+	// GroupProtocolClassic: the members, through a leader (JoinGroup and
+	// SyncGroup, with partition.assignment.strategy).
+	GroupProtocolClassic GroupProtocol = "classic"
+	// GroupProtocolConsumer: the broker (KIP-848, Kafka 4.0+), with
+	// incremental revocations and no stop-the-world rebalance.
+	GroupProtocolConsumer GroupProtocol = "consumer"
+)
+
 // Assignor is a partition assignment strategy for consumer groups.
 type Assignor string
 
@@ -340,8 +354,15 @@ type ConsumerConfig struct {
 	// FetchMaxWait is fetch.wait.max.ms. Default 500ms.
 	FetchMaxWait time.Duration
 	// Assignors is partition.assignment.strategy, in preference order.
-	// Default [range], which every backend supports.
+	// Default [range], which every backend supports; none under
+	// group.protocol=consumer, where the broker assigns.
 	Assignors []Assignor
+	// GroupProtocol is group.protocol. Default classic.
+	GroupProtocol GroupProtocol
+	// GroupRemoteAssignor is group.remote.assignor: the broker's assignor
+	// under group.protocol=consumer, "uniform" or "range"; empty for the
+	// broker's default.
+	GroupRemoteAssignor string
 	// IsolationLevel is isolation.level. Default read_uncommitted.
 	IsolationLevel IsolationLevel
 }

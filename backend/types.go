@@ -202,10 +202,12 @@ type Capabilities struct {
 	CooperativeRebalance bool
 	// StaticMembership: group.instance.id.
 	StaticMembership bool
+	// ConsumerGroupProtocol: group.protocol=consumer (KIP-848).
+	ConsumerGroupProtocol bool
 }
 
 // AllCapabilities declares every config-level capability.
-var AllCapabilities = Capabilities{Idempotence: true, ReadCommitted: true, CooperativeRebalance: true, StaticMembership: true}
+var AllCapabilities = Capabilities{Idempotence: true, ReadCommitted: true, CooperativeRebalance: true, StaticMembership: true, ConsumerGroupProtocol: true}
 
 // The queries of an OffsetRequest other than a timestamp.
 const (

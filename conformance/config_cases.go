@@ -21,6 +21,24 @@ import (
 // writes out from Confluent's guide, so that the two cannot drift apart.
 var configCases = []Case{
 	{
+		Name: "config/group_protocol_consumer",
+		Doc:  "group.protocol=consumer (KIP-848) opens a consumer where the backend declares it, and is UNSUPPORTED where not.",
+		Run: func(t *testing.T, e *Env) {
+			c, err := kafkaclient.NewConsumerFromMap(kafkaclient.ConfigMap{
+				"bootstrap.servers": e.Cluster.BootstrapServers(), "group.id": e.Group(t), "group.protocol": "consumer",
+			}, kafkaclient.WithBackend(e.Backend))
+			if !e.Caps.ConsumerGroupProtocol {
+				RequireUnsupported(t, err)
+				assert.Contains(t, err.Error(), "group.protocol=consumer")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, kafkaclient.GroupProtocolConsumer, c.Config().GroupProtocol)
+			assert.True(t, c.Capabilities().ConsumerGroupProtocol)
+			closeWithin(t, c.Close)
+		},
+	},
+	{
 		Name: "config/backend_prefixed_keys",
 		Doc:  "Keys prefixed with another backend's name are ignored, and unknown keys prefixed with this backend's name are refused.",
 		Run: func(t *testing.T, e *Env) {

@@ -32,9 +32,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -133,6 +135,9 @@ func Run(t *testing.T, h Harness) {
 			t.Log(c.Doc)
 			c.Run(t, e)
 		})
+	}
+	if h.Backend.Capabilities().ConsumerGroupProtocol {
+		runKIP848(t, h, s)
 	}
 	runGroup(t, h, "faults", faultCases, func(t *testing.T) {
 		runFaults(t, h, faultClusterFromEnv(t, h.kafkaScript()))
@@ -282,8 +287,52 @@ type Env struct {
 	Backend kafkaclient.Backend
 	Cluster *kafkatest.Cluster
 	Caps    kafkaclient.Capabilities
+	// Protocol is the group.protocol of the consumers Consumer opens:
+	// classic, or consumer in the kip848/ cases.
+	Protocol kafkaclient.GroupProtocol
 
 	as AsTargets
+}
+
+// runKIP848 runs the consume/ cases again as kip848/ cases, with consumers
+// of group.protocol=consumer, when the cluster serves it; on a cluster that
+// does not (Kafka before 4.0), one case checks that Subscribe refuses the
+// protocol with a typed error instead.
+func runKIP848(t *testing.T, h Harness, s *suite) {
+	served := false
+	t.Run("kip848/broker_support", func(t *testing.T) {
+		e := s.env(t)
+		a := e.Admin(t)
+		brokers, err := a.BrokerAPIs(Ctx(t))
+		require.NoError(t, err)
+		served = brokers[0].Supports(kafkaclient.APIConsumerGroupHeartbeat, 0)
+		e.Protocol = kafkaclient.GroupProtocolConsumer
+		c := e.Consumer(t, e.Group(t), nil)
+		err = c.Subscribe(Ctx(t), []string{e.Topic(t, 1)}, nil)
+		if served {
+			require.NoError(t, err)
+			return
+		}
+		t.Logf("broker %d does not serve KIP-848: %v", brokers[0].Broker.ID, err)
+		RequireCode(t, err, kafkaclient.CodeUnsupportedVersion)
+		assert.Contains(t, err.Error(), "group.protocol=consumer")
+	})
+	if !served {
+		return
+	}
+	for _, c := range Cases() {
+		name, ok := strings.CutPrefix(c.Name, "consume/")
+		if !ok || h.Filter != nil && !h.Filter("kip848/"+name) {
+			continue
+		}
+		t.Run("kip848/"+name, func(t *testing.T) {
+			e := s.env(t)
+			e.Protocol = kafkaclient.GroupProtocolConsumer
+			checkLeaks(t, 0, ignoreBroker...)
+			t.Log(c.Doc, "(group.protocol=consumer)")
+			c.Run(t, e)
+		})
+	}
 }
 
 // AsTargets lists, per client, pointers to the variables As should set, such
@@ -327,6 +376,9 @@ func (e *Env) Producer(t *testing.T, edit func(*kafkaclient.ProducerConfig)) *ka
 func (e *Env) Consumer(t *testing.T, group string, edit func(*kafkaclient.ConsumerConfig)) *kafkaclient.Consumer {
 	t.Helper()
 	cfg := e.Cluster.ConsumerConfig(group)
+	if e.Protocol != "" {
+		cfg.GroupProtocol = e.Protocol
+	}
 	quickGroup(&cfg)
 	if edit != nil {
 		edit(&cfg)
@@ -337,8 +389,10 @@ func (e *Env) Consumer(t *testing.T, group string, edit func(*kafkaclient.Consum
 // quickGroup shortens cfg's group and fetch timings, so that joins,
 // rebalances and polls take the cases little time.
 func quickGroup(cfg *kafkaclient.ConsumerConfig) {
-	cfg.SessionTimeout = 6 * time.Second
-	cfg.HeartbeatInterval = 500 * time.Millisecond
+	if cfg.GroupProtocol != kafkaclient.GroupProtocolConsumer { // else the broker's
+		cfg.SessionTimeout = 6 * time.Second
+		cfg.HeartbeatInterval = 500 * time.Millisecond
+	}
 	cfg.MaxPollInterval = 20 * time.Second
 	cfg.FetchMaxWait = 100 * time.Millisecond
 }

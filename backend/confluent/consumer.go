@@ -104,6 +104,15 @@ func consumerProps(cfg backend.ConsumerConfig) kafka.ConfigMap {
 		names := backend.Convert(cfg.Assignors, func(a backend.Assignor) string { return string(a) })
 		cm["partition.assignment.strategy"] = strings.Join(names, ",")
 	}
+	if cfg.GroupProtocol == backend.GroupProtocolConsumer {
+		// librdkafka refuses the classic protocol's settings with it.
+		cm["group.protocol"] = string(cfg.GroupProtocol)
+		delete(cm, "session.timeout.ms")
+		delete(cm, "heartbeat.interval.ms")
+		if cfg.GroupRemoteAssignor != "" {
+			cm["group.remote.assignor"] = cfg.GroupRemoteAssignor
+		}
+	}
 	if cfg.GroupInstanceID != "" {
 		cm["group.instance.id"] = cfg.GroupInstanceID
 	}

@@ -98,6 +98,15 @@ func (c *consumer) groupOpts(topics []string) []kgo.Opt {
 	if cfg.GroupInstanceID != "" {
 		opts = append(opts, kgo.InstanceID(cfg.GroupInstanceID))
 	}
+	if cfg.GroupProtocol == backend.GroupProtocolConsumer {
+		// franz-go names the broker's assignor after the balancer:
+		// range, or uniform for sticky (the broker's default).
+		bal := kgo.StickyBalancer()
+		if cfg.GroupRemoteAssignor == "range" {
+			bal = kgo.RangeBalancer()
+		}
+		return append(opts, kgo.ServerSideBalancer(), kgo.Balancers(bal))
+	}
 	balancers := map[backend.Assignor]kgo.GroupBalancer{
 		backend.AssignorRange: kgo.RangeBalancer(), backend.AssignorRoundRobin: kgo.RoundRobinBalancer(),
 		backend.AssignorSticky: kgo.StickyBalancer(), backend.AssignorCooperativeSticky: kgo.CooperativeStickyBalancer(),

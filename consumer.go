@@ -234,9 +234,11 @@ func (c *Consumer) Subscribe(ctx context.Context, topics []string, listener Reba
 }
 
 // checkGroupProtocol refuses group.protocol=consumer, once, when no broker
-// of the cluster serves it (Kafka before 4.0): the clients would otherwise
-// fall back to the classic protocol, or retry for ever. A cluster that
-// cannot be asked is the client's to find out about.
+// of the cluster serves its generally available version (Kafka 4.0's
+// ConsumerGroupHeartbeat v1, KIP-1082): the clients would otherwise fall
+// back to the classic protocol, or, on 3.x's early-access version, wait
+// for ever (librdkafka). A cluster that cannot be asked is the client's to
+// find out about.
 func (c *Consumer) checkGroupProtocol(ctx context.Context) error {
 	if c.cfg.GroupProtocol != GroupProtocolConsumer || c.protocolChecked.Load() {
 		return nil
@@ -253,7 +255,7 @@ func (c *Consumer) checkGroupProtocol(ctx context.Context) error {
 	var asked []string
 	for _, b := range brokers {
 		if b.Err == nil {
-			if b.Supports(APIConsumerGroupHeartbeat, 0) {
+			if b.Supports(APIConsumerGroupHeartbeat, 1) {
 				c.protocolChecked.Store(true)
 				return nil
 			}
@@ -263,7 +265,7 @@ func (c *Consumer) checkGroupProtocol(ctx context.Context) error {
 	if len(asked) == 0 {
 		return nil
 	}
-	return c.fail("subscribe", CodeUnsupportedVersion, "group.protocol=consumer needs brokers that serve the ConsumerGroupHeartbeat API (KIP-848, Kafka 4.0+): brokers %s do not; use group.protocol=classic", strings.Join(asked, ", "))
+	return c.fail("subscribe", CodeUnsupportedVersion, "group.protocol=consumer needs brokers that serve version 1 of the ConsumerGroupHeartbeat API (KIP-848 as released in Kafka 4.0): brokers %s do not; use group.protocol=classic", strings.Join(asked, ", "))
 }
 
 // Assign consumes exactly these partitions without group management,

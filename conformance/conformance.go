@@ -295,9 +295,10 @@ type Env struct {
 }
 
 // runKIP848 runs the consume/ cases again as kip848/ cases, with consumers
-// of group.protocol=consumer, when the cluster serves it; on a cluster that
-// does not (Kafka before 4.0), one case checks that Subscribe refuses the
-// protocol with a typed error instead.
+// of group.protocol=consumer, when the cluster serves it (Kafka 4.0+); on a
+// cluster that does not (3.x, whose early-access version librdkafka does
+// not work with), one case checks that Subscribe refuses the protocol with
+// a typed error instead.
 func runKIP848(t *testing.T, h Harness, s *suite) {
 	served := false
 	t.Run("kip848/broker_support", func(t *testing.T) {
@@ -305,7 +306,7 @@ func runKIP848(t *testing.T, h Harness, s *suite) {
 		a := e.Admin(t)
 		brokers, err := a.BrokerAPIs(Ctx(t))
 		require.NoError(t, err)
-		served = brokers[0].Supports(kafkaclient.APIConsumerGroupHeartbeat, 0)
+		served = brokers[0].Supports(kafkaclient.APIConsumerGroupHeartbeat, 1)
 		e.Protocol = kafkaclient.GroupProtocolConsumer
 		c := e.Consumer(t, e.Group(t), nil)
 		err = c.Subscribe(Ctx(t), []string{e.Topic(t, 1)}, nil)

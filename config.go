@@ -16,24 +16,26 @@ import (
 // Config types and enums, defined in package backend and re-exported here so
 // that users need one import. Each field's doc states its default.
 type (
-	ClientConfig     = backend.ClientConfig
-	ProducerConfig   = backend.ProducerConfig
-	ConsumerConfig   = backend.ConsumerConfig
-	AdminConfig      = backend.AdminConfig
-	Security         = backend.Security
-	SecurityProtocol = backend.SecurityProtocol
-	SASLMechanism    = backend.SASLMechanism
-	Toggle           = backend.Toggle
-	Acks             = backend.Acks
-	Compression      = backend.Compression
-	Partitioner      = backend.Partitioner
-	OffsetReset      = backend.OffsetReset
-	IsolationLevel   = backend.IsolationLevel
-	Assignor         = backend.Assignor
-	GroupProtocol    = backend.GroupProtocol
-	Token            = backend.Token
-	TokenProvider    = backend.TokenProvider
-	OAuth            = backend.OAuth
+	ClientConfig   = backend.ClientConfig
+	ProducerConfig = backend.ProducerConfig
+	ConsumerConfig = backend.ConsumerConfig
+	// ShareConsumerConfig configures a ShareConsumer.
+	ShareConsumerConfig = backend.ShareConsumerConfig
+	AdminConfig         = backend.AdminConfig
+	Security            = backend.Security
+	SecurityProtocol    = backend.SecurityProtocol
+	SASLMechanism       = backend.SASLMechanism
+	Toggle              = backend.Toggle
+	Acks                = backend.Acks
+	Compression         = backend.Compression
+	Partitioner         = backend.Partitioner
+	OffsetReset         = backend.OffsetReset
+	IsolationLevel      = backend.IsolationLevel
+	Assignor            = backend.Assignor
+	GroupProtocol       = backend.GroupProtocol
+	Token               = backend.Token
+	TokenProvider       = backend.TokenProvider
+	OAuth               = backend.OAuth
 )
 
 // Config enum values; see package backend for their docs.
@@ -102,7 +104,8 @@ const (
 	kindProducer clientKind = 1 << iota
 	kindConsumer
 	kindAdmin
-	kindAll = kindProducer | kindConsumer | kindAdmin
+	kindShare
+	kindAll = kindProducer | kindConsumer | kindAdmin | kindShare
 )
 
 func (k clientKind) String() string {
@@ -111,6 +114,8 @@ func (k clientKind) String() string {
 		return "producer"
 	case kindConsumer:
 		return "consumer"
+	case kindShare:
+		return "share consumer"
 	}
 	return "admin"
 }
@@ -120,6 +125,7 @@ type configTarget struct {
 	client *backend.ClientConfig
 	prod   *backend.ProducerConfig
 	cons   *backend.ConsumerConfig
+	share  *backend.ShareConsumerConfig
 }
 
 type configKey struct {
@@ -175,7 +181,27 @@ var configKeys = func() map[string]configKey {
 	maxInFlight := setInt(1, 1_000_000, func(t configTarget) *int { return &prod(t).MaxInFlight })
 	compression := setEnum(map[string]backend.Compression{"none": backend.CompressionNone, "gzip": backend.CompressionGzip, "snappy": backend.CompressionSnappy, "lz4": backend.CompressionLZ4, "zstd": backend.CompressionZstd},
 		func(t configTarget) *backend.Compression { return &prod(t).Compression })
-	fetchWait := setMillis(0, func(t configTarget) *time.Duration { return &cons(t).FetchMaxWait })
+	// Keys of both consumers write to the one being parsed.
+	fetchWait := setMillis(0, func(t configTarget) *time.Duration {
+		if t.share != nil {
+			return &t.share.FetchMaxWait
+		}
+		return &cons(t).FetchMaxWait
+	})
+	fetchBytes := func(min bool) setter {
+		return setInt(1, math.MaxInt32, func(t configTarget) *int {
+			switch {
+			case t.share != nil && min:
+				return &t.share.FetchMinBytes
+			case t.share != nil:
+				return &t.share.FetchMaxBytes
+			case min:
+				return &cons(t).FetchMinBytes
+			}
+			return &cons(t).FetchMaxBytes
+		})
+	}
+	consumers := kindConsumer | kindShare
 	keys := []configKey{
 		// Common.
 		{"bootstrap.servers", kindAll, func(t configTarget, v configValue) (err error) {
@@ -251,7 +277,12 @@ var configKeys = func() map[string]configKey {
 		{"transaction.timeout.ms", kindProducer, setMillis(1000, func(t configTarget) *time.Duration { return &prod(t).TransactionTimeout })},
 
 		// Consumer.
-		{"group.id", kindConsumer, setString(func(t configTarget) *string { return &cons(t).GroupID })},
+		{"group.id", consumers, setString(func(t configTarget) *string {
+			if t.share != nil {
+				return &t.share.GroupID
+			}
+			return &cons(t).GroupID
+		})},
 		{"group.instance.id", kindConsumer, setString(func(t configTarget) *string { return &cons(t).GroupInstanceID })},
 		{"auto.offset.reset", kindConsumer, setEnum(map[string]backend.OffsetReset{
 			"earliest": backend.OffsetResetEarliest, "smallest": backend.OffsetResetEarliest, "beginning": backend.OffsetResetEarliest,
@@ -267,11 +298,11 @@ var configKeys = func() map[string]configKey {
 		{"session.timeout.ms", kindConsumer, setMillis(1, func(t configTarget) *time.Duration { return &cons(t).SessionTimeout })},
 		{"heartbeat.interval.ms", kindConsumer, setMillis(1, func(t configTarget) *time.Duration { return &cons(t).HeartbeatInterval })},
 		{"max.poll.interval.ms", kindConsumer, setMillis(1, func(t configTarget) *time.Duration { return &cons(t).MaxPollInterval })},
-		{"fetch.min.bytes", kindConsumer, setInt(1, math.MaxInt32, func(t configTarget) *int { return &cons(t).FetchMinBytes })},
-		{"fetch.max.bytes", kindConsumer, setInt(1, math.MaxInt32, func(t configTarget) *int { return &cons(t).FetchMaxBytes })},
+		{"fetch.min.bytes", consumers, fetchBytes(true)},
+		{"fetch.max.bytes", consumers, fetchBytes(false)},
 		{"max.partition.fetch.bytes", kindConsumer, setInt(1, math.MaxInt32, func(t configTarget) *int { return &cons(t).MaxPartitionFetchBytes })},
-		{"fetch.wait.max.ms", kindConsumer, fetchWait},
-		{"fetch.max.wait.ms", kindConsumer, fetchWait},
+		{"fetch.wait.max.ms", consumers, fetchWait},
+		{"fetch.max.wait.ms", consumers, fetchWait},
 		{"partition.assignment.strategy", kindConsumer, func(t configTarget, v configValue) error {
 			list, err := v.list()
 			if err != nil {
@@ -296,6 +327,12 @@ var configKeys = func() map[string]configKey {
 		{"isolation.level", kindConsumer, setEnum(map[string]backend.IsolationLevel{
 			"read_committed": backend.IsolationReadCommitted, "read_uncommitted": backend.IsolationReadUncommitted,
 		}, func(t configTarget) *backend.IsolationLevel { return &cons(t).IsolationLevel })},
+
+		// Share consumer.
+		{"share.acknowledgement.mode", kindShare, setEnum(map[string]backend.ShareAckMode{
+			"implicit": backend.ShareAckImplicit, "explicit": backend.ShareAckExplicit,
+		}, func(t configTarget) *backend.ShareAckMode { return &t.share.AckMode })},
+		{"max.poll.records", kindShare, setInt(1, math.MaxInt32, func(t configTarget) *int { return &t.share.MaxPollRecords })},
 	}
 	m := make(map[string]configKey, len(keys))
 	for _, k := range keys {
@@ -487,10 +524,13 @@ func parseConfig(m ConfigMap, kind clientKind, backendName string, t configTarge
 }
 
 func otherKind(k clientKind) string {
-	if k&kindProducer != 0 {
+	switch {
+	case k&kindProducer != 0:
 		return "producer"
+	case k&kindConsumer != 0:
+		return "consumer"
 	}
-	return "consumer"
+	return "share consumer"
 }
 
 // suggestKey returns the known key closest to key, if one is close enough.
@@ -549,6 +589,14 @@ func ParseConsumerConfig(m ConfigMap) (ConsumerConfig, error) {
 	return parseConsumerConfig(m, defaultBackendName())
 }
 
+// ParseShareConsumerConfig parses librdkafka-style keys into a
+// ShareConsumerConfig, with the same rules as ParseProducerConfig. Keys of
+// the classic consumer that a share group has no use for (offsets, commits,
+// assignors) are errors.
+func ParseShareConsumerConfig(m ConfigMap) (ShareConsumerConfig, error) {
+	return parseShareConsumerConfig(m, defaultBackendName())
+}
+
 // ParseAdminConfig parses librdkafka-style keys into an AdminConfig, with
 // the same rules as ParseProducerConfig. Producer- and consumer-only keys
 // are errors.
@@ -565,6 +613,12 @@ func parseProducerConfig(m ConfigMap, backendName string) (ProducerConfig, error
 func parseConsumerConfig(m ConfigMap, backendName string) (ConsumerConfig, error) {
 	var cfg ConsumerConfig
 	err := parseConfig(m, kindConsumer, backendName, configTarget{client: &cfg.ClientConfig, cons: &cfg})
+	return cfg, err
+}
+
+func parseShareConsumerConfig(m ConfigMap, backendName string) (ShareConsumerConfig, error) {
+	var cfg ShareConsumerConfig
+	err := parseConfig(m, kindShare, backendName, configTarget{client: &cfg.ClientConfig, share: &cfg})
 	return cfg, err
 }
 
@@ -890,6 +944,28 @@ func prepareConsumer(cfg ConsumerConfig, caps backend.Capabilities, backendName 
 		return cfg, configErr("heartbeat.interval.ms (%v) must be lower than session.timeout.ms (%v)", cfg.HeartbeatInterval, cfg.SessionTimeout)
 	}
 	return cfg, nil
+}
+
+// prepareShareConsumer applies defaults and validates a share consumer
+// config, past its ClientConfig.
+func prepareShareConsumer(cfg ShareConsumerConfig, _ backend.Capabilities, _ string) (ShareConsumerConfig, error) {
+	if cfg.GroupID == "" {
+		return cfg, configErr("group.id is required: a share consumer reads in a share group")
+	}
+	switch cfg.AckMode {
+	case "":
+		cfg.AckMode = backend.ShareAckImplicit
+	case backend.ShareAckImplicit, backend.ShareAckExplicit:
+	default:
+		return cfg, configErr("share.acknowledgement.mode %q is invalid: want implicit or explicit", cfg.AckMode)
+	}
+	err := cmp.Or(
+		defaulted("max.poll.records", &cfg.MaxPollRecords, backend.DefaultMaxPollRecords),
+		defaulted("fetch.wait.max.ms", &cfg.FetchMaxWait, backend.DefaultFetchMaxWait),
+		defaulted("fetch.min.bytes", &cfg.FetchMinBytes, backend.DefaultFetchMinBytes),
+		defaulted("fetch.max.bytes", &cfg.FetchMaxBytes, backend.DefaultFetchMaxBytes),
+	)
+	return cfg, err
 }
 
 // defaulted sets *v to def when it is zero, and refuses a negative value

@@ -37,6 +37,7 @@ type (
 const (
 	ConfigResourceTopic  = backend.ConfigResourceTopic
 	ConfigResourceBroker = backend.ConfigResourceBroker
+	ConfigResourceGroup  = backend.ConfigResourceGroup
 
 	ConfigSourceUnknown        = backend.ConfigSourceUnknown
 	ConfigSourceTopic          = backend.ConfigSourceTopic
@@ -62,6 +63,13 @@ func BrokerResource(id int32) ConfigResource {
 	return ConfigResource{Type: ConfigResourceBroker, Name: strconv.Itoa(int(id))}
 }
 
+// GroupResource names the configs of a consumer or share group (Kafka
+// 4.0+), such as share.auto.offset.reset, share.record.lock.duration.ms
+// and share.delivery.count.limit.
+func GroupResource(group string) ConfigResource {
+	return ConfigResource{Type: ConfigResourceGroup, Name: group}
+}
+
 // validResource checks r: a valid topic name, or a broker id ("" for the
 // cluster-wide broker defaults).
 func validResource(op string, r ConfigResource) error {
@@ -77,8 +85,13 @@ func validResource(op string, r ConfigResource) error {
 			return newError(op, CodeInvalidArg, "broker resource %q is invalid: want a broker id, or \"\" for the cluster-wide defaults", r.Name)
 		}
 		return nil
+	case ConfigResourceGroup:
+		if r.Name == "" {
+			return newError(op, CodeInvalidArg, "group resource has no name: want a group id")
+		}
+		return nil
 	}
-	return newError(op, CodeInvalidArg, "config resource type %d is invalid: use ConfigResourceTopic or ConfigResourceBroker", r.Type)
+	return newError(op, CodeInvalidArg, "config resource type %d is invalid: use ConfigResourceTopic, ConfigResourceBroker or ConfigResourceGroup", r.Type)
 }
 
 // resourceTopic is the topic an error about r names, if any.

@@ -114,6 +114,9 @@ type Capabilities struct {
 	// ConsumerGroupProtocol: group.protocol=consumer (KIP-848; the broker
 	// must serve it too, Kafka 4.0+).
 	ConsumerGroupProtocol bool
+	// ShareGroups: NewShareConsumer (KIP-932; the broker must serve it
+	// too, Kafka 4.1+ with the share.version feature).
+	ShareGroups bool
 	// ManualAssign: Consumer.Assign.
 	ManualAssign bool
 	// Seek: Consumer.Seek.
@@ -128,6 +131,7 @@ func capabilitiesOf(b backend.Backend, client any) Capabilities {
 	bc := b.Capabilities()
 	_, txn := client.(backend.TransactionalProducer)
 	_, assign := client.(backend.Assigner)
+	_, share := b.(backend.ShareGrouper)
 	_, seek := client.(backend.Seeker)
 	_, pause := client.(backend.Pauser)
 	return Capabilities{
@@ -137,6 +141,7 @@ func capabilitiesOf(b backend.Backend, client any) Capabilities {
 		CooperativeRebalance:  bc.CooperativeRebalance,
 		StaticMembership:      bc.StaticMembership,
 		ConsumerGroupProtocol: bc.ConsumerGroupProtocol,
+		ShareGroups:           share,
 		ManualAssign:          assign,
 		Seek:                  seek,
 		PauseResume:           pause,

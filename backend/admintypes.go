@@ -19,10 +19,13 @@ const (
 	// ConfigResourceBroker is a broker's configs; the name is its id, as
 	// a decimal string, or "" for the cluster-wide broker defaults.
 	ConfigResourceBroker ConfigResourceType = 4
+	// ConfigResourceGroup is a consumer or share group's configs (KIP-848,
+	// KIP-932; Kafka 4.0+); the name is the group id.
+	ConfigResourceGroup ConfigResourceType = 32
 )
 
-// ConfigResource names a topic or a broker whose configs are described or
-// altered.
+// ConfigResource names a topic, broker or group whose configs are
+// described or altered.
 type ConfigResource struct {
 	Type ConfigResourceType
 	Name string

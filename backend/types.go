@@ -56,6 +56,11 @@ type Message struct {
 	Timestamp time.Time
 	// LeaderEpoch is the partition leader epoch of a consumed message, or -1.
 	LeaderEpoch int32
+	// DeliveryCount is how many times a share group has delivered this
+	// message, this time included: 1 on the first delivery, 2 after one
+	// release or lock timeout. It is 0 on messages not read through a
+	// share group.
+	DeliveryCount int32
 	// Opaque is for the caller: it is carried unchanged to the delivery
 	// report and never sent to Kafka.
 	Opaque any

@@ -139,6 +139,7 @@ func Run(t *testing.T, h Harness) {
 	if h.Backend.Capabilities().ConsumerGroupProtocol {
 		runKIP848(t, h, s)
 	}
+	runShare(t, h, s)
 	runGroup(t, h, "faults", faultCases, func(t *testing.T) {
 		runFaults(t, h, faultClusterFromEnv(t, h.kafkaScript()))
 	})

@@ -93,6 +93,10 @@ func Start(opts ...ClusterOption) (*Cluster, error) {
 		kopts := append([]kfake.Opt{
 			kfake.NumBrokers(cfg.brokers),
 			kfake.GroupMinSessionTimeout(100 * time.Millisecond),
+			// Expired share-group record locks are found within 200ms
+			// rather than 5s, so that a short lock duration set on a
+			// group takes effect promptly.
+			kfake.BrokerConfigs(map[string]string{"share.record.lock.sweep.interval.ms": "200"}),
 		}, cfg.opts...)
 		fake, err := kfake.NewCluster(kopts...)
 		if err != nil {

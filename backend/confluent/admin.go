@@ -232,20 +232,28 @@ func (a *admin) DescribeConfigs(ctx context.Context, resources []backend.ConfigR
 }
 
 // kafkaResource converts r for librdkafka, whose topic and broker resource
-// types have Kafka's numbers. librdkafka refuses an empty name, so it
-// cannot reach the cluster-wide broker defaults.
+// types have Kafka's numbers (its group type does not). librdkafka refuses
+// an empty name, so it cannot reach the cluster-wide broker defaults.
 func kafkaResource(r backend.ConfigResource) (kafka.ConfigResource, error) {
 	if r.Name == "" {
 		return kafka.ConfigResource{}, backend.Unsupported(Name, "the cluster-wide broker configs (librdkafka needs a broker id)")
 	}
-	return kafka.ConfigResource{Type: kafka.ResourceType(r.Type), Name: r.Name}, nil
+	t := kafka.ResourceType(r.Type)
+	if r.Type == backend.ConfigResourceGroup {
+		t = kafka.ResourceGroup // librdkafka's own number; it sends Kafka's
+	}
+	return kafka.ConfigResource{Type: t, Name: r.Name}, nil
 }
 
 // resourceConfigs converts one resource's configs. librdkafka passes the
 // source on as the broker sent it, in Kafka's numbers, and a sensitive
 // config's value as the broker's null, "".
 func resourceConfigs(r kafka.ConfigResourceResult) backend.ResourceConfigs {
-	rc := backend.ResourceConfigs{Resource: backend.ConfigResource{Type: backend.ConfigResourceType(r.Type), Name: r.Name}, Err: errOrNil(r.Error)}
+	t := backend.ConfigResourceType(r.Type)
+	if r.Type == kafka.ResourceGroup {
+		t = backend.ConfigResourceGroup
+	}
+	rc := backend.ResourceConfigs{Resource: backend.ConfigResource{Type: t, Name: r.Name}, Err: errOrNil(r.Error)}
 	for _, e := range r.Config {
 		rc.Configs = append(rc.Configs, backend.ConfigEntry{Name: e.Name, Value: e.Value, Source: backend.ConfigSource(e.Source), ReadOnly: e.IsReadOnly, Sensitive: e.IsSensitive})
 	}

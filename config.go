@@ -332,6 +332,8 @@ var configKeys = func() map[string]configKey {
 		{"share.acknowledgement.mode", kindShare, setEnum(map[string]backend.ShareAckMode{
 			"implicit": backend.ShareAckImplicit, "explicit": backend.ShareAckExplicit,
 		}, func(t configTarget) *backend.ShareAckMode { return &t.share.AckMode })},
+		{"share.acquire.mode", kindShare, setEnum(map[string]bool{"batch_optimized": false, "record_limit": true},
+			func(t configTarget) *bool { return &t.share.RecordLimit })},
 		{"max.poll.records", kindShare, setInt(1, math.MaxInt32, func(t configTarget) *int { return &t.share.MaxPollRecords })},
 	}
 	m := make(map[string]configKey, len(keys))

@@ -16,7 +16,8 @@
 // [Seeker], [Pauser], [GroupMember], [WatermarkCacher], [OffsetLister],
 // [CommittedFetcher], [PartitionCreator], [ConfigManager], [GroupDeleter],
 // [GroupOffsetsAlterer], [GroupOffsetsDeleter], [RecordsDeleter],
-// [ACLManager], [ScramManager] and [Aser]. A
+// [ACLManager], [ScramManager], [ShareGrouper], [ShareGroupDescriber] and
+// [Aser]. A
 // value that does not implement one makes the root return ErrUnsupported;
 // an adapter never writes "not supported" code for an operation.
 // [Capabilities] holds only what a config asks for (idempotence,

@@ -60,6 +60,12 @@ type ShareConsumerConfig struct {
 	// MaxPollRecords is max.poll.records: the most records one fetch
 	// acquires. Default 500.
 	MaxPollRecords int
+	// RecordLimit is share.acquire.mode=record_limit (KIP-1206, Kafka
+	// 4.2+): a fetch acquires at most MaxPollRecords records, splitting
+	// batches. By default (batch_optimized) the broker acquires whole
+	// batches, so that one member may take a batch of thousands while the
+	// others wait: set it to spread a partition's records over members.
+	RecordLimit bool
 	// FetchMinBytes is fetch.min.bytes. Default 1.
 	FetchMinBytes int
 	// FetchMaxBytes is fetch.max.bytes. Default 52428800.

@@ -48,6 +48,9 @@ func (franzBackend) NewShareConsumer(cfg backend.ShareConsumerConfig, hooks back
 		kgo.FetchMaxBytes(int32(cfg.FetchMaxBytes)),
 		kgo.FetchMaxWait(cfg.FetchMaxWait),
 	)
+	if cfg.RecordLimit {
+		c.base = append(c.base, kgo.ShareMaxRecordsStrict())
+	}
 	return c, nil
 }
 

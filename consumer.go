@@ -104,14 +104,10 @@ type Consumer struct {
 	pollCancel context.CancelFunc
 
 	rebal chan *rebalanceReq
-	// asyncInflight counts asynchronous commits not finished; asyncDone
-	// holds the reports of finished ones for the polling goroutine;
-	// asyncIdle, when set, is closed once none is in flight.
-	asyncInflight int
-	asyncDone     []func()
-	asyncIdle     chan struct{}
-	closeErr      error
-	done          chan struct{}
+	// async are CommitOffsetsAsync's commits.
+	async    asyncCommits
+	closeErr error
+	done     chan struct{}
 
 	// obs are the observers, nil without; counters are Stats'.
 	obs      *observers
@@ -142,6 +138,7 @@ func NewConsumer(cfg ConsumerConfig, opts ...Option) (*Consumer, error) {
 		rebal:    make(chan *rebalanceReq, 16),
 		done:     make(chan struct{}),
 	}
+	c.async = asyncCommits{mu: &c.mu, wake: c.interruptPollLocked}
 	c.obs = newObservers(applyOptions(opts).observers, prepared.Logger)
 	bc, err := b.NewConsumer(prepared, backend.ConsumerHooks{Rebalance: c.onRebalance, OnError: c.onClientError})
 	if err != nil {
@@ -490,10 +487,15 @@ func (c *Consumer) onRebalance(ctx context.Context, kind backend.RebalanceKind, 
 
 func (c *Consumer) interruptPoll() {
 	c.mu.Lock()
+	c.interruptPollLocked()
+	c.mu.Unlock()
+}
+
+// interruptPollLocked is interruptPoll with c.mu held.
+func (c *Consumer) interruptPollLocked() {
 	if c.pollCancel != nil {
 		c.pollCancel()
 	}
-	c.mu.Unlock()
 }
 
 // runRebalance updates the assignment and calls the listener, in the order
@@ -553,7 +555,7 @@ func (c *Consumer) unassignLocked(tps []TopicPartition) {
 // runPending runs rebalances queued for the polling goroutine, and the
 // reports of finished asynchronous commits.
 func (c *Consumer) runPending() {
-	c.runAsyncReports()
+	c.async.runReports()
 	for {
 		select {
 		case r := <-c.rebal:
@@ -630,7 +632,7 @@ func (c *Consumer) poll(ctx context.Context, max int) ([]*Message, error) {
 			return nil, err
 		}
 		c.mu.Lock()
-		mode, listener, async := c.mode, c.listener, c.asyncInflight > 0
+		mode, listener, async := c.mode, c.listener, c.async.inflight > 0
 		c.mu.Unlock()
 		if mode == modeNone {
 			return nil, c.fail("poll", CodeState, "consumer has no subscription or assignment: call Subscribe or Assign first")
@@ -654,7 +656,7 @@ func (c *Consumer) poll(ctx context.Context, max int) ([]*Message, error) {
 			pctx, cancel = context.WithCancel(ctx)
 			c.mu.Lock()
 			c.pollCancel = cancel
-			if len(c.rebal) > 0 || len(c.asyncDone) > 0 {
+			if len(c.rebal) > 0 || len(c.async.done) > 0 {
 				cancel()
 			}
 			c.mu.Unlock()
@@ -892,44 +894,23 @@ func (c *Consumer) CommitOffsetsAsync(offsets []TopicPartition, done func(offset
 		return err
 	}
 	offsets = slices.Clone(offsets)
-	c.mu.Lock()
-	c.asyncInflight++
-	c.mu.Unlock()
-	go func() {
+	started := c.async.start(func() func() {
 		var err error
 		if len(offsets) > 0 {
 			ctx, cancel := context.WithTimeout(context.Background(), c.cfg.RequestTimeout)
 			err = c.sendCommit(op, ctx, offsets)
 			cancel()
 		}
-		c.mu.Lock()
-		c.asyncInflight--
-		c.asyncDone = append(c.asyncDone, func() {
+		return func() {
 			if done != nil {
 				done(offsets, err)
 			}
-		})
-		if c.pollCancel != nil {
-			c.pollCancel() // report now
 		}
-		if c.asyncInflight == 0 && c.asyncIdle != nil {
-			close(c.asyncIdle)
-			c.asyncIdle = nil
-		}
-		c.mu.Unlock()
-	}()
-	return nil
-}
-
-// runAsyncReports runs the reports of finished asynchronous commits.
-func (c *Consumer) runAsyncReports() {
-	c.mu.Lock()
-	reports := c.asyncDone
-	c.asyncDone = nil
-	c.mu.Unlock()
-	for _, r := range reports {
-		r()
+	})
+	if !started {
+		return c.fail(op, CodeClosed, "consumer is closed")
 	}
+	return nil
 }
 
 // Commit commits the position after the last message returned by Poll for
@@ -1049,8 +1030,9 @@ func (c *Consumer) Close(ctx context.Context) error {
 	}
 	c.interruptPoll()
 	c.runPending()
-	c.waitAsync(ctx)
-	c.runAsyncReports()
+	c.async.stop()
+	c.async.wait(ctx)
+	c.async.runReports()
 	err := c.bc.Close(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -1065,21 +1047,6 @@ func (c *Consumer) Close(ctx context.Context) error {
 	close(c.done)
 	c.runPending()
 	return err
-}
-
-// waitAsync waits, within ctx, for the asynchronous commits in flight.
-func (c *Consumer) waitAsync(ctx context.Context) {
-	c.mu.Lock()
-	if c.asyncInflight == 0 {
-		c.mu.Unlock()
-		return
-	}
-	if c.asyncIdle == nil {
-		c.asyncIdle = make(chan struct{})
-	}
-	idle := c.asyncIdle
-	c.mu.Unlock()
-	backend.Wait(ctx, idle) //nolint:errcheck // Close goes on either way
 }
 
 // String describes the consumer for logs.

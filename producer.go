@@ -429,6 +429,32 @@ func (p *Producer) prepareMessage(msg *Message) (*topicEntry, int64, error) {
 	return topic, size, err
 }
 
+// Check validates msgs as Produce would, without sending or changing any,
+// and returns the first refusal as Produce would return it: a nil message,
+// an invalid topic, partition or timestamp, a message larger than
+// message.max.bytes. Use it to send a batch all or nothing. A message it
+// passes may still fail later (a missing topic, a full buffer, a closed
+// producer).
+func (p *Producer) Check(msgs ...*Message) error {
+	for _, msg := range msgs {
+		if msg == nil {
+			return newError("produce", CodeInvalidArg, "message is nil")
+		}
+		if err := validTopic(msg.Topic); err != nil {
+			err.Op = "produce"
+			return err
+		}
+		m := *msg
+		if p.cfg.Partitioner != PartitionerManual {
+			m.Partition = PartitionAny
+		}
+		if _, err := p.check(&m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // place makes sure msg's topic exists and gives a keyed message its
 // partition. reported is true when msg's delivery has failed (its topic does
 // not exist) and was reported to its token's receiver. p.mu is held.

@@ -3,6 +3,7 @@ package kafkaclient
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -74,13 +75,11 @@ type ShareConsumer struct {
 	held       map[*Message]*heldRecord
 	unacked    int
 	pollCancel context.CancelFunc
-	// asyncInflight, asyncDone and asyncIdle are CommitAsync's, as in
-	// Consumer; asyncCtx bounds the commits and ends with Close.
-	asyncInflight int
-	asyncDone     []func()
-	asyncIdle     chan struct{}
-	asyncCtx      context.Context
-	asyncStop     context.CancelFunc
+	// async are CommitAsync's commits; asyncCtx bounds them and ends
+	// with Close.
+	async     asyncCommits
+	asyncCtx  context.Context
+	asyncStop context.CancelFunc
 
 	closeErr error
 	done     chan struct{}
@@ -108,6 +107,11 @@ func NewShareConsumer(cfg ShareConsumerConfig, opts ...Option) (*ShareConsumer, 
 	}
 	c := &ShareConsumer{cfg: prepared, b: b, errs: errorMapper{b}, held: map[*Message]*heldRecord{}, done: make(chan struct{})}
 	c.asyncCtx, c.asyncStop = context.WithCancel(context.Background())
+	c.async = asyncCommits{mu: &c.mu, wake: func() {
+		if c.pollCancel != nil {
+			c.pollCancel()
+		}
+	}}
 	bs, err := sg.NewShareConsumer(prepared, backend.ShareConsumerHooks{OnError: c.onClientError})
 	if err != nil {
 		c.asyncStop()
@@ -119,8 +123,9 @@ func NewShareConsumer(cfg ShareConsumerConfig, opts ...Option) (*ShareConsumer, 
 
 // NewShareConsumerFromMap parses m (see ConfigMap) and opens a share
 // consumer. Besides the client keys it takes group.id,
-// share.acknowledgement.mode (implicit or explicit), max.poll.records,
-// fetch.min.bytes, fetch.max.bytes and fetch.wait.max.ms.
+// share.acknowledgement.mode (implicit or explicit), share.acquire.mode
+// (batch_optimized or record_limit), max.poll.records, fetch.min.bytes,
+// fetch.max.bytes and fetch.wait.max.ms.
 func NewShareConsumerFromMap(m ConfigMap, opts ...Option) (*ShareConsumer, error) {
 	return fromMap(m, opts, parseShareConsumerConfig, NewShareConsumer)
 }
@@ -179,6 +184,11 @@ func (c *ShareConsumer) Subscribe(ctx context.Context, topics []string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// Close sets closing before it takes mu: checked under mu, a Subscribe
+	// either runs before Close closes the backend or not at all.
+	if err := c.usable(op); err != nil {
+		return err
+	}
 	if err := c.bs.Subscribe(ctx, append([]string(nil), topics...)); err != nil {
 		return c.errs.wrap(op, "", -1, err)
 	}
@@ -201,12 +211,17 @@ func (c *ShareConsumer) Poll(ctx context.Context, max int) ([]*Message, error) {
 		if err := c.usable(op); err != nil {
 			return nil, err
 		}
-		c.runAsyncReports()
+		c.async.runReports()
 		if err := ctx.Err(); err != nil {
 			return nil, ctxError(op, ctx)
 		}
 		pctx, cancel := context.WithCancel(ctx)
 		c.mu.Lock()
+		if c.closing.Load() {
+			c.mu.Unlock()
+			cancel()
+			return nil, c.fail(op, CodeClosed, "share consumer is closed")
+		}
 		if !c.subscribed {
 			c.mu.Unlock()
 			cancel()
@@ -221,7 +236,7 @@ func (c *ShareConsumer) Poll(ctx context.Context, max int) ([]*Message, error) {
 		c.finishHeldLocked(AckAccept)
 		clear(c.held)
 		c.pollCancel = cancel
-		if len(c.asyncDone) > 0 {
+		if len(c.async.done) > 0 {
 			cancel()
 		}
 		c.mu.Unlock()
@@ -245,6 +260,15 @@ func (c *ShareConsumer) Poll(ctx context.Context, max int) ([]*Message, error) {
 		msgs := make([]*Message, len(acquired))
 		recs := make([]heldRecord, len(acquired))
 		c.mu.Lock()
+		if c.closing.Load() {
+			// Close has settled what was held: these go back to the group
+			// rather than to a caller who could not acknowledge them.
+			for _, a := range acquired {
+				c.bs.Acknowledge(a.Handle, AckRelease)
+			}
+			c.mu.Unlock()
+			return nil, c.fail(op, CodeClosed, "share consumer is closed")
+		}
 		for i, a := range acquired {
 			msgs[i] = a.Msg
 			recs[i].handle = a.Handle
@@ -330,6 +354,10 @@ func (c *ShareConsumer) commit(op string, ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctxError(op, ctx)
 		}
+		var ae *backend.AckError
+		if errors.As(err, &ae) {
+			return c.errs.wrap(op, ae.Topic, ae.Partition, err)
+		}
 		return c.errs.wrap(op, "", -1, err)
 	}
 	return nil
@@ -356,41 +384,20 @@ func (c *ShareConsumer) CommitAsync(done func(err error)) error {
 		return err
 	}
 	c.settleImplicit()
-	c.mu.Lock()
-	c.asyncInflight++
-	c.mu.Unlock()
-	go func() {
+	started := c.async.start(func() func() {
 		ctx, cancel := context.WithTimeout(c.asyncCtx, c.cfg.RequestTimeout)
 		err := c.commit(op, ctx)
 		cancel()
-		c.mu.Lock()
-		c.asyncInflight--
-		c.asyncDone = append(c.asyncDone, func() {
+		return func() {
 			if done != nil {
 				done(err)
 			}
-		})
-		if c.pollCancel != nil {
-			c.pollCancel() // report now
 		}
-		if c.asyncInflight == 0 && c.asyncIdle != nil {
-			close(c.asyncIdle)
-			c.asyncIdle = nil
-		}
-		c.mu.Unlock()
-	}()
-	return nil
-}
-
-// runAsyncReports runs the reports of finished asynchronous commits.
-func (c *ShareConsumer) runAsyncReports() {
-	c.mu.Lock()
-	reports := c.asyncDone
-	c.asyncDone = nil
-	c.mu.Unlock()
-	for _, r := range reports {
-		r()
+	})
+	if !started {
+		return c.fail(op, CodeClosed, "share consumer is closed")
 	}
+	return nil
 }
 
 // Close settles the records of the last Poll not yet acknowledged
@@ -414,19 +421,13 @@ func (c *ShareConsumer) Close(ctx context.Context) error {
 		c.pollCancel()
 	}
 	c.finishHeldLocked(kind)
-	var idle chan struct{}
-	if c.asyncInflight > 0 {
-		if c.asyncIdle == nil {
-			c.asyncIdle = make(chan struct{})
-		}
-		idle = c.asyncIdle
-	}
 	c.mu.Unlock()
-	if idle != nil {
-		backend.Wait(ctx, idle) //nolint:errcheck // Close goes on either way
-	}
+	c.async.stop()
+	c.async.wait(ctx)
+	// Commits still running end at once: their reports run here too.
 	c.asyncStop()
-	c.runAsyncReports()
+	c.async.wait(context.Background())
+	c.async.runReports()
 	err := c.bs.Close(ctx)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -473,3 +473,32 @@ func TestInvalidTopicNames(t *testing.T) {
 		})
 	}
 }
+
+// TestProducerCheck checks that Check refuses what Produce refuses, with
+// the same codes, sends nothing and changes nothing.
+func TestProducerCheck(t *testing.T) {
+	p, mock := kafkatest.NewMockProducer(t)
+	ok := kafkaclient.NewMessage("t", []byte("k"), []byte("v"))
+	ok.Partition = 7 // the partitioner decides: ignored, as by Produce
+	require.NoError(t, p.Check(ok, kafkaclient.NewMessage("u", nil, nil)))
+	assert.Equal(t, int32(7), ok.Partition, "Check changes nothing")
+	big := kafkaclient.NewMessage("t", nil, make([]byte, p.Config().MaxMessageBytes+1))
+	for _, c := range []struct {
+		name string
+		msgs []*kafkaclient.Message
+		code kafkaclient.Code
+	}{
+		{"nil message", []*kafkaclient.Message{ok, nil}, kafkaclient.CodeInvalidArg},
+		{"bad topic", []*kafkaclient.Message{kafkaclient.NewMessage("bad topic", nil, nil)}, kafkaclient.CodeInvalidTopicException},
+		{"too large", []*kafkaclient.Message{ok, big}, kafkaclient.CodeMessageTooLarge},
+		{"bad timestamp", []*kafkaclient.Message{{Topic: "t", Timestamp: time.Unix(-5, 0)}}, kafkaclient.CodeInvalidArg},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := p.Check(c.msgs...)
+			require.Equal(t, c.code, kafkaclient.CodeOf(err), "%v", err)
+			perr := p.Produce(t.Context(), c.msgs[len(c.msgs)-1], nil)
+			assert.Equal(t, c.code, kafkaclient.CodeOf(perr), "Produce agrees: %v", perr)
+		})
+	}
+	assert.Empty(t, mock.Messages(), "Check sends nothing")
+}

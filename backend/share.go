@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -115,14 +116,30 @@ type ShareConsumer interface {
 	// sent with the next fetch or Commit. It does no I/O.
 	Acknowledge(handle any, kind AckKind)
 	// Commit sends the acknowledgements not yet sent and waits for the
-	// broker's answer or ctx's end. A partition whose acknowledgements
-	// the broker refused is an error naming it.
+	// broker's answer or ctx's end. It returns the refusals (*AckError
+	// each) the broker sent since the last Commit, this one's included.
 	Commit(ctx context.Context) error
 	// Close sends the acknowledgements not yet sent, releases the
 	// records fetched and not returned, leaves the group and releases
 	// every resource, by ctx's deadline.
 	Close(ctx context.Context) error
 }
+
+// AckError is a partition's acknowledgements the broker refused, which
+// ShareConsumer.Commit returns (joined with errors.Join when several
+// partitions failed), so that the root names the partition.
+type AckError struct {
+	Topic     string
+	Partition int32
+	Err       error
+}
+
+func (e *AckError) Error() string {
+	return fmt.Sprintf("acknowledging records of %s[%d]: %v", e.Topic, e.Partition, e.Err)
+}
+
+// Unwrap returns the broker's error.
+func (e *AckError) Unwrap() error { return e.Err }
 
 // Share groups from the admin.
 type (

@@ -26,12 +26,17 @@ type shareConsumer struct {
 	clients // created by the first Subscribe
 	topics  []string
 
-	// ackMu guards the acknowledgement errors: while a Commit waits
-	// (committing > 0) they are kept for it, else reported to OnError.
-	ackMu      sync.Mutex
-	committing int
-	ackErrs    []error
+	// ackErrs are the refusals since the last Commit, for the next one
+	// (at most maxAckErrs; each is also reported to OnError at once).
+	ackMu   sync.Mutex
+	ackErrs []error
+	dropped int
+	// closed: Close has run; Subscribe opens no client then.
+	closed bool
 }
+
+// maxAckErrs bounds the refusals kept for a Commit that may never come.
+const maxAckErrs = 100
 
 // NewShareConsumer implements backend.ShareGrouper.
 func (franzBackend) NewShareConsumer(cfg backend.ShareConsumerConfig, hooks backend.ShareConsumerHooks) (backend.ShareConsumer, error) {
@@ -60,12 +65,12 @@ func (c *shareConsumer) acked(_ *kgo.Client, rs kgo.ShareAckResults) {
 		if r.Err == nil {
 			continue
 		}
-		err := fmt.Errorf("acknowledging records of %s[%d]: %w", r.Topic, r.Partition, r.Err)
+		err := &backend.AckError{Topic: r.Topic, Partition: r.Partition, Err: r.Err}
 		c.ackMu.Lock()
-		if c.committing > 0 {
+		if len(c.ackErrs) < maxAckErrs {
 			c.ackErrs = append(c.ackErrs, err)
-			c.ackMu.Unlock()
-			continue
+		} else {
+			c.dropped++
 		}
 		c.ackMu.Unlock()
 		c.hooks.OnError(err)
@@ -81,6 +86,9 @@ func (c *shareConsumer) client() *kgo.Client {
 func (c *shareConsumer) Subscribe(_ context.Context, topics []string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.closed {
+		return kgo.ErrClientClosed
+	}
 	if c.cl == nil {
 		var err error
 		c.clients, err = newClients(append(slices.Clone(c.base), kgo.ConsumeTopics(topics...)))
@@ -144,29 +152,25 @@ func (c *shareConsumer) Commit(ctx context.Context) error {
 	if cl == nil {
 		return nil
 	}
-	c.ackMu.Lock()
-	c.committing++
-	c.ackMu.Unlock()
-	err := cl.FlushAcks(ctx)
-	c.ackMu.Lock()
-	c.committing--
-	errs := c.ackErrs
-	if c.committing == 0 {
-		c.ackErrs = nil
-	}
-	c.ackMu.Unlock()
-	if err != nil {
+	if err := cl.FlushAcks(ctx); err != nil {
 		return err
 	}
-	if len(errs) > 0 {
-		// The first refused partition's error decides the code.
-		return errors.Join(errs...)
+	c.ackMu.Lock()
+	errs, dropped := c.ackErrs, c.dropped
+	c.ackErrs, c.dropped = nil, 0
+	c.ackMu.Unlock()
+	if dropped > 0 {
+		errs = append(errs, fmt.Errorf("and %d more refusals", dropped))
 	}
-	return nil
+	// The first refused partition decides the code.
+	return errors.Join(errs...)
 }
 
 func (c *shareConsumer) Close(ctx context.Context) error {
-	cl := c.client()
+	c.mu.Lock()
+	c.closed = true
+	cl := c.cl
+	c.mu.Unlock()
 	if cl == nil {
 		return nil
 	}

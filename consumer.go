@@ -240,29 +240,39 @@ func (c *Consumer) checkGroupProtocol(ctx context.Context) error {
 	if c.cfg.GroupProtocol != GroupProtocolConsumer || c.protocolChecked.Load() {
 		return nil
 	}
-	a, err := NewAdmin(AdminConfig{ClientConfig: c.cfg.ClientConfig}, WithBackend(c.b))
+	lacking := brokersLacking(ctx, c.cfg.ClientConfig, c.b, APIConsumerGroupHeartbeat, 1)
+	if len(lacking) == 0 {
+		c.protocolChecked.Store(true)
+		return nil
+	}
+	return c.fail("subscribe", CodeUnsupportedVersion, "group.protocol=consumer needs brokers that serve version 1 of the ConsumerGroupHeartbeat API (KIP-848 as released in Kafka 4.0): brokers %s do not; use group.protocol=classic", strings.Join(lacking, ", "))
+}
+
+// brokersLacking asks the cluster of cc, through an admin of b, which
+// brokers do not serve api at version (or later), and returns their ids.
+// When the cluster cannot be asked, it returns none: finding out is then
+// the client's.
+func brokersLacking(ctx context.Context, cc ClientConfig, b backend.Backend, api APIKey, version int16) []string {
+	a, err := NewAdmin(AdminConfig{ClientConfig: cc}, WithBackend(b))
 	if err != nil {
-		return err
+		return nil
 	}
 	defer a.Close(ctx) //nolint:errcheck // only read from
 	brokers, err := a.BrokerAPIs(ctx)
 	if err != nil {
 		return nil
 	}
-	var asked []string
-	for _, b := range brokers {
-		if b.Err == nil {
-			if b.Supports(APIConsumerGroupHeartbeat, 1) {
-				c.protocolChecked.Store(true)
-				return nil
-			}
-			asked = append(asked, strconv.Itoa(int(b.Broker.ID)))
+	var lacking []string
+	for _, br := range brokers {
+		if br.Err != nil {
+			continue
 		}
+		if br.Supports(api, version) {
+			return nil // the brokers of one cluster serve one version
+		}
+		lacking = append(lacking, strconv.Itoa(int(br.Broker.ID)))
 	}
-	if len(asked) == 0 {
-		return nil
-	}
-	return c.fail("subscribe", CodeUnsupportedVersion, "group.protocol=consumer needs brokers that serve version 1 of the ConsumerGroupHeartbeat API (KIP-848 as released in Kafka 4.0): brokers %s do not; use group.protocol=classic", strings.Join(asked, ", "))
+	return lacking
 }
 
 // Assign consumes exactly these partitions without group management,

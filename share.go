@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -67,6 +68,8 @@ type ShareConsumer struct {
 	errs errorMapper
 
 	closing atomic.Bool
+	// brokersChecked: the brokers serve share groups.
+	brokersChecked atomic.Bool
 
 	mu         sync.Mutex
 	subscribed bool
@@ -170,7 +173,9 @@ func (c *ShareConsumer) usable(op string) error {
 
 // Subscribe joins the share group for the topics; subscribing again
 // replaces the topic list. It returns once the subscription is registered:
-// the broker assigns partitions in the background.
+// the broker assigns partitions in the background. Brokers without share
+// groups (before Kafka 4.1, or without the share.version feature) make the
+// first Subscribe fail with CodeUnsupportedVersion.
 func (c *ShareConsumer) Subscribe(ctx context.Context, topics []string) error {
 	const op = "subscribe"
 	if err := c.usable(op); err != nil {
@@ -181,6 +186,14 @@ func (c *ShareConsumer) Subscribe(ctx context.Context, topics []string) error {
 	}
 	if err := validTopics(op, topics); err != nil {
 		return err
+	}
+	if !c.brokersChecked.Load() {
+		// A broker without share groups would leave Poll waiting for
+		// ever: say so now.
+		if lacking := brokersLacking(ctx, c.cfg.ClientConfig, c.b, APIShareGroupHeartbeat, 1); len(lacking) > 0 {
+			return c.fail(op, CodeUnsupportedVersion, "share groups need brokers that serve the ShareGroupHeartbeat API (KIP-932: Kafka 4.1+ with the share.version feature enabled): brokers %s do not", strings.Join(lacking, ", "))
+		}
+		c.brokersChecked.Store(true)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -134,6 +134,7 @@ type AckError struct {
 	Err       error
 }
 
+// Error names the partition and says what the broker answered.
 func (e *AckError) Error() string {
 	return fmt.Sprintf("acknowledging records of %s[%d]: %v", e.Topic, e.Partition, e.Err)
 }

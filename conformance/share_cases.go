@@ -90,8 +90,9 @@ var shareCases = []Case{
 
 // runShare runs the share cases. On a backend with share groups they need
 // a cluster that serves them (Kafka 4.1+ with share.version=1, or the
-// embedded broker): share/broker_support finds out, and on a cluster that
-// does not the others are skipped, saying so.
+// embedded broker); on one that does not (3.x), share/broker_support
+// checks that Subscribe says so with UNSUPPORTED_VERSION, and the others
+// are not run.
 func runShare(t *testing.T, h Harness, s *suite) {
 	served := false
 	t.Run("share/broker_support", func(t *testing.T) {
@@ -105,18 +106,24 @@ func runShare(t *testing.T, h Harness, s *suite) {
 		brokers, err := e.Admin(t).BrokerAPIs(Ctx(t))
 		require.NoError(t, err)
 		served = brokers[0].Supports(kafkaclient.APIShareGroupHeartbeat, 1)
-		if !served {
-			t.Logf("broker %d does not serve share groups (Kafka 4.1+ with the share.version feature)", brokers[0].Broker.ID)
+		c := e.ShareConsumer(t, e.Group(t), nil)
+		err = c.Subscribe(Ctx(t), []string{e.Topic(t, 1)})
+		if served {
+			require.NoError(t, err)
+			return
 		}
+		t.Logf("broker %d does not serve share groups: %v", brokers[0].Broker.ID, err)
+		RequireCode(t, err, kafkaclient.CodeUnsupportedVersion)
+		assert.Contains(t, err.Error(), "share.version")
 	})
+	if !served {
+		return
+	}
 	for _, c := range shareCases {
 		if h.Filter != nil && !h.Filter(c.Name) {
 			continue
 		}
 		t.Run(c.Name, func(t *testing.T) {
-			if !served {
-				t.Skip("the cluster does not serve share groups; these cases run on the embedded broker and on Kafka 4.4 (scripts/kafka up)")
-			}
 			e := s.env(t)
 			checkLeaks(t, 0, ignoreBroker...)
 			t.Log(c.Doc)

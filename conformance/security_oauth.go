@@ -22,6 +22,9 @@ import (
 const (
 	TokenRefreshRun = 60 * time.Second
 	TokenRefreshTTL = 10 * time.Second
+	// TokenRefreshDrain is how long the consumer may take to read the
+	// last records once the producer stops.
+	TokenRefreshDrain = time.Minute
 )
 
 // oauthCases are the SASL/OAUTHBEARER cases, against the listener of
@@ -168,6 +171,8 @@ func (e *secEnv) tokenRefresh(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	seen := map[string]int{}
+	next := map[int32]int64{} // per partition, the offset after the last record consumed
+	pollErrs := 0             // polls that timed out
 	var mu sync.Mutex
 	consumed := make(chan error, 1)
 	stop := make(chan struct{})
@@ -184,6 +189,10 @@ func (e *secEnv) tokenRefresh(t *testing.T) {
 			mu.Lock()
 			for _, msg := range msgs {
 				seen[string(msg.Value)]++
+				next[msg.Partition] = msg.Offset + 1
+			}
+			if err != nil {
+				pollErrs++
 			}
 			done := len(seen)
 			mu.Unlock()
@@ -219,15 +228,21 @@ func (e *secEnv) tokenRefresh(t *testing.T) {
 	}
 	close(stop)
 	require.Empty(t, failed, "ProduceSync failed across token refreshes")
+	drained := time.Now()
 	select {
 	case err := <-consumed:
 		require.NoError(t, err)
-	case <-time.After(30 * time.Second): // the check below names what is missing
+	case <-time.After(TokenRefreshDrain): // the checks below name what is missing
 		cancel()
 		<-consumed
 	}
 	mu.Lock()
 	defer mu.Unlock()
+	t.Logf("the consumer caught up %v after the last produce; %d polls timed out", time.Since(drained).Round(time.Millisecond), pollErrs)
+	for p := range int32(3) {
+		_, high, err := c.GetWatermarkOffsets(topic, p)
+		t.Logf("partition %d: consumed up to %d of %d (%v)", p, next[p], high, err)
+	}
 	lost, dup := 0, 0
 	for i := range int(sent.Load()) {
 		switch n := seen["m"+strconv.Itoa(i)]; {

@@ -810,6 +810,9 @@ func prepareProducer(cfg ProducerConfig, caps backend.Capabilities, backendName 
 	default:
 		return cfg, configErr("compression.type value %d is invalid", cfg.Compression)
 	}
+	if cfg.Compression == backend.CompressionSnappy && !caps.Snappy {
+		return cfg, unsupportedConfig("compression.type=snappy", backendName)
+	}
 	switch cfg.Partitioner {
 	case backend.PartitionerMurmur2, backend.PartitionerCRC32, backend.PartitionerFNV1a, backend.PartitionerManual:
 	default:

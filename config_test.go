@@ -354,6 +354,30 @@ func (idempotentMock) Capabilities() backend.Capabilities {
 	return backend.Capabilities{Idempotence: true}
 }
 
+// snappylessMock is the mock backend declaring no snappy, like the
+// confluent backend on windows.
+type snappylessMock struct{ *kafkatest.Mock }
+
+func (snappylessMock) Capabilities() backend.Capabilities { return backend.Capabilities{} }
+
+func TestSnappyWithoutTheCapabilityIsUnsupported(t *testing.T) {
+	cfg := kafkaclient.ProducerConfig{ClientConfig: kafkaclient.ClientConfig{BootstrapServers: []string{"127.0.0.1:9092"}}, Compression: kafkaclient.CompressionSnappy}
+	_, err := kafkaclient.NewProducer(cfg, kafkaclient.WithBackend(snappylessMock{kafkatest.NewMock()}))
+	require.ErrorIs(t, err, kafkaclient.ErrUnsupported)
+	assert.Contains(t, err.Error(), "compression.type=snappy")
+	for _, c := range []kafkaclient.Compression{kafkaclient.CompressionNone, kafkaclient.CompressionGzip, kafkaclient.CompressionLZ4, kafkaclient.CompressionZstd} {
+		cfg.Compression = c
+		p, err := kafkaclient.NewProducer(cfg, kafkaclient.WithBackend(snappylessMock{kafkatest.NewMock()}))
+		require.NoError(t, err, "compression %v", c)
+		require.NoError(t, p.Close(t.Context()))
+	}
+	cfg.Compression = kafkaclient.CompressionSnappy
+	p, err := kafkaclient.NewProducer(cfg, kafkaclient.WithBackend(kafkatest.NewMock()))
+	require.NoError(t, err, "a backend with snappy")
+	assert.True(t, p.Capabilities().Snappy)
+	require.NoError(t, p.Close(t.Context()))
+}
+
 func TestNewProducerCopiesConfigAndAppliesDefaults(t *testing.T) {
 	cases := []struct {
 		name        string

@@ -114,6 +114,10 @@ type Capabilities struct {
 	// ConsumerGroupProtocol: group.protocol=consumer (KIP-848; the broker
 	// must serve it too, Kafka 4.0+).
 	ConsumerGroupProtocol bool
+	// Snappy: compression.type=snappy, and reading records that another
+	// producer compressed with it. confluent-kafka-go's windows build of
+	// librdkafka leaves snappy out.
+	Snappy bool
 	// ShareGroups: NewShareConsumer (KIP-932; the broker must serve it
 	// too, Kafka 4.1+ with the share.version feature).
 	ShareGroups bool
@@ -141,6 +145,7 @@ func capabilitiesOf(b backend.Backend, client any) Capabilities {
 		CooperativeRebalance:  bc.CooperativeRebalance,
 		StaticMembership:      bc.StaticMembership,
 		ConsumerGroupProtocol: bc.ConsumerGroupProtocol,
+		Snappy:                bc.Snappy,
 		ShareGroups:           share,
 		ManualAssign:          assign,
 		Seek:                  seek,

@@ -209,10 +209,13 @@ type Capabilities struct {
 	StaticMembership bool
 	// ConsumerGroupProtocol: group.protocol=consumer (KIP-848).
 	ConsumerGroupProtocol bool
+	// Snappy: compression.type=snappy, and reading records compressed
+	// with it.
+	Snappy bool
 }
 
 // AllCapabilities declares every config-level capability.
-var AllCapabilities = Capabilities{Idempotence: true, ReadCommitted: true, CooperativeRebalance: true, StaticMembership: true, ConsumerGroupProtocol: true}
+var AllCapabilities = Capabilities{Idempotence: true, ReadCommitted: true, CooperativeRebalance: true, StaticMembership: true, ConsumerGroupProtocol: true, Snappy: true}
 
 // The queries of an OffsetRequest other than a timestamp.
 const (

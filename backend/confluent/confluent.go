@@ -67,7 +67,15 @@ import (
 // Name is the backend's name.
 const Name = "confluent"
 
-var identity = backend.Register(Name, backend.AllCapabilities)
+var identity = backend.Register(Name, capabilities())
+
+// capabilities is every config-level capability, but snappy where the
+// bundled librdkafka leaves it out (librdkafkaSnappy).
+func capabilities() backend.Capabilities {
+	caps := backend.AllCapabilities
+	caps.Snappy = librdkafkaSnappy
+	return caps
+}
 
 type confluentBackend struct{ backend.Identity }
 
@@ -271,6 +279,9 @@ func (f *logForwarder) stopTokens() {
 // into a config error: librdkafka refuses unknown or invalid properties
 // there.
 func openErr(err error) error {
+	if strings.Contains(err.Error(), "not enabled at build time") {
+		return backend.WithCode(backend.CodeUnsupported, fmt.Errorf("this build of librdkafka lacks a feature the configuration asks for: %w", err))
+	}
 	return backend.WithCode(backend.CodeBadConfig, fmt.Errorf("librdkafka refused the configuration: %w", err))
 }
 

@@ -72,7 +72,7 @@ import (
 const Name = "segmentio"
 
 // identity declares none of the config-level capabilities.
-var identity = backend.Register(Name, backend.Capabilities{})
+var identity = backend.Register(Name, backend.Capabilities{Snappy: true})
 
 type segmentioBackend struct{ backend.Identity }
 

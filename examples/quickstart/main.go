@@ -122,7 +122,7 @@ func run(brokers string, count int) error {
 	start = time.Now()
 	consumed := 0
 	for consumed < delivered {
-		batch, err := consumer.PollBatch(ctx, 500)
+		batch, err := consumer.PollAvailable(ctx, 500)
 		if err != nil {
 			return err
 		}

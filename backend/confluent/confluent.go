@@ -4,7 +4,8 @@
 // github.com/confluentinc/confluent-kafka-go/v2, which wraps librdkafka
 // through cgo. It needs a C toolchain (CGO_ENABLED=1); the module bundles a
 // static librdkafka for glibc and musl Linux (build with -tags musl on
-// Alpine), macOS and Windows.
+// Alpine), macOS and Windows. The repository's scripts/cross cross-compiles
+// it from linux/amd64 for linux/arm64 and windows/amd64.
 //
 // Most code should use package kafkaclient and never import this package.
 // Build with the kafkaclient_confluent tag to make it the default backend,
@@ -16,7 +17,8 @@
 //
 // Everything: transactions, idempotence, read_committed, rebalance
 // callbacks, cooperative-sticky, pause/resume, manual assignment, seek,
-// static membership.
+// static membership; but on Windows no snappy compression (its librdkafka
+// is built without it), so compression.type=snappy is CodeUnsupported there.
 //
 // # Behaviour
 //

@@ -29,8 +29,12 @@ func (b *echoBackend) NewProducer(_ backend.ProducerConfig, hooks backend.Produc
 // on top of a backend that costs nothing: validation, partitioning, the
 // buffer limit and the report's bookkeeping, with no broker to add noise.
 // The one allocation is the benchmark's own Message.
-func BenchmarkRootProduce(b *testing.B) {
-	p, err := NewProducer(ProducerConfig{ClientConfig: stubClient}, WithBackend(&echoBackend{}))
+func BenchmarkRootProduce(b *testing.B) { benchRootProduce(b) }
+
+// benchRootProduce produces 100-byte messages to the echo backend, with
+// opts, for b.N rounds.
+func benchRootProduce(b *testing.B, opts ...Option) {
+	p, err := NewProducer(ProducerConfig{ClientConfig: stubClient}, append([]Option{WithBackend(&echoBackend{})}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -56,18 +60,5 @@ func (nopObserver) OnDelivery(*Message, time.Duration, error) {}
 // that does nothing: the cost of observing each message (its timed token,
 // the calls) against BenchmarkRootProduce.
 func BenchmarkRootProduceObserved(b *testing.B) {
-	p, err := NewProducer(ProducerConfig{ClientConfig: stubClient}, WithBackend(&echoBackend{}), WithObserver(nopObserver{}))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer p.Close(context.Background()) //nolint:errcheck // nothing is left to report
-	ctx := context.Background()
-	key, value := []byte("key-0001"), make([]byte, 100)
-	report := func(*Message, error) {}
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := p.Produce(ctx, NewMessage("t", key, value), report); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchRootProduce(b, WithObserver(nopObserver{}))
 }

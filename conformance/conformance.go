@@ -301,37 +301,53 @@ type Env struct {
 // not work with), one case checks that Subscribe refuses the protocol with
 // a typed error instead.
 func runKIP848(t *testing.T, h Harness, s *suite) {
-	served := false
-	t.Run("kip848/broker_support", func(t *testing.T) {
-		e := s.env(t)
+	var cases []Case
+	for _, c := range Cases() {
+		name, ok := strings.CutPrefix(c.Name, "consume/")
+		if !ok {
+			continue
+		}
+		run := c.Run
+		cases = append(cases, Case{Name: "kip848/" + name, Doc: c.Doc + " (group.protocol=consumer)", Run: func(t *testing.T, e *Env) {
+			e.Protocol = kafkaclient.GroupProtocolConsumer
+			run(t, e)
+		}})
+	}
+	runGated(t, h, s, "kip848/broker_support", func(t *testing.T, e *Env) bool {
 		a := e.Admin(t)
 		brokers, err := a.BrokerAPIs(Ctx(t))
 		require.NoError(t, err)
-		served = brokers[0].Supports(kafkaclient.APIConsumerGroupHeartbeat, 1)
+		served := brokers[0].Supports(kafkaclient.APIConsumerGroupHeartbeat, 1)
 		e.Protocol = kafkaclient.GroupProtocolConsumer
 		c := e.Consumer(t, e.Group(t), nil)
 		err = c.Subscribe(Ctx(t), []string{e.Topic(t, 1)}, nil)
 		if served {
 			require.NoError(t, err)
-			return
+			return true
 		}
 		t.Logf("broker %d does not serve KIP-848: %v", brokers[0].Broker.ID, err)
 		RequireCode(t, err, kafkaclient.CodeUnsupportedVersion)
 		assert.Contains(t, err.Error(), "group.protocol=consumer")
-	})
-	if !served {
+		return false
+	}, cases)
+}
+
+// runGated runs the case gate, whose function reports whether cases can
+// run on the cluster, then, if they can, each of cases that h selects.
+func runGated(t *testing.T, h Harness, s *suite, gate string, served func(t *testing.T, e *Env) bool, cases []Case) {
+	ok := false
+	t.Run(gate, func(t *testing.T) { ok = served(t, s.env(t)) })
+	if !ok {
 		return
 	}
-	for _, c := range Cases() {
-		name, ok := strings.CutPrefix(c.Name, "consume/")
-		if !ok || h.Filter != nil && !h.Filter("kip848/"+name) {
+	for _, c := range cases {
+		if h.Filter != nil && !h.Filter(c.Name) {
 			continue
 		}
-		t.Run("kip848/"+name, func(t *testing.T) {
+		t.Run(c.Name, func(t *testing.T) {
 			e := s.env(t)
-			e.Protocol = kafkaclient.GroupProtocolConsumer
 			checkLeaks(t, 0, ignoreBroker...)
-			t.Log(c.Doc, "(group.protocol=consumer)")
+			t.Log(c.Doc)
 			c.Run(t, e)
 		})
 	}

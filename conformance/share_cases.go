@@ -94,42 +94,26 @@ var shareCases = []Case{
 // checks that Subscribe says so with UNSUPPORTED_VERSION, and the others
 // are not run.
 func runShare(t *testing.T, h Harness, s *suite) {
-	served := false
-	t.Run("share/broker_support", func(t *testing.T) {
-		e := s.env(t)
+	runGated(t, h, s, "share/broker_support", func(t *testing.T, e *Env) bool {
 		if !e.Caps.ShareGroups {
 			_, err := kafkaclient.NewShareConsumer(e.shareConfig(e.Group(t), nil), kafkaclient.WithBackend(e.Backend))
 			RequireUnsupported(t, err)
-			served = true // the cases assert ErrUnsupported
-			return
+			return true // the cases assert ErrUnsupported
 		}
 		brokers, err := e.Admin(t).BrokerAPIs(Ctx(t))
 		require.NoError(t, err)
-		served = brokers[0].Supports(kafkaclient.APIShareGroupHeartbeat, 1)
+		served := brokers[0].Supports(kafkaclient.APIShareGroupHeartbeat, 1)
 		c := e.ShareConsumer(t, e.Group(t), nil)
 		err = c.Subscribe(Ctx(t), []string{e.Topic(t, 1)})
 		if served {
 			require.NoError(t, err)
-			return
+			return true
 		}
 		t.Logf("broker %d does not serve share groups: %v", brokers[0].Broker.ID, err)
 		RequireCode(t, err, kafkaclient.CodeUnsupportedVersion)
 		assert.Contains(t, err.Error(), "share.version")
-	})
-	if !served {
-		return
-	}
-	for _, c := range shareCases {
-		if h.Filter != nil && !h.Filter(c.Name) {
-			continue
-		}
-		t.Run(c.Name, func(t *testing.T) {
-			e := s.env(t)
-			checkLeaks(t, 0, ignoreBroker...)
-			t.Log(c.Doc)
-			c.Run(t, e)
-		})
-	}
+		return false
+	}, shareCases)
 }
 
 // shareConfig is the config of a share consumer of group on the cluster.

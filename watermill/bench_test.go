@@ -56,6 +56,15 @@ func benchMessages(n int) []*message.Message {
 	return out
 }
 
+// publishN publishes n of msgs to topic, len(msgs) per Publish call.
+func publishN(b *testing.B, pub message.Publisher, topic string, msgs []*message.Message, n int) {
+	for done := 0; done < n; done += len(msgs) {
+		if err := pub.Publish(topic, msgs[:min(len(msgs), n-done)]...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkPublish publishes 100-byte messages, 100 per Publish call, with
 // this adapter on each backend and with watermill-kafka, on the embedded
 // broker. Compare msgs/s and allocs/op between rows of one run:
@@ -71,12 +80,7 @@ func BenchmarkPublish(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			start := time.Now()
-			for done := 0; done < b.N; done += len(msgs) {
-				batch := msgs[:min(len(msgs), b.N-done)]
-				if err := pub.Publish(topic, batch...); err != nil {
-					b.Fatal(err)
-				}
-			}
+			publishN(b, pub, topic, msgs, b.N)
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
 		})
 	}
@@ -91,12 +95,7 @@ func BenchmarkSubscribe(b *testing.B) {
 		b.Run(m.name, func(b *testing.B) {
 			pub, sub := m.open(b, cluster, "bench-"+watermill.NewULID())
 			topic := cluster.CreateTopic(b, 1)
-			msgs := benchMessages(100)
-			for done := 0; done < b.N; done += len(msgs) {
-				if err := pub.Publish(topic, msgs[:min(len(msgs), b.N-done)]...); err != nil {
-					b.Fatal(err)
-				}
-			}
+			publishN(b, pub, topic, benchMessages(100), b.N)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			b.ReportAllocs()

@@ -619,10 +619,16 @@ func (c *consumer) Close(ctx context.Context) error {
 	if cl == nil {
 		return nil
 	}
+	// Leaving runs OnPartitionsRevoked, which commits when auto-commit is
+	// on and lets the user's listener commit.
+	return leaveAndClose(ctx, cl, c.group)
+}
+
+// leaveAndClose leaves cl's group when leave is set, then closes cl, within
+// ctx; the first error is returned.
+func leaveAndClose(ctx context.Context, cl *kgo.Client, leave bool) error {
 	var err error
-	if c.group {
-		// Leaving runs OnPartitionsRevoked, which commits when auto-commit
-		// is on and lets the user's listener commit.
+	if leave {
 		err = cl.LeaveGroupContext(ctx)
 	}
 	if cerr := backend.RunWithin(ctx, func() error { cl.Close(); return nil }); err == nil {

@@ -176,11 +176,7 @@ func (c *shareConsumer) Close(ctx context.Context) error {
 	}
 	// Leaving sends the acknowledgements not yet sent and releases the
 	// records fetched but not returned.
-	err := cl.LeaveGroupContext(ctx)
-	if cerr := backend.RunWithin(ctx, func() error { cl.Close(); return nil }); err == nil {
-		err = cerr
-	}
-	return err
+	return leaveAndClose(ctx, cl, true)
 }
 
 func (c *shareConsumer) As(target any) bool {

@@ -83,13 +83,11 @@ type rebalanceReq struct {
 // may be called from any goroutine. Close it when done: Close commits (when
 // auto-commit is on), leaves the group and releases everything.
 type Consumer struct {
-	cfg  ConsumerConfig
-	b    backend.Backend
-	bc   backend.Consumer
-	errs errorMapper
+	core
+	cfg ConsumerConfig
+	bc  backend.Consumer
 
-	closing atomic.Bool
-	closed  atomic.Bool
+	closed atomic.Bool
 
 	mu       sync.Mutex
 	listener RebalanceListener
@@ -130,9 +128,8 @@ func NewConsumer(cfg ConsumerConfig, opts ...Option) (*Consumer, error) {
 		return nil, err
 	}
 	c := &Consumer{
+		core:     core{b: b, errs: errorMapper{b}, name: "consumer"},
 		cfg:      prepared,
-		b:        b,
-		errs:     errorMapper{b},
 		assigned: map[tpKey]struct{}{},
 		parts:    map[tpKey]*partState{},
 		rebal:    make(chan *rebalanceReq, 16),
@@ -181,15 +178,26 @@ func (c *Consumer) onClientError(err error) {
 	}
 }
 
-func (c *Consumer) fail(op string, code Code, format string, args ...any) *Error {
+// core is what Consumer and ShareConsumer share: the backend, its error
+// mapper, the closing flag and the helpers built on them.
+type core struct {
+	b       backend.Backend
+	errs    errorMapper
+	closing atomic.Bool
+	name    string // the client in messages: "consumer", "share consumer"
+}
+
+// fail returns an *Error of op naming the backend.
+func (c *core) fail(op string, code Code, format string, args ...any) *Error {
 	e := newError(op, code, format, args...)
 	e.Backend = c.b.Name()
 	return e
 }
 
-func (c *Consumer) usable(op string) error {
+// usable is nil, or CodeClosed once Close has begun.
+func (c *core) usable(op string) error {
 	if c.closing.Load() {
-		return c.fail(op, CodeClosed, "consumer is closed")
+		return c.fail(op, CodeClosed, "%s is closed", c.name)
 	}
 	return nil
 }

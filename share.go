@@ -62,12 +62,10 @@ const (
 // Backends without share groups (segmentio, confluent: confluent-kafka-go
 // has no share consumer) make NewShareConsumer fail with CodeUnsupported.
 type ShareConsumer struct {
-	cfg  ShareConsumerConfig
-	b    backend.Backend
-	bs   backend.ShareConsumer
-	errs errorMapper
+	core
+	cfg ShareConsumerConfig
+	bs  backend.ShareConsumer
 
-	closing atomic.Bool
 	// brokersChecked: the brokers serve share groups.
 	brokersChecked atomic.Bool
 
@@ -108,7 +106,7 @@ func NewShareConsumer(cfg ShareConsumerConfig, opts ...Option) (*ShareConsumer, 
 		e.Backend = b.Name()
 		return nil, e
 	}
-	c := &ShareConsumer{cfg: prepared, b: b, errs: errorMapper{b}, held: map[*Message]*heldRecord{}, done: make(chan struct{})}
+	c := &ShareConsumer{core: core{b: b, errs: errorMapper{b}, name: "share consumer"}, cfg: prepared, held: map[*Message]*heldRecord{}, done: make(chan struct{})}
 	c.asyncCtx, c.asyncStop = context.WithCancel(context.Background())
 	c.async = asyncCommits{mu: &c.mu, wake: func() {
 		if c.pollCancel != nil {
@@ -156,19 +154,6 @@ func (c *ShareConsumer) onClientError(err error) {
 	if l := c.cfg.Logger; l != nil {
 		l.Warn("kafkaclient: share consumer error", "err", c.errs.wrap("client", "", -1, err))
 	}
-}
-
-func (c *ShareConsumer) fail(op string, code Code, format string, args ...any) *Error {
-	e := newError(op, code, format, args...)
-	e.Backend = c.b.Name()
-	return e
-}
-
-func (c *ShareConsumer) usable(op string) error {
-	if c.closing.Load() {
-		return c.fail(op, CodeClosed, "share consumer is closed")
-	}
-	return nil
 }
 
 // Subscribe joins the share group for the topics; subscribing again

@@ -574,6 +574,12 @@ func (c *Consumer) unassignLocked(tps []TopicPartition) {
 // reports of finished asynchronous commits.
 func (c *Consumer) runPending() {
 	c.async.runReports()
+	c.runRebalances()
+}
+
+// runRebalances runs the rebalances the backend asked for that no Poll has
+// taken yet.
+func (c *Consumer) runRebalances() {
 	for {
 		select {
 		case r := <-c.rebal:
@@ -1040,17 +1046,18 @@ func (c *Consumer) GroupMetadata() (GroupMetadata, error) {
 // With auto-commit on, it first commits the offsets of messages returned by
 // Poll; OnRevoked runs for the assigned partitions, so a listener can
 // commit there. A Poll running concurrently returns CodeClosed. Calling
-// Close again returns the first call's result.
+// Close again returns the first call's result. Close waits for the
+// CommitOffsetsAsync commits in flight and runs their callbacks once the
+// consumer is closed; a callback may call Close, which returns at once.
 func (c *Consumer) Close(ctx context.Context) error {
 	if !c.closing.CompareAndSwap(false, true) {
 		<-c.done
 		return c.closeErr
 	}
 	c.interruptPoll()
-	c.runPending()
+	c.runRebalances()
 	c.async.stop()
 	c.async.wait(ctx)
-	c.async.runReports()
 	err := c.bc.Close(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -1063,6 +1070,9 @@ func (c *Consumer) Close(ctx context.Context) error {
 	c.closeErr = err
 	c.closed.Store(true)
 	close(c.done)
+	// The reports of the commits Close waited for run last, so that a
+	// callback calling Close gets this Close's result instead of waiting
+	// for it.
 	c.runPending()
 	return err
 }

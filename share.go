@@ -374,8 +374,9 @@ func (c *ShareConsumer) settleImplicit() {
 
 // CommitAsync is Commit in the background: done, which may be nil, is
 // called with its result on the goroutine that polls, inside the next
-// Poll (which is woken for it) or Close. The commit is bounded by the
-// request timeout.
+// Poll (which is woken for it) or Close, which runs it once the consumer
+// is closed; done may call Close. The commit is bounded by the request
+// timeout.
 func (c *ShareConsumer) CommitAsync(done func(err error)) error {
 	const op = "commit"
 	if err := c.usable(op); err != nil {
@@ -425,7 +426,6 @@ func (c *ShareConsumer) Close(ctx context.Context) error {
 	// Commits still running end at once: their reports run here too.
 	c.asyncStop()
 	c.async.wait(context.Background())
-	c.async.runReports()
 	err := c.bs.Close(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -436,6 +436,9 @@ func (c *ShareConsumer) Close(ctx context.Context) error {
 	}
 	c.closeErr = err
 	close(c.done)
+	// The commits' reports run last, so that a callback calling Close gets
+	// this Close's result instead of waiting for it.
+	c.async.runReports()
 	return err
 }
 

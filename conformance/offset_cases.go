@@ -82,6 +82,11 @@ var offsetCases = []Case{
 		Run:  consumeCommitAsync,
 	},
 	{
+		Name: "consume/close_in_commit_callback",
+		Doc:  "Close called from a CommitOffsetsAsync callback returns, whether Poll or Close runs the callback; the consumer is then closed and the commit landed.",
+		Run:  consumeCloseInCommitCallback,
+	},
+	{
 		Name: "consume/seek_right_after_assign",
 		Doc:  "A Seek made right after Assign, before any Poll, is where the next Poll starts, whatever offset Assign gave (the end, the beginning or an offset).",
 		Run:  consumeSeekRightAfterAssign,
@@ -535,6 +540,59 @@ func consumeCommitAsync(t *testing.T, e *Env) {
 	}
 	assert.Empty(t, reports, "one report per commit")
 	assert.Equal(t, int64(3), ccGroupOffset(t, a, group, topic, 0))
+}
+
+func consumeCloseInCommitCallback(t *testing.T, e *Env) {
+	topic, _ := ccFilled(t, e, ccSeq("v", 0, 3)...)
+	a := e.Admin(t)
+	for _, where := range []string{"poll", "close"} {
+		t.Run(where, func(t *testing.T) {
+			group := e.Group(t)
+			c := e.Consumer(t, group, ccNoAutoCommit)
+			require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
+			got := PollN(t, c, 3)
+			inner := make(chan error, 1)
+			require.NoError(t, c.CommitOffsetsAsync([]kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: got[2].Offset + 1, LeaderEpoch: -1}},
+				func(_ []kafkaclient.TopicPartition, err error) {
+					assert.NoError(t, err, "the commit")
+					inner <- c.Close(Ctx(t))
+				}))
+			outer := make(chan error, 1)
+			go func() {
+				if where == "close" {
+					outer <- c.Close(Ctx(t))
+					return
+				}
+				// The report wakes the Poll, which runs it, and the
+				// callback's Close ends the Poll.
+				for {
+					if _, err := c.Poll(Ctx(t)); err != nil {
+						outer <- err
+						return
+					}
+				}
+			}()
+			select {
+			case err := <-outer:
+				if where == "close" {
+					require.NoError(t, err)
+				} else {
+					RequireCode(t, err, kafkaclient.CodeClosed)
+				}
+			case <-time.After(30 * time.Second):
+				require.FailNow(t, "deadlock: the "+where+" running the callback did not return")
+			}
+			select {
+			case err := <-inner:
+				require.NoError(t, err, "Close inside the callback")
+			default:
+				require.Fail(t, "the callback did not run")
+			}
+			_, err := c.Poll(Ctx(t))
+			RequireCode(t, err, kafkaclient.CodeClosed)
+			assert.Equal(t, got[2].Offset+1, ccGroupOffset(t, a, group, topic, 0))
+		})
+	}
 }
 
 func consumeSeekRightAfterAssign(t *testing.T, e *Env) {

@@ -68,7 +68,7 @@ var shareCases = []Case{
 	},
 	{
 		Name: "share/commit_async",
-		Doc:  "CommitAsync's callback runs on the polling goroutine, inside the next Poll, with a nil error; Close runs the callbacks still due.",
+		Doc:  "CommitAsync's callback runs on the polling goroutine, inside the next Poll, with a nil error; Close runs the callbacks still due, and one of them may call Close.",
 		Run:  shareCommitAsync,
 	},
 	{
@@ -531,12 +531,17 @@ func shareCommitAsync(t *testing.T, e *Env) {
 	default:
 		t.Fatal("CommitAsync's callback did not run inside Poll")
 	}
-	// A callback still due at Close runs inside Close.
-	require.NoError(t, c.CommitAsync(func(err error) { reports <- err }))
+	// A callback still due at Close runs inside Close, and may call Close.
+	inner := make(chan error, 1)
+	require.NoError(t, c.CommitAsync(func(err error) {
+		reports <- err
+		inner <- c.Close(Ctx(t))
+	}))
 	closeWithin(t, c.Close)
 	select {
 	case err := <-reports:
 		require.NoError(t, err)
+		require.NoError(t, <-inner, "Close inside the callback")
 	default:
 		t.Fatal("CommitAsync's callback did not run inside Close")
 	}

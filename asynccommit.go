@@ -3,6 +3,7 @@ package kafkaclient
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/kafkaclient/kafkaclient/backend"
 )
@@ -22,6 +23,9 @@ type asyncCommits struct {
 	stopped bool
 	// idle, when set, is closed once no commit is in flight.
 	idle chan struct{}
+	// inClose is set while Close runs callbacks: a Close they call returns
+	// at once instead of waiting for the Close that runs them.
+	inClose atomic.Bool
 }
 
 // start runs commit on a goroutine of its own; the report commit returns

@@ -810,7 +810,7 @@ func prepareProducer(cfg ProducerConfig, caps backend.Capabilities, backendName 
 	default:
 		return cfg, configErr("compression.type value %d is invalid", cfg.Compression)
 	}
-	if cfg.Compression == backend.CompressionSnappy && !caps.Snappy {
+	if cfg.Compression == backend.CompressionSnappy && caps.NoSnappy {
 		return cfg, unsupportedConfig("compression.type=snappy", backendName)
 	}
 	switch cfg.Partitioner {

@@ -358,7 +358,9 @@ func (idempotentMock) Capabilities() backend.Capabilities {
 // confluent backend on windows.
 type snappylessMock struct{ *kafkatest.Mock }
 
-func (snappylessMock) Capabilities() backend.Capabilities { return backend.Capabilities{} }
+func (snappylessMock) Capabilities() backend.Capabilities {
+	return backend.Capabilities{NoSnappy: true}
+}
 
 func TestSnappyWithoutTheCapabilityIsUnsupported(t *testing.T) {
 	cfg := kafkaclient.ProducerConfig{ClientConfig: kafkaclient.ClientConfig{BootstrapServers: []string{"127.0.0.1:9092"}}, Compression: kafkaclient.CompressionSnappy}

@@ -574,12 +574,6 @@ func (c *Consumer) unassignLocked(tps []TopicPartition) {
 // reports of finished asynchronous commits.
 func (c *Consumer) runPending() {
 	c.async.runReports()
-	c.runRebalances()
-}
-
-// runRebalances runs the rebalances the backend asked for that no Poll has
-// taken yet.
-func (c *Consumer) runRebalances() {
 	for {
 		select {
 		case r := <-c.rebal:
@@ -1047,17 +1041,25 @@ func (c *Consumer) GroupMetadata() (GroupMetadata, error) {
 // Poll; OnRevoked runs for the assigned partitions, so a listener can
 // commit there. A Poll running concurrently returns CodeClosed. Calling
 // Close again returns the first call's result. Close waits for the
-// CommitOffsetsAsync commits in flight and runs their callbacks once the
-// consumer is closed; a callback may call Close, which returns at once.
+// CommitOffsetsAsync commits in flight and runs their callbacks before it
+// leaves the group, so a callback may still commit; a Close called from a
+// callback or listener that Close runs returns nil at once, and the outer
+// Close finishes.
 func (c *Consumer) Close(ctx context.Context) error {
 	if !c.closing.CompareAndSwap(false, true) {
+		if c.async.inClose.Load() {
+			return nil
+		}
 		<-c.done
 		return c.closeErr
 	}
 	c.interruptPoll()
-	c.runRebalances()
+	c.async.inClose.Store(true)
+	c.runPending()
 	c.async.stop()
 	c.async.wait(ctx)
+	c.async.runReports()
+	c.async.inClose.Store(false)
 	err := c.bc.Close(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -1070,9 +1072,6 @@ func (c *Consumer) Close(ctx context.Context) error {
 	c.closeErr = err
 	c.closed.Store(true)
 	close(c.done)
-	// The reports of the commits Close waited for run last, so that a
-	// callback calling Close gets this Close's result instead of waiting
-	// for it.
 	c.runPending()
 	return err
 }

@@ -145,7 +145,7 @@ func capabilitiesOf(b backend.Backend, client any) Capabilities {
 		CooperativeRebalance:  bc.CooperativeRebalance,
 		StaticMembership:      bc.StaticMembership,
 		ConsumerGroupProtocol: bc.ConsumerGroupProtocol,
-		Snappy:                bc.Snappy,
+		Snappy:                !bc.NoSnappy,
 		ShareGroups:           share,
 		ManualAssign:          assign,
 		Seek:                  seek,

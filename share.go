@@ -374,9 +374,8 @@ func (c *ShareConsumer) settleImplicit() {
 
 // CommitAsync is Commit in the background: done, which may be nil, is
 // called with its result on the goroutine that polls, inside the next
-// Poll (which is woken for it) or Close, which runs it once the consumer
-// is closed; done may call Close. The commit is bounded by the request
-// timeout.
+// Poll (which is woken for it) or Close. The commit is bounded by the
+// request timeout.
 func (c *ShareConsumer) CommitAsync(done func(err error)) error {
 	const op = "commit"
 	if err := c.usable(op); err != nil {
@@ -405,9 +404,14 @@ func (c *ShareConsumer) CommitAsync(done func(err error)) error {
 // acknowledgements not yet sent, releases the records fetched but not
 // returned by Poll so that other members get them at once, and leaves the
 // group, all within ctx's deadline. A Poll running concurrently returns
-// CodeClosed. Calling Close again returns the first call's result.
+// CodeClosed. Calling Close again returns the first call's result; a Close
+// called from a CommitAsync callback that Close runs returns nil at once,
+// and the outer Close finishes.
 func (c *ShareConsumer) Close(ctx context.Context) error {
 	if !c.closing.CompareAndSwap(false, true) {
+		if c.async.inClose.Load() {
+			return nil
+		}
 		<-c.done
 		return c.closeErr
 	}
@@ -426,6 +430,9 @@ func (c *ShareConsumer) Close(ctx context.Context) error {
 	// Commits still running end at once: their reports run here too.
 	c.asyncStop()
 	c.async.wait(context.Background())
+	c.async.inClose.Store(true)
+	c.async.runReports()
+	c.async.inClose.Store(false)
 	err := c.bs.Close(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -436,9 +443,6 @@ func (c *ShareConsumer) Close(ctx context.Context) error {
 	}
 	c.closeErr = err
 	close(c.done)
-	// The commits' reports run last, so that a callback calling Close gets
-	// this Close's result instead of waiting for it.
-	c.async.runReports()
 	return err
 }
 

@@ -209,13 +209,15 @@ type Capabilities struct {
 	StaticMembership bool
 	// ConsumerGroupProtocol: group.protocol=consumer (KIP-848).
 	ConsumerGroupProtocol bool
-	// Snappy: compression.type=snappy, and reading records compressed
-	// with it.
-	Snappy bool
+	// NoSnappy: the client lacks snappy compression, so it can neither
+	// produce with compression.type=snappy nor read records compressed
+	// with it. (A negative, so that the zero value keeps what it meant
+	// before it was added.)
+	NoSnappy bool
 }
 
 // AllCapabilities declares every config-level capability.
-var AllCapabilities = Capabilities{Idempotence: true, ReadCommitted: true, CooperativeRebalance: true, StaticMembership: true, ConsumerGroupProtocol: true, Snappy: true}
+var AllCapabilities = Capabilities{Idempotence: true, ReadCommitted: true, CooperativeRebalance: true, StaticMembership: true, ConsumerGroupProtocol: true}
 
 // The queries of an OffsetRequest other than a timestamp.
 const (

@@ -83,7 +83,7 @@ var offsetCases = []Case{
 	},
 	{
 		Name: "consume/close_in_commit_callback",
-		Doc:  "Close called from a CommitOffsetsAsync callback returns, whether Poll or Close runs the callback; the consumer is then closed and the commit landed.",
+		Doc:  "A CommitOffsetsAsync callback, run by Poll or by Close, can still commit synchronously, and a Close it calls returns; the consumer is then closed and the commit landed.",
 		Run:  consumeCloseInCommitCallback,
 	},
 	{
@@ -552,11 +552,12 @@ func consumeCloseInCommitCallback(t *testing.T, e *Env) {
 			require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
 			got := PollN(t, c, 3)
 			inner := make(chan error, 1)
-			require.NoError(t, c.CommitOffsetsAsync([]kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: got[2].Offset + 1, LeaderEpoch: -1}},
-				func(_ []kafkaclient.TopicPartition, err error) {
-					assert.NoError(t, err, "the commit")
-					inner <- c.Close(Ctx(t))
-				}))
+			next := []kafkaclient.TopicPartition{{Topic: topic, Partition: 0, Offset: got[2].Offset + 1, LeaderEpoch: -1}}
+			require.NoError(t, c.CommitOffsetsAsync(next, func(_ []kafkaclient.TopicPartition, err error) {
+				assert.NoError(t, err, "the commit")
+				assert.NoError(t, c.CommitOffsets(Ctx(t), next...), "a commit from the callback")
+				inner <- c.Close(Ctx(t))
+			}))
 			outer := make(chan error, 1)
 			go func() {
 				if where == "close" {

@@ -238,7 +238,7 @@ func (e *secEnv) tokenRefresh(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	t.Logf("the consumer caught up %v after the last produce; %d polls timed out", time.Since(drained).Round(time.Millisecond), pollErrs)
+	t.Logf("%v after the last produce, the consumer had read %d of %d; %d polls timed out", time.Since(drained).Round(time.Millisecond), len(seen), sent.Load(), pollErrs)
 	for p := range int32(3) {
 		_, high, err := c.GetWatermarkOffsets(topic, p)
 		t.Logf("partition %d: consumed up to %d of %d (%v)", p, next[p], high, err)

@@ -170,9 +170,8 @@ func (m *Mock) deliver(msg *kafkaclient.Message) error {
 func (m *Mock) Name() string { return "mock" }
 
 // Capabilities implements backend.Backend: the mock has none of the
-// optional features, and takes every compression codec (it compresses
-// nothing).
-func (m *Mock) Capabilities() backend.Capabilities { return backend.Capabilities{Snappy: true} }
+// optional features.
+func (m *Mock) Capabilities() backend.Capabilities { return backend.Capabilities{} }
 
 // Code implements backend.Backend.
 func (m *Mock) Code(error) backend.Code { return backend.CodeFailed }

@@ -71,11 +71,11 @@ const Name = "confluent"
 
 var identity = backend.Register(Name, capabilities())
 
-// capabilities is every config-level capability, but snappy where the
+// capabilities is every config-level capability, and no snappy where the
 // bundled librdkafka leaves it out (librdkafkaSnappy).
 func capabilities() backend.Capabilities {
 	caps := backend.AllCapabilities
-	caps.Snappy = librdkafkaSnappy
+	caps.NoSnappy = !librdkafkaSnappy
 	return caps
 }
 

@@ -72,7 +72,7 @@ import (
 const Name = "segmentio"
 
 // identity declares none of the config-level capabilities.
-var identity = backend.Register(Name, backend.Capabilities{Snappy: true})
+var identity = backend.Register(Name, backend.Capabilities{})
 
 type segmentioBackend struct{ backend.Identity }
 

@@ -102,10 +102,6 @@ type Consumer struct {
 	pollCancel context.CancelFunc
 
 	rebal chan *rebalanceReq
-	// async are CommitOffsetsAsync's commits.
-	async    asyncCommits
-	closeErr error
-	done     chan struct{}
 
 	// obs are the observers, nil without; counters are Stats'.
 	obs      *observers
@@ -128,12 +124,11 @@ func NewConsumer(cfg ConsumerConfig, opts ...Option) (*Consumer, error) {
 		return nil, err
 	}
 	c := &Consumer{
-		core:     core{b: b, errs: errorMapper{b}, name: "consumer"},
+		core:     newCore(b, "consumer"),
 		cfg:      prepared,
 		assigned: map[tpKey]struct{}{},
 		parts:    map[tpKey]*partState{},
 		rebal:    make(chan *rebalanceReq, 16),
-		done:     make(chan struct{}),
 	}
 	c.async = asyncCommits{mu: &c.mu, wake: c.interruptPollLocked}
 	c.obs = newObservers(applyOptions(opts).observers, prepared.Logger)
@@ -179,12 +174,36 @@ func (c *Consumer) onClientError(err error) {
 }
 
 // core is what Consumer and ShareConsumer share: the backend, its error
-// mapper, the closing flag and the helpers built on them.
+// mapper, the asynchronous commits, the state of Close and the helpers
+// built on them.
 type core struct {
 	b       backend.Backend
 	errs    errorMapper
 	closing atomic.Bool
 	name    string // the client in messages: "consumer", "share consumer"
+	// async are the CommitOffsetsAsync or CommitAsync commits.
+	async asyncCommits
+	// closeErr is Close's result, set before done is closed.
+	closeErr error
+	done     chan struct{}
+}
+
+func newCore(b backend.Backend, name string) core {
+	return core{b: b, errs: errorMapper{b}, name: name, done: make(chan struct{})}
+}
+
+// closeBegun starts Close, or reports that it has begun already, with what
+// this Close returns then: nil at once when called from a callback the
+// first Close runs, else the first Close's result once it ends.
+func (c *core) closeBegun() (bool, error) {
+	if c.closing.CompareAndSwap(false, true) {
+		return false, nil
+	}
+	if c.async.inClose.Load() {
+		return true, nil
+	}
+	<-c.done
+	return true, c.closeErr
 }
 
 // fail returns an *Error of op naming the backend.
@@ -1046,12 +1065,8 @@ func (c *Consumer) GroupMetadata() (GroupMetadata, error) {
 // callback or listener that Close runs returns nil at once, and the outer
 // Close finishes.
 func (c *Consumer) Close(ctx context.Context) error {
-	if !c.closing.CompareAndSwap(false, true) {
-		if c.async.inClose.Load() {
-			return nil
-		}
-		<-c.done
-		return c.closeErr
+	if begun, err := c.closeBegun(); begun {
+		return err
 	}
 	c.interruptPoll()
 	c.async.inClose.Store(true)

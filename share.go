@@ -76,14 +76,9 @@ type ShareConsumer struct {
 	held       map[*Message]*heldRecord
 	unacked    int
 	pollCancel context.CancelFunc
-	// async are CommitAsync's commits; asyncCtx bounds them and ends
-	// with Close.
-	async     asyncCommits
+	// asyncCtx bounds the CommitAsync commits and ends with Close.
 	asyncCtx  context.Context
 	asyncStop context.CancelFunc
-
-	closeErr error
-	done     chan struct{}
 }
 
 // heldRecord is a record of the last Poll: the backend's handle, and how
@@ -106,7 +101,7 @@ func NewShareConsumer(cfg ShareConsumerConfig, opts ...Option) (*ShareConsumer, 
 		e.Backend = b.Name()
 		return nil, e
 	}
-	c := &ShareConsumer{core: core{b: b, errs: errorMapper{b}, name: "share consumer"}, cfg: prepared, held: map[*Message]*heldRecord{}, done: make(chan struct{})}
+	c := &ShareConsumer{core: newCore(b, "share consumer"), cfg: prepared, held: map[*Message]*heldRecord{}}
 	c.asyncCtx, c.asyncStop = context.WithCancel(context.Background())
 	c.async = asyncCommits{mu: &c.mu, wake: func() {
 		if c.pollCancel != nil {
@@ -408,12 +403,8 @@ func (c *ShareConsumer) CommitAsync(done func(err error)) error {
 // called from a CommitAsync callback that Close runs returns nil at once,
 // and the outer Close finishes.
 func (c *ShareConsumer) Close(ctx context.Context) error {
-	if !c.closing.CompareAndSwap(false, true) {
-		if c.async.inClose.Load() {
-			return nil
-		}
-		<-c.done
-		return c.closeErr
+	if begun, err := c.closeBegun(); begun {
+		return err
 	}
 	kind := AckAccept
 	if c.cfg.AckMode == ShareAckExplicit {

@@ -1,4 +1,4 @@
-//go:build kafkaclient_confluent && !kafkaclient_segmentio && !cgo
+//go:build kafkaclient_confluent && !kafkaclient_segmentio && !kafkaclient_sarama && !cgo
 
 package kafkaclient
 

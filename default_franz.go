@@ -1,4 +1,4 @@
-//go:build !kafkaclient_segmentio && !kafkaclient_confluent
+//go:build !kafkaclient_segmentio && !kafkaclient_confluent && !kafkaclient_sarama
 
 package kafkaclient
 

@@ -13,9 +13,10 @@
 //	(none)                    franz: github.com/twmb/franz-go             no
 //	kafkaclient_segmentio     segmentio: github.com/segmentio/kafka-go    no
 //	kafkaclient_confluent     confluent: confluent-kafka-go/v2 (librdkafka) yes
+//	kafkaclient_sarama        sarama: github.com/IBM/sarama               no
 //
 // A backend can also be chosen per client with [WithBackend]; one binary may
-// hold all three.
+// hold all four.
 //
 // # Config
 //
@@ -239,7 +240,7 @@ func applyOptions(opts []Option) options {
 
 // DefaultBackend returns the backend selected by the build tags: franz
 // without a tag, segmentio with kafkaclient_segmentio, confluent with
-// kafkaclient_confluent.
+// kafkaclient_confluent, sarama with kafkaclient_sarama.
 func DefaultBackend() Backend { return defaultBackend() }
 
 func defaultBackendName() string { return DefaultBackend().Name() }

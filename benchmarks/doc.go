@@ -3,8 +3,8 @@
 //
 // # Method
 //
-// Every registered backend (franz, segmentio, and confluent when cgo is on)
-// is measured twice: through package kafkaclient with
+// Every registered backend (franz, sarama, segmentio, and confluent when
+// cgo is on) is measured twice: through package kafkaclient with
 // kafkaclient.WithBackend, and through its client library called directly
 // ("raw"), the way that library's own documentation suggests for a fast
 // producer and a group consumer. Both sides get the same settings, listed in
@@ -15,7 +15,8 @@
 //   - acks=all, idempotence off (segmentio/kafka-go has none), compression
 //     off (franz-go would otherwise use snappy);
 //   - 5 ms linger, 1,000,000-byte batches, 5 requests in flight per broker
-//     where the client lets it be set, at most 100,000 buffered messages;
+//     where the client lets it be set, at most 100,000 buffered messages
+//     where the client has such a bound (kafka-go and Sarama have none);
 //   - 8-byte keys cycling over 1024 values, partitioned with murmur2 like the
 //     Java client, so every client spreads the same keys over the same
 //     partitions;
@@ -57,6 +58,11 @@
 //
 // Consume needs a large -benchtime: its clock starts at the first message,
 // when the client may already hold one fetch response (about 6 MB here).
+// It also keeps sarama's run from being decided by its last commit: Sarama
+// sends a group's commits on the connection its fetches use and holds that
+// connection for a whole request, so a commit made once the consumer has
+// caught up waits for the fetch the broker is holding, up to the 500 ms
+// fetch wait, on both the raw and the kafkaclient side.
 // BenchmarkLatency sends b.N messages at 1000 msg/s, so 3000x runs it for 3
 // seconds. Besides the standard columns, the benchmarks report msgs/s,
 // cpu-s/Mmsgs, peak-RSS-MB and, for latency, p50-ms, p99-ms and p99.9-ms.

@@ -58,9 +58,12 @@ type consumer struct {
 	hooks backend.ConsumerHooks
 	sc    *sarama.Config
 	conn  *conn
-	// adm answers ListOffsets over the consumer's client; it is never
-	// closed, as that would close the client.
-	adm *admin
+	// side is a second client, for commits, committed offsets and offset
+	// look-ups: Sarama holds a broker's connection for a whole request,
+	// so on the fetching client they would wait for a fetch the broker
+	// holds up to fetch.wait.max.ms. adm answers ListOffsets over it.
+	side *conn
+	adm  *admin
 
 	life   context.Context // ends at Close
 	cancel context.CancelFunc
@@ -135,8 +138,14 @@ func (saramaBackend) NewConsumer(cfg backend.ConsumerConfig, hooks backend.Consu
 	if err != nil {
 		return nil, err
 	}
+	sideConfig := *sc
+	side, err := dial(cfg.ClientConfig, &sideConfig)
+	if err != nil {
+		cn.close()
+		return nil, err
+	}
 	c := &consumer{
-		cfg: cfg, hooks: hooks, sc: sc, conn: cn, adm: &admin{conn: cn},
+		cfg: cfg, hooks: hooks, sc: sc, conn: cn, side: side, adm: &admin{conn: side},
 		parts: map[tpKey]*part{}, ready: make(chan struct{}, 1), closed: make(chan struct{}), owned: map[tpKey]bool{},
 	}
 	c.life, c.cancel = context.WithCancel(context.Background())
@@ -479,8 +488,16 @@ func (c *consumer) resource(ctx context.Context, p *part, offset int64) error {
 	}
 	var pc sarama.PartitionConsumer
 	if err := backend.RunWithin(ctx, func() (err error) {
-		pc, err = d.ConsumePartition(p.key.topic, p.key.partition, offset)
-		return err
+		// The cached leader of a partition created a moment ago, or
+		// that moved, may be stale: refresh it and ask again.
+		for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+			pc, err = d.ConsumePartition(p.key.topic, p.key.partition, offset)
+			if err == nil || !slices.Contains(leaderMoved, sarama.KError(codeOf(err))) || ctx.Err() != nil {
+				return err
+			}
+			time.Sleep(wait)
+			c.conn.client.RefreshMetadata(p.key.topic) //nolint:errcheck // the next attempt says
+		}
 	}); err != nil {
 		return err
 	}
@@ -708,13 +725,13 @@ func (c *consumer) coordinated(ctx context.Context, fn func(b *sarama.Broker) er
 		// request on it: that one is sent again.
 		for attempt := 0; attempt < 2; attempt++ {
 			var b *sarama.Broker
-			if b, err = c.conn.client.Coordinator(c.cfg.GroupID); err != nil {
+			if b, err = c.side.client.Coordinator(c.cfg.GroupID); err != nil {
 				return err
 			}
 			err = fn(b)
 			transport := codeOf(err) == backend.CodeTransport
 			if transport || errors.Is(err, sarama.ErrNotCoordinatorForConsumer) || errors.Is(err, sarama.ErrConsumerCoordinatorNotAvailable) {
-				c.conn.client.RefreshCoordinator(c.cfg.GroupID) //nolint:errcheck // the next call finds out
+				c.side.client.RefreshCoordinator(c.cfg.GroupID) //nolint:errcheck // the next call finds out
 			}
 			if !transport {
 				return err
@@ -928,6 +945,7 @@ func (c *consumer) close(ctx context.Context) error {
 		direct.Close() //nolint:errcheck // its partitions are closed
 	}
 	c.conn.close()
+	c.side.close()
 	if werr := backend.RunWithin(ctx, func() error { c.wg.Wait(); return nil }); err == nil {
 		err = werr
 	}

@@ -96,6 +96,9 @@ func codeOf(err error) backend.Code {
 	if errors.As(err, &ke) {
 		return backend.Code(ke)
 	}
+	if ke, ok := wrappedKError(err); ok {
+		return backend.Code(ke)
+	}
 	if code, ok := backend.NetworkCode(err); ok && code == backend.CodeSSL {
 		return code
 	}
@@ -129,18 +132,35 @@ func codeOf(err error) backend.Code {
 	return backend.CodeFailed
 }
 
+// maxKError is the largest Kafka error code Sarama knows.
+const maxKError = 140
+
+// wrappedKError finds a Kafka error that errors.As cannot: Sarama's
+// sarama.Wrap makes an error (a SASL refusal with the broker's message,
+// say) that matches its Kafka error with errors.Is only.
+func wrappedKError(err error) (sarama.KError, bool) {
+	if err == nil {
+		return 0, false
+	}
+	for ke := sarama.KError(1); ke <= maxKError; ke++ {
+		if errors.Is(err, ke) {
+			return ke, true
+		}
+	}
+	return 0, false
+}
+
 // retriable reports whether a send failed for a reason that may pass: a
 // Kafka error the Java client retries, or a cluster out of reach.
 func retriable(err error) bool {
-	var ke sarama.KError
-	if errors.As(err, &ke) {
-		return slices.Contains(retriableKErrors, ke)
-	}
-	switch codeOf(err) {
-	case backend.CodeAllBrokersDown, backend.CodeTransport:
+	switch code := codeOf(err); {
+	case errors.Is(err, sarama.ErrInvalidPartition): // a partition the topic lacks
+		return false
+	case code == backend.CodeAllBrokersDown, code == backend.CodeTransport:
 		return true
+	default:
+		return slices.Contains(retriableKErrors, sarama.KError(code))
 	}
-	return false
 }
 
 // retriableKErrors are the Kafka errors of Java's RetriableException.

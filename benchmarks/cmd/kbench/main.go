@@ -1,9 +1,9 @@
 // Command kbench compares every kafkaclient backend with the client library
 // it wraps, on the workloads of package benchmarks.
 //
-// For each registered backend (franz, segmentio, and confluent when built
-// with cgo), each client kind (kafkaclient, raw) and each value size (100B,
-// 1KiB) it runs, in a fresh process, the produce, consume and open-loop
+// For each registered backend (franz, sarama, segmentio, and confluent when
+// built with cgo), each client kind (kafkaclient, raw) and each value size
+// (100B, 1KiB) it runs, in a fresh process, the produce, consume and open-loop
 // latency workloads, and at 100B the producer memory workload: 10M messages
 // (1M with --quick) produced as fast as the client takes them, for the peak
 // resident set against the configured buffer plus 64 MiB. It shows progress

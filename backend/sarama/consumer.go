@@ -104,6 +104,7 @@ func (saramaBackend) NewConsumer(cfg backend.ConsumerConfig, hooks backend.Consu
 	// One read deadline covers a whole request, a fetch's wait included.
 	sc.Net.ReadTimeout = cfg.RequestTimeout + cfg.FetchMaxWait
 	sc.Metadata.RefreshFrequency = 5 * time.Second
+	sc.Metadata.Retry.Max = 3
 	sc.Consumer.Return.Errors = true
 	sc.Consumer.Offsets.AutoCommit.Enable = false
 	sc.Consumer.Offsets.Initial = sarama.OffsetNewest

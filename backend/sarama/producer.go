@@ -132,6 +132,12 @@ func (saramaBackend) NewProducer(cfg backend.ProducerConfig, hooks backend.Produ
 	pc.Transaction.ID, pc.Transaction.Timeout = cfg.TransactionalID, cfg.TransactionTimeout
 	txnBackoff := pc.Transaction.Retry.Backoff
 	pc.Transaction.Retry.BackoffFunc = func(int, int) time.Duration { return p.unlessClosing(txnBackoff) }
+	if cfg.TransactionalID == "" {
+		// An idempotent producer's InitProducerId, retried by Sarama 50
+		// times whatever the error (a refused login included): the
+		// Resender opens it again while the error may pass.
+		pc.Transaction.Retry.Max = 2
+	}
 	pc.Partitioner = func(string) sarama.Partitioner { return &partitioner{} }
 	pc.Return.Successes, pc.Return.Errors = true, true
 	if p.conn, err = dial(cfg.ClientConfig, sc); err != nil {

@@ -169,6 +169,9 @@ var retriableKErrors = []sarama.KError{
 	sarama.ErrRequestTimedOut, sarama.ErrReplicaNotAvailable, sarama.ErrNetworkException, sarama.ErrNotEnoughReplicas,
 	sarama.ErrNotEnoughReplicasAfterAppend, sarama.ErrNotController, sarama.ErrConcurrentTransactions,
 	sarama.ErrKafkaStorageError, sarama.ErrFencedLeaderEpoch, sarama.ErrUnknownLeaderEpoch, sarama.ErrThrottlingQuotaExceeded,
+	sarama.ErrInvalidMessage, sarama.ErrOffsetsLoadInProgress, sarama.ErrConsumerCoordinatorNotAvailable, sarama.ErrNotCoordinatorForConsumer,
+	sarama.ErrFetchSessionIDNotFound, sarama.ErrInvalidFetchSessionEpoch, sarama.ErrListenerNotFound, sarama.ErrOffsetNotAvailable,
+	sarama.ErrPreferredLeaderNotAvailable, sarama.ErrEligibleLeadersNotAvailable, sarama.ErrUnstableOffsetCommit,
 }
 
 // defaultVersion is the protocol version spoken unless sarama.version says
@@ -198,7 +201,11 @@ func newConfig(c backend.ClientConfig) (*sarama.Config, error) {
 	sc.Admin.Timeout = c.RequestTimeout
 	sc.Metadata.Full = false
 	sc.Metadata.AllowAutoTopicCreation = false
-	sc.Metadata.Retry.Max = 1
+	// Sarama tries every broker once per attempt, and a broker answers a
+	// refused login only after a delay; the producer's Resender and the
+	// root retry what may pass. A consumer raises it: Sarama retries a
+	// claim whose leader moved this many times.
+	sc.Metadata.Retry.Max = 0
 	sc.Metadata.Retry.Backoff = 100 * time.Millisecond
 	sec := c.Security
 	if sec.Protocol.UsesTLS() {

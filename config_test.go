@@ -94,7 +94,7 @@ func TestConfigErrors(t *testing.T) {
 		{"unsupported value type", base("linger.ms", []int{1}), false, kafkaclient.CodeBadConfig, []string{"type"}},
 		{"bad security protocol", base("security.protocol", "TLS"), false, kafkaclient.CodeBadConfig, []string{"security.protocol"}},
 		{"bad sasl mechanism", base("sasl.mechanism", "GSSAPI"), false, kafkaclient.CodeBadConfig, []string{"sasl.mechanism"}},
-		{"unknown backend option", base("franz.no.such", "1"), false, kafkaclient.CodeBadConfig, []string{"franz.no.such"}},
+		{"unknown backend option", base(kafkaclient.DefaultBackend().Name()+".no.such", "1"), false, kafkaclient.CodeBadConfig, []string{kafkaclient.DefaultBackend().Name() + ".no.such"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -56,7 +56,7 @@ func TestRootOnlyProgram(t *testing.T) {
 // test binary's own default when the tags name no backend.
 func programBackend(tags string) string {
 	for _, tag := range strings.FieldsFunc(tags, func(r rune) bool { return r == ',' || r == ' ' }) {
-		if name, ok := strings.CutPrefix(tag, "kafkaclient_"); ok && (name == "confluent" || name == "segmentio") {
+		if name, ok := strings.CutPrefix(tag, "kafkaclient_"); ok && (name == "confluent" || name == "segmentio" || name == "sarama") {
 			return name
 		}
 	}

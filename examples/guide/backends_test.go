@@ -2,6 +2,7 @@ package guide_test
 
 import (
 	"github.com/kafkaclient/kafkaclient/backend/franz"
+	"github.com/kafkaclient/kafkaclient/backend/sarama"
 	"github.com/kafkaclient/kafkaclient/backend/segmentio"
 )
 
@@ -9,4 +10,5 @@ import (
 func init() {
 	register(franz.New())
 	register(segmentio.New())
+	register(sarama.New())
 }

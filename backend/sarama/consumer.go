@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -108,11 +109,14 @@ func (saramaBackend) NewConsumer(cfg backend.ConsumerConfig, hooks backend.Consu
 	sc.Consumer.Return.Errors = true
 	sc.Consumer.Offsets.AutoCommit.Enable = false
 	sc.Consumer.Offsets.Initial = sarama.OffsetNewest
+	// Under none, a committed offset out of range is not moved silently.
+	sc.Consumer.Group.ResetInvalidOffsets = cfg.AutoOffsetReset != backend.OffsetResetNone
 	if cfg.AutoOffsetReset == backend.OffsetResetEarliest {
 		sc.Consumer.Offsets.Initial = sarama.OffsetOldest
 	}
 	sc.Consumer.Fetch.Min = int32(cfg.FetchMinBytes)
 	sc.Consumer.Fetch.Default = int32(cfg.MaxPartitionFetchBytes)
+	sc.Consumer.Fetch.MaxBytes = int32(min(cfg.FetchMaxBytes, math.MaxInt32))
 	sc.Consumer.MaxWaitTime = cfg.FetchMaxWait
 	if cfg.IsolationLevel == backend.IsolationReadCommitted {
 		sc.Consumer.IsolationLevel = sarama.ReadCommitted
@@ -268,14 +272,14 @@ func (h handler) ConsumeClaim(s sarama.ConsumerGroupSession, claim sarama.Consum
 	c.mu.Lock()
 	p := c.parts[k]
 	attach := p != nil && p.pc == nil
+	gen := -1 // no part's: everything read from the claim is dropped
 	if attach {
-		p.pc = pc
+		p.pc, gen = pc, p.gen
+		if p.paused { // paused by the listener, before the claim started
+			pc.Pause()
+		}
 	} else {
 		pc.Pause() // a seek moved the partition to another source
-	}
-	gen := 0
-	if p != nil {
-		gen = p.gen
 	}
 	c.mu.Unlock()
 	if attach && c.cfg.AutoOffsetReset == backend.OffsetResetNone {
@@ -345,14 +349,25 @@ func (c *consumer) revoke(s sarama.ConsumerGroupSession, keys []tpKey, kind back
 		return backend.TopicPartition{Topic: k.topic, Partition: k.partition, Offset: backend.OffsetInvalid, LeaderEpoch: -1}
 	})
 	c.hooks.Rebalance(ctx, kind, tps, false) //nolint:errcheck // logged by the root
+	// A seek made in the hook gave a revoked partition a source of its
+	// own: close it with the partition.
+	var strays []sarama.PartitionConsumer
 	c.assignMu.Lock()
 	c.mu.Lock()
 	for _, k := range keys {
+		if p := c.parts[k]; p != nil && p.own {
+			p.gen++
+			strays = append(strays, p.pc)
+			c.purgeLocked(p)
+		}
 		delete(c.owned, k)
 		delete(c.parts, k)
 	}
 	c.mu.Unlock()
 	c.assignMu.Unlock()
+	for _, pc := range strays {
+		pc.Close() //nolint:errcheck // its reader reported its errors
+	}
 }
 
 // revokeCtx bounds a revocation: by Close's context when closing, else by
@@ -406,6 +421,19 @@ func (c *consumer) read(p *part, gen int, pc sarama.PartitionConsumer) {
 			c.sourceError(p, gen, e.Err)
 		}
 	}
+	// Sarama sends an offset out of range, then closes the messages: the
+	// error may still wait.
+	for errs != nil {
+		select {
+		case e, ok := <-errs:
+			if !ok {
+				return
+			}
+			c.sourceError(p, gen, e.Err)
+		default:
+			return
+		}
+	}
 }
 
 // sourceError handles an error of p's source: an offset out of range
@@ -427,6 +455,12 @@ func (c *consumer) sourceError(p *part, gen int, err error) {
 			c.push(&chunk{p: p, err: err})
 		}
 		c.mu.Unlock()
+		return
+	}
+	c.mu.Lock()
+	stale := p.gen != gen || c.isDone // moved by a seek meanwhile, or closing
+	c.mu.Unlock()
+	if stale {
 		return
 	}
 	c.wg.Add(1)
@@ -493,27 +527,44 @@ func (c *consumer) resource(ctx context.Context, p *part, offset int64) error {
 		// that moved, may be stale: refresh it and ask again.
 		for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
 			pc, err = d.ConsumePartition(p.key.topic, p.key.partition, offset)
+			if errors.Is(err, sarama.ErrOffsetOutOfRange) && offset >= 0 && c.cfg.AutoOffsetReset != backend.OffsetResetNone {
+				offset = c.sc.Consumer.Offsets.Initial // auto.offset.reset
+				continue
+			}
 			if err == nil || !slices.Contains(leaderMoved, sarama.KError(codeOf(err))) || ctx.Err() != nil {
 				return err
 			}
 			time.Sleep(wait)
 			c.conn.client.RefreshMetadata(p.key.topic) //nolint:errcheck // the next attempt says
 		}
-	}); err != nil {
+	}); errors.Is(err, sarama.ErrOffsetOutOfRange) {
+		// Under none: Poll says so, as when a fetch finds it.
+		c.mu.Lock()
+		if p.gen == gen {
+			p.gen++
+			c.push(&chunk{p: p, err: err})
+		}
+		c.mu.Unlock()
+		return nil
+	} else if err != nil {
 		return err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if p.gen != gen || c.isDone || c.parts[p.key] != p {
-		pc.AsyncClose()
-		c.wg.Go(func() { c.read(nil, 0, pc) })
-		return nil
+	stale, done := p.gen != gen || c.isDone || c.parts[p.key] != p, c.isDone
+	if !stale {
+		p.pc, p.own, p.held = pc, true, false
+		if p.paused {
+			pc.Pause()
+		}
+		c.wg.Go(func() { c.read(p, gen, pc) })
 	}
-	p.pc, p.own, p.held = pc, true, false
-	if p.paused {
-		pc.Pause()
+	c.mu.Unlock()
+	if stale { // moved again, removed or closed meanwhile
+		pc.Close() //nolint:errcheck // never read
+		if done {
+			return c.closedErr()
+		}
 	}
-	c.wg.Go(func() { c.read(p, gen, pc) })
 	return nil
 }
 
@@ -608,12 +659,11 @@ func (c *consumer) reassign(ctx context.Context, drop []tpKey, tps []backend.Top
 		ps = append(ps, p)
 	}
 	c.mu.Unlock()
+	var errs []error
 	for i, p := range ps {
-		if err := c.resource(ctx, p, tps[i].Offset); err != nil {
-			return err
-		}
+		errs = append(errs, c.resource(ctx, p, tps[i].Offset))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func (c *consumer) CachedWatermarks(topic string, partition int32) (low, high int64, ok bool) {

@@ -253,7 +253,8 @@ func (p *producer) newRecord(m *backend.Message, token any) (*record, error) {
 	p.handed = append(p.handed, r)
 	if len(p.handed) >= p.compactAt {
 		// One pass for at least as many records handed since the last.
-		p.handed = slices.DeleteFunc(p.handed, func(h *record) bool { return h.done.Load() })
+		// Reported, not only claimed: Flush waits for a report running.
+		p.handed = slices.DeleteFunc(p.handed, func(h *record) bool { return h.reported.Load() })
 		p.compactAt = max(2*len(p.handed), minCompact)
 	}
 	return r, nil

@@ -14,8 +14,9 @@
 // ConsumerGroup; a session's partitions are reported Assigned when it
 // starts and Revoked (or Lost, when the member was fenced or its session
 // expired) when it ends, and under cooperative-sticky only the partitions
-// that move are. Manual assignment, seek and pause read through a second
-// sarama.Consumer.
+// that move are. Manual assignment and seek read through a second
+// sarama.Consumer. Pause keeps what was fetched of a partition queued,
+// and Poll skips it until Resume.
 //
 // Not available: the consumer group protocol of KIP-848 (Sarama speaks the
 // classic one), share groups, and the largest-timestamp offset query
@@ -41,7 +42,8 @@
 // # As
 //
 // Producer, Consumer and Admin support As with *sarama.Client. Producer also
-// supports *sarama.AsyncProducer once it has connected, Consumer
+// supports *sarama.AsyncProducer once it has connected (a Flush with a
+// linger over 100ms closes it and opens another: get it again after one), Consumer
 // *sarama.ConsumerGroup once Subscribe has been called and *sarama.Consumer
 // once Assign has been, and Admin *sarama.ClusterAdmin (which As makes
 // when no call has yet: making one asks the cluster for its controller).
@@ -330,6 +332,10 @@ type conn struct {
 	client   sarama.Client
 	unlogger func()
 	dialer   net.Dialer
+	// dials ends at close, so that a dial in progress (which holds its
+	// broker's lock) does not hold Close up.
+	dials      context.Context
+	cancelDial context.CancelFunc
 
 	mu     sync.Mutex
 	socks  map[*socket]struct{}
@@ -341,12 +347,15 @@ type conn struct {
 // dialer; TLS still wraps the socket), so that cut can end requests.
 func dial(c backend.ClientConfig, sc *sarama.Config) (*conn, error) {
 	cn := &conn{dialer: net.Dialer{Timeout: sc.Net.DialTimeout, KeepAlive: sc.Net.KeepAlive}, socks: map[*socket]struct{}{}}
+	cn.dials, cn.cancelDial = context.WithCancel(context.Background())
 	sc.Net.Proxy.Enable, sc.Net.Proxy.Dialer = true, cn
 	if err := validated(sc); err != nil {
+		cn.cancelDial()
 		return nil, err
 	}
 	cl, err := sarama.NewClient(c.BootstrapServers, sc)
 	if err != nil {
+		cn.cancelDial()
 		return nil, err
 	}
 	cn.client, cn.unlogger = cl, logs.add(c.Logger)
@@ -355,7 +364,7 @@ func dial(c backend.ClientConfig, sc *sarama.Config) (*conn, error) {
 
 // Dial opens a socket that cut and close will close.
 func (c *conn) Dial(network, addr string) (net.Conn, error) {
-	nc, err := c.dialer.Dial(network, addr)
+	nc, err := c.dialer.DialContext(c.dials, network, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -410,6 +419,7 @@ func (c *conn) close() {
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()
+	c.cancelDial()
 	c.cut()
 	if !c.client.Closed() {
 		c.client.Close() //nolint:errcheck // only ErrClosedClient

@@ -259,8 +259,8 @@ type producerCounters struct {
 	latency                   latencies
 }
 
-func (c *producerCounters) count(m *Message, err error) {
-	size := messageSize(m)
+// count counts the outcome of a message of size bytes.
+func (c *producerCounters) count(size int64, err error) {
 	if err == nil {
 		c.delivered.Add(1)
 		c.deliveredBytes.Add(size)
@@ -281,9 +281,9 @@ func (p *Producer) Stats() ProducerStats {
 	c := &p.counters
 	s := ProducerStats{
 		Delivered: c.delivered.Load(), DeliveredBytes: c.deliveredBytes.Load(),
-		Buffered: p.buffered.n.Load(), BufferedBytes: p.buffered.bytes.Load(),
 		Latency: c.latency.stats(),
 	}
+	s.Buffered, s.BufferedBytes = p.buffered.buffered()
 	c.mu.Lock()
 	s.Failed, s.FailedBytes = c.failed, c.failedBytes
 	s.FailedByCode = make(map[Code]int64, len(c.failedByCode))

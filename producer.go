@@ -55,9 +55,6 @@ type Producer struct {
 	errs   errorMapper
 	events chan Event
 
-	// mu is held for reading by calls that use bp, and for writing by Close
-	// once closing is set, so that Close waits for them.
-	mu       sync.RWMutex
 	closing  atomic.Bool
 	stopping chan struct{} // closed when Close starts
 	closed   chan struct{} // closed when Close has finished
@@ -71,10 +68,6 @@ type Producer struct {
 	txnCalls  sync.WaitGroup
 	txnSerial sync.Mutex // held by the transaction call running
 
-	// buffered bounds the messages handed to bp and not yet reported;
-	// reporting counts the reports running, which Close also waits for.
-	buffered  gate
-	reporting atomic.Int64
 	// eventsMu orders sends on events against Close closing it: senders
 	// hold it for reading, and drop what comes after Close.
 	eventsMu     sync.RWMutex
@@ -82,9 +75,23 @@ type Producer struct {
 	// topics holds what Produce learned about each topic: that its name
 	// is valid, and its partition count for keyed messages.
 	topics topicCache
-	// obs are the observers, nil without; counters are Stats'.
-	obs      *observers
-	counters producerCounters
+	// obs are the observers, nil without.
+	obs *observers
+
+	// What Produce writes comes after what both sides only read, and
+	// reports write on lines of their own (see gate), so that producing
+	// and reporting goroutines do not take cache lines from each other.
+	_ linePad
+	// mu is held for reading by calls that use bp, and for writing by Close
+	// once closing is set, so that Close waits for them.
+	mu sync.RWMutex
+	// buffered bounds the messages handed to bp and not yet reported.
+	buffered gate
+	// reporting counts the reports running, which Close also waits for;
+	// counters are Stats'. Reports write both.
+	reporting atomic.Int64
+	counters  producerCounters
+	_         linePad
 }
 
 // NewProducer opens a producer. The config is validated and defaults are
@@ -470,7 +477,7 @@ func (p *Producer) place(ctx context.Context, msg *Message, topic *topicEntry, t
 	if err != nil {
 		werr := p.errs.wrap("produce", msg.Topic, -1, err)
 		if CodeOf(werr) == CodeUnknownTopicOrPartition {
-			p.counters.count(msg, werr)
+			p.counters.count(messageSize(msg), werr)
 			p.report(msg, token, werr)
 			return true, nil
 		}
@@ -519,7 +526,7 @@ func (p *Producer) refused(ctx context.Context, msg *Message, err error, token a
 			werr = p.closedError("produce", msg.Topic)
 		}
 	case CodeUnknownTopicOrPartition:
-		p.counters.count(msg, werr)
+		p.counters.count(messageSize(msg), werr)
 		p.buffered.release(messageSize(msg))
 		p.report(msg, token, werr)
 		return false, true, nil
@@ -541,12 +548,12 @@ func (p *Producer) delivered(m *Message, token any, err error) {
 	size := messageSize(m)
 	closing := p.closing.Load()
 	if !closing {
-		p.counters.count(m, err) // before the release: Stats' Produced never dips
+		p.counters.count(size, err) // before the release: Stats' Produced never dips
 		p.buffered.release(size)
 		p.report(m, token, err)
 		return
 	}
-	p.counters.count(m, err)
+	p.counters.count(size, err)
 	p.report(m, token, err)
 	p.buffered.release(size)
 }
@@ -816,12 +823,19 @@ func (p *Producer) Close(ctx context.Context) error {
 	return err
 }
 
+// allReported reports whether every message handed to the backend has been
+// reported and no report is running.
+func (p *Producer) allReported() bool {
+	n, _ := p.buffered.buffered()
+	return n == 0 && p.reporting.Load() == 0
+}
+
 // waitReported waits until every message handed to the backend has been
 // reported and no report is running, or ctx ends.
 func (p *Producer) waitReported(ctx context.Context) error {
 	t := time.NewTicker(time.Millisecond)
 	defer t.Stop()
-	for p.buffered.n.Load() > 0 || p.reporting.Load() > 0 {
+	for !p.allReported() {
 		select {
 		case <-t.C:
 		case <-ctx.Done():

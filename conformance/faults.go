@@ -35,11 +35,19 @@ type faultCluster struct {
 	BootstrapServers []string
 	// Kill stops one node at once (SIGKILL), keeping its data.
 	Kill func(nodeID int32) error
+	// Stop stops one node gracefully (SIGTERM: controlled shutdown),
+	// keeping its data, and returns once it has exited.
+	Stop func(nodeID int32) error
 	// Start restarts killed nodes with their data and returns once they
-	// serve; nodes already running are left alone. Several ids start
-	// together: after every node was killed, a lone node cannot form the
-	// controller quorum.
+	// serve; nodes already running are left alone, paused ones resumed.
+	// Several ids start together: after every node was killed, a lone node
+	// cannot form the controller quorum.
 	Start func(nodeIDs ...int32) error
+	// Pause freezes one node (SIGSTOP): it hangs with its connections
+	// open, as in a long GC pause or on a stalled disk.
+	Pause func(nodeID int32) error
+	// Resume lets a paused node run again (SIGCONT).
+	Resume func(nodeID int32) error
 }
 
 // scriptFaultCluster returns a faultCluster on servers whose nodes are
@@ -54,11 +62,15 @@ func scriptFaultCluster(script string, servers []string) faultCluster {
 		}
 		return nil
 	}
+	node := func(cmd string) func(int32) error {
+		return func(id int32) error { return run(30*time.Second, cmd, strconv.Itoa(int(id)), "--nodes", "3") }
+	}
 	return faultCluster{
 		BootstrapServers: slices.Clone(servers),
-		Kill: func(id int32) error {
-			return run(30*time.Second, "kill", strconv.Itoa(int(id)), "--nodes", "3")
-		},
+		Kill:             node("kill"),
+		Stop:             node("stop"),
+		Pause:            node("pause"),
+		Resume:           node("resume"),
 		Start: func(ids ...int32) error {
 			args := []string{"start-node"}
 			for _, id := range ids {
@@ -104,6 +116,8 @@ var faultCases = []groupCase[*faultEnv]{
 	{"leader_killed_while_producing_100k_keyed", "SIGKILL of a partition leader while 100k keyed messages are produced with acks=all loses no acknowledged message; idempotent backends write no duplicate and keep per-key order.", faultLeaderKilled},
 	{"group_member_crash_mid_stream", "A group member that crashes between processing and committing a batch has its partitions taken over; every message is processed, duplicates only from its uncommitted window.", faultMemberCrash},
 	{"broker_restart_under_load", "A producer and a group consumer keep working, without being recreated, across a broker's SIGKILL and restart; every acknowledged message is consumed.", faultBrokerRestart},
+	{"leader_hung_30s", "A partition leader frozen for 30 s (SIGSTOP, then SIGCONT) while 100k keyed messages are produced and consumed: the same clients recover, no Produce call outlives its context, nothing acknowledged is lost; idempotent backends write no duplicate and keep per-key order.", faultLeaderHung},
+	{"rolling_restart", "Every broker in turn stopped gracefully (SIGTERM) and restarted under steady load, as in a deploy: the same producer and group consumer keep working through each restart, and nothing acknowledged is lost; idempotent backends write no duplicate and keep per-key order.", faultRollingRestart},
 	{"whole_cluster_unreachable", "With every broker down, delivery fails with MSG_TIMED_OUT once delivery.timeout.ms has passed, not before, and Flush and Close return by their deadlines.", faultClusterDown},
 }
 
@@ -117,6 +131,9 @@ func runFaults(t *testing.T, h Harness, fc faultCluster) {
 	require.NotEmpty(t, fc.BootstrapServers, "faultCluster.BootstrapServers is required")
 	require.NotNil(t, fc.Kill, "faultCluster.Kill is required")
 	require.NotNil(t, fc.Start, "faultCluster.Start is required")
+	require.NotNil(t, fc.Stop, "faultCluster.Stop is required")
+	require.NotNil(t, fc.Pause, "faultCluster.Pause is required")
+	require.NotNil(t, fc.Resume, "faultCluster.Resume is required")
 	// The cases close clients with expired contexts, which may still be
 	// winding down when the case ends.
 	runGroupCases(t, h, "faults", faultCases, 30*time.Second, func(t *testing.T) *faultEnv {
@@ -130,8 +147,9 @@ type faultEnv struct {
 	fc    faultCluster
 	admin *kafkaclient.Admin
 
-	mu   sync.Mutex
-	down map[int32]bool // nodes this case killed and has not restarted
+	mu     sync.Mutex
+	down   map[int32]bool // nodes this case killed and has not restarted
+	paused map[int32]bool // nodes this case paused and has not resumed
 }
 
 const (
@@ -143,7 +161,7 @@ const (
 
 func newFaultEnv(t *testing.T, b kafkaclient.Backend, fc faultCluster) *faultEnv {
 	t.Helper()
-	e := &faultEnv{b: b, fc: fc, down: map[int32]bool{}}
+	e := &faultEnv{b: b, fc: fc, down: map[int32]bool{}, paused: map[int32]bool{}}
 	// A previous run may have stopped with nodes down.
 	require.NoError(t, fc.Start(1, 2, 3))
 	a, err := kafkaclient.NewAdmin(kafkaclient.AdminConfig{ClientConfig: e.clientConfig()}, kafkaclient.WithBackend(b))
@@ -302,11 +320,20 @@ func (e *faultEnv) leader(t *testing.T, topic string, partition int32) (leader i
 func (e *faultEnv) kill(t *testing.T, ids ...int32) {
 	t.Helper()
 	for _, id := range ids {
-		e.mu.Lock()
-		e.down[id] = true
-		e.mu.Unlock()
-		require.NoError(t, e.fc.Kill(id))
+		e.takeDown(t, id, e.fc.Kill)
 	}
+}
+
+// takeDown stops node id with stop, which kills it or shuts it down, and
+// returns how long that took.
+func (e *faultEnv) takeDown(t *testing.T, id int32, stop func(int32) error) time.Duration {
+	t.Helper()
+	e.mu.Lock()
+	e.down[id] = true
+	e.mu.Unlock()
+	start := time.Now()
+	require.NoError(t, stop(id))
+	return time.Since(start)
 }
 
 // start restarts the nodes and returns how long that took.
@@ -322,16 +349,43 @@ func (e *faultEnv) start(t *testing.T, ids ...int32) time.Duration {
 	return time.Since(start)
 }
 
-// restoreAll restarts nodes a failed case left down and waits until the
-// cluster is healthy, so that the next case starts from a whole cluster.
+// pause freezes node id and returns when it was paused.
+func (e *faultEnv) pause(t *testing.T, id int32) time.Time {
+	t.Helper()
+	e.mu.Lock()
+	e.paused[id] = true
+	e.mu.Unlock()
+	require.NoError(t, e.fc.Pause(id))
+	return time.Now()
+}
+
+// resume lets node id run again and returns when it was resumed.
+func (e *faultEnv) resume(t *testing.T, id int32) time.Time {
+	t.Helper()
+	require.NoError(t, e.fc.Resume(id))
+	e.mu.Lock()
+	delete(e.paused, id)
+	e.mu.Unlock()
+	return time.Now()
+}
+
+// restoreAll resumes and restarts nodes a failed case left paused or down,
+// and waits until the cluster is healthy, so that the next case starts from
+// a whole cluster.
 func (e *faultEnv) restoreAll(t *testing.T) {
 	e.mu.Lock()
 	var ids []int32
 	for id := range e.down {
 		ids = append(ids, id)
 	}
-	e.down = map[int32]bool{}
+	paused := e.paused
+	e.down, e.paused = map[int32]bool{}, map[int32]bool{}
 	e.mu.Unlock()
+	for id := range paused {
+		if err := e.fc.Resume(id); err != nil {
+			t.Errorf("resuming node %d: %v", id, err)
+		}
+	}
 	if len(ids) > 0 {
 		slices.Sort(ids)
 		if err := e.fc.Start(ids...); err != nil {
@@ -392,7 +446,7 @@ func (l *ledger) fail(idx int, err error) {
 
 // produce sends message idx asynchronously; onAck, if set, runs on each
 // acknowledgement.
-func (l *ledger) produce(ctx context.Context, p *kafkaclient.Producer, msg *kafkaclient.Message, idx int, onAck func(*kafkaclient.Message)) {
+func (l *ledger) produce(ctx context.Context, p *kafkaclient.Producer, msg *kafkaclient.Message, idx int, onAck func(*kafkaclient.Message)) error {
 	err := p.Produce(ctx, msg, func(m *kafkaclient.Message, err error) {
 		if err != nil {
 			l.fail(idx, err)
@@ -411,9 +465,10 @@ func (l *ledger) produce(ctx context.Context, p *kafkaclient.Producer, msg *kafk
 	if err != nil {
 		l.fail(idx, err)
 		l.rejected.Add(1)
-		return
+		return err
 	}
 	l.issued.Add(1)
+	return nil
 }
 
 // wait waits until every issued message is reported, or d passed.
@@ -573,6 +628,157 @@ func consumeUntil(t *testing.T, c *kafkaclient.Consumer, ty *tally, want []int, 
 	}
 }
 
+func keyedMessage(topic string, idx, keys int) *kafkaclient.Message {
+	return &kafkaclient.Message{Topic: topic, Partition: kafkaclient.PartitionAny, Key: keyOf(idx, keys), Value: valueOf(idx)}
+}
+
+// paced calls send(i) for i from 0 up to n, chunk at a time, at rate calls
+// a second, until ctx ends, and returns how many it made. When send is
+// slow it catches up without waiting.
+func paced(ctx context.Context, n, chunk, rate int, send func(i int)) int {
+	start := time.Now()
+	i := 0
+	for ; i+chunk <= n && ctx.Err() == nil; i += chunk {
+		if d := time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(rate))); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+				return i
+			}
+		}
+		for j := i; j < i+chunk; j++ {
+			send(j)
+		}
+	}
+	return i
+}
+
+// backgroundConsumer polls a subscribed consumer into a tally until
+// stopped.
+type backgroundConsumer struct {
+	ty   *tally
+	stop context.CancelFunc
+	done chan error
+}
+
+func consumeInBackground(ctx context.Context, t *testing.T, c *kafkaclient.Consumer, ty *tally) *backgroundConsumer {
+	ctx, stop := context.WithCancel(ctx)
+	bc := &backgroundConsumer{ty: ty, stop: stop, done: make(chan error, 1)}
+	go func() {
+		for ctx.Err() == nil {
+			pctx, pcancel := context.WithTimeout(ctx, 500*time.Millisecond)
+			msgs, err := c.PollBatch(pctx, 1000)
+			pcancel()
+			if err != nil && !errors.Is(err, kafkaclient.ErrTimedOut) && !errors.Is(err, kafkaclient.ErrCanceled) && ctx.Err() == nil {
+				t.Logf("poll: %v", err)
+				time.Sleep(100 * time.Millisecond)
+			}
+			for _, m := range msgs {
+				if err := ty.add(m); err != nil {
+					bc.done <- err
+					return
+				}
+			}
+		}
+		bc.done <- nil
+	}()
+	return bc
+}
+
+// finish waits up to 90 s until every message of acked was read, then a
+// second more for late duplicates, and stops the consumer.
+func (bc *backgroundConsumer) finish(t *testing.T, acked []int) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for bc.ty.missing(acked) > 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	bc.stop()
+	require.NoError(t, <-bc.done)
+}
+
+// loadKeys is how many keys the messages of a load cycle through.
+const loadKeys = 1000
+
+// load is keyed messages produced at a steady rate by one producer and read
+// by one group member, for the cases that fail nodes under load.
+type load struct {
+	led      *ledger
+	ty       *tally
+	consumer *backgroundConsumer
+	produced atomic.Int64
+	stop     context.CancelFunc
+	done     chan struct{} // closed when production has ended
+}
+
+// startLoad opens a producer with pcfg and a group member of topic, and
+// produces up to capacity messages to topic at rate a second, each with
+// send, or with l.led.produce when send is nil, until ctx ends or
+// stopProducing.
+func startLoad(ctx context.Context, t *testing.T, e *faultEnv, topic string, pcfg kafkaclient.ProducerConfig, capacity, rate int,
+	send func(l *load, p *kafkaclient.Producer, idx int)) *load {
+	t.Helper()
+	p := e.producer(t, pcfg)
+	c := e.consumer(t, e.consumerConfig(kafkatest.UniqueName(t, "group")))
+	require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
+	l := &load{led: newLedger(capacity), done: make(chan struct{})}
+	l.ty = newTally(loadKeys, l.led.isAcked)
+	l.consumer = consumeInBackground(ctx, t, c, l.ty)
+	if send == nil {
+		send = func(l *load, p *kafkaclient.Producer, j int) {
+			l.led.produce(ctx, p, keyedMessage(topic, j, loadKeys), j, nil) //nolint:errcheck // the ledger counts it
+		}
+	}
+	pctx, stop := context.WithCancel(ctx)
+	l.stop = stop
+	go func() {
+		defer close(l.done)
+		l.produced.Store(int64(paced(pctx, capacity, max(rate/100, 1), rate, func(j int) { send(l, p, j) })))
+	}()
+	// Before the clients close.
+	t.Cleanup(func() { l.stopProducing(); l.consumer.stop() })
+	return l
+}
+
+// stopProducing ends production and waits until the last Produce returned.
+func (l *load) stopProducing() {
+	l.stop()
+	<-l.done
+}
+
+// outcome is what a case under load found once every report came, the
+// consumer read every acknowledged message and the cluster was healthy.
+type outcome struct {
+	acked []int
+	// reported and caughtUp count from the time given to settle; resync
+	// is how long the cluster took to be healthy after that.
+	reported, caughtUp, resync            time.Duration
+	lost, dup, reads, redeliver, disorder int
+}
+
+// settle waits up to 150 s for every delivery report, then for the consumer
+// to read every acknowledged message, then for the cluster to be healthy.
+func settle(t *testing.T, e *faultEnv, l *load, topic string, since time.Time) outcome {
+	t.Helper()
+	led, consumer := l.led, l.consumer
+	require.True(t, led.wait(150*time.Second), "delivery reports: %d of %d after 150s", led.reported.Load(), led.issued.Load())
+	o := outcome{reported: time.Since(since), acked: led.ackedSet()}
+	consumer.finish(t, o.acked)
+	o.caughtUp = time.Since(since)
+	ctx, cancel := context.WithTimeout(t.Context(), healthyTimeout)
+	defer cancel()
+	var err error
+	o.resync, err = e.waitHealthy(ctx, topic)
+	require.NoError(t, err)
+	ty := consumer.ty
+	o.lost, o.dup = ty.counts(o.acked)
+	ty.mu.Lock()
+	o.reads, o.redeliver, o.disorder = ty.reads, ty.redeliver, ty.disorder
+	ty.mu.Unlock()
+	return o
+}
+
 // ------------------------------------------------------------- case 1 --
 
 func faultLeaderKilled(t *testing.T, e *faultEnv) {
@@ -625,7 +831,7 @@ func faultLeaderKilled(t *testing.T, e *faultEnv) {
 			time.Sleep(d)
 		}
 		for j := i; j < i+chunk; j++ {
-			led.produce(ctx, p, &kafkaclient.Message{Topic: topic, Partition: kafkaclient.PartitionAny, Key: keyOf(j, keys), Value: valueOf(j)}, j, onAck)
+			led.produce(ctx, p, keyedMessage(topic, j, keys), j, onAck) //nolint:errcheck // the ledger counts it
 		}
 	}
 	produceTime := time.Since(start)
@@ -861,66 +1067,17 @@ func faultMemberCrash(t *testing.T, e *faultEnv) {
 
 func faultBrokerRestart(t *testing.T, e *faultEnv) {
 	const (
-		keys     = 1000
 		rate     = 2000 // messages per second
-		chunk    = 20
 		before   = 3 * time.Second
 		down     = 10 * time.Second
 		after    = 3 * time.Second
 		capacity = 200_000
 	)
 	topic := e.topic(t, faultPartitions)
-	p := e.producer(t, e.producerConfig())
-	c := e.consumer(t, e.consumerConfig(kafkatest.UniqueName(t, "group")))
-	require.NoError(t, c.Subscribe(Ctx(t), []string{topic}, nil))
 	ctx, cancel := context.WithTimeout(t.Context(), faultCaseTimeout)
 	defer cancel()
-	led := newLedger(capacity)
-	ty := newTally(keys, led.isAcked)
-
-	cctx, cstop := context.WithCancel(ctx)
-	defer cstop()
-	consumed := make(chan error, 1)
-	go func() {
-		for cctx.Err() == nil {
-			pctx, pcancel := context.WithTimeout(cctx, 500*time.Millisecond)
-			msgs, err := c.PollBatch(pctx, 1000)
-			pcancel()
-			if err != nil && !errors.Is(err, kafkaclient.ErrTimedOut) && !errors.Is(err, kafkaclient.ErrCanceled) && cctx.Err() == nil {
-				t.Logf("poll: %v", err)
-				time.Sleep(100 * time.Millisecond)
-			}
-			for _, m := range msgs {
-				if err := ty.add(m); err != nil {
-					consumed <- err
-					return
-				}
-			}
-		}
-		consumed <- nil
-	}()
-
-	var produced atomic.Int64
-	pctx, pstop := context.WithCancel(ctx)
-	defer pstop()
-	prodDone := make(chan struct{})
-	start := time.Now()
-	go func() {
-		defer close(prodDone)
-		for i := 0; i+chunk <= capacity && pctx.Err() == nil; i += chunk {
-			if d := time.Until(start.Add(time.Duration(i) * time.Second / rate)); d > 0 {
-				select {
-				case <-time.After(d):
-				case <-pctx.Done():
-					return
-				}
-			}
-			for j := i; j < i+chunk; j++ {
-				led.produce(ctx, p, &kafkaclient.Message{Topic: topic, Partition: kafkaclient.PartitionAny, Key: keyOf(j, keys), Value: valueOf(j)}, j, nil)
-			}
-			produced.Store(int64(i + chunk))
-		}
-	}()
+	l := startLoad(ctx, t, e, topic, e.producerConfig(), capacity, rate, nil)
+	led := l.led
 
 	time.Sleep(before)
 	victim, victimLed := e.leader(t, topic, 0)
@@ -934,35 +1091,13 @@ func faultBrokerRestart(t *testing.T, e *faultEnv) {
 	ackedAtRestart := led.acked.Load()
 	time.Sleep(after)
 	ackedAfter := led.acked.Load() - ackedAtRestart
-	pstop()
-	<-prodDone
-	stopped := time.Now()
-	require.True(t, led.wait(150*time.Second), "delivery reports: %d of %d after 150s", led.reported.Load(), led.issued.Load())
-	reportTime := time.Since(stopped)
-
-	acked := led.ackedSet()
-	catchDeadline := time.Now().Add(90 * time.Second)
-	for ty.missing(acked) > 0 && time.Now().Before(catchDeadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	catchUp := time.Since(stopped)
-	time.Sleep(time.Second) // late duplicates
-	cstop()
-	require.NoError(t, <-consumed)
-	hctx, hcancel := context.WithTimeout(t.Context(), healthyTimeout)
-	defer hcancel()
-	resync, err := e.waitHealthy(hctx, topic)
-	require.NoError(t, err)
-
-	lost, dup := ty.counts(acked)
+	l.stopProducing()
+	o := settle(t, e, l, topic, time.Now())
 	failed := int(led.failed.Load() + led.rejected.Load())
-	ty.mu.Lock()
-	reads, redeliver, disorder := ty.reads, ty.redeliver, ty.disorder
-	ty.mu.Unlock()
 	result(t, e, "lost=%d duplicated=%d failed=%d failure_codes=%s produced=%d acked=%d reads=%d redelivered=%d order_violations=%d killed_node=%d (led partitions %v) acked_while_down=%d acked_after_restart=%d down_for=%v restart=%v reports_after_stop=%v consumer_caught_up=%v resync_after=%v",
-		lost, dup, failed, led.failureSummary(), produced.Load(), len(acked), reads, redeliver, disorder, victim, victimLed, ackedDown, ackedAfter,
-		downFor.Round(time.Millisecond), restart.Round(time.Millisecond), reportTime.Round(time.Millisecond),
-		catchUp.Round(time.Millisecond), resync.Round(time.Millisecond))
+		o.lost, o.dup, failed, led.failureSummary(), l.produced.Load(), len(o.acked), o.reads, o.redeliver, o.disorder, victim, victimLed, ackedDown, ackedAfter,
+		downFor.Round(time.Millisecond), restart.Round(time.Millisecond), o.reported.Round(time.Millisecond),
+		o.caughtUp.Round(time.Millisecond), o.resync.Round(time.Millisecond))
 
 	// The producer keeps working without being recreated. Idempotent
 	// producers (franz-go and librdkafka alike, on a loaded 2-core
@@ -974,11 +1109,11 @@ func faultBrokerRestart(t *testing.T, e *faultEnv) {
 	if !e.idempotent() {
 		require.Positive(t, ackedDown, "nothing was acknowledged while the node was down")
 	}
-	require.Zero(t, lost, "acknowledged messages never consumed")
+	require.Zero(t, o.lost, "acknowledged messages never consumed")
 	if e.idempotent() {
 		require.Zero(t, failed, "deliveries failed (%s; first: %v)", led.failureSummary(), led.first)
-		require.Zero(t, dup, "duplicates written by an idempotent producer")
-		require.Zero(t, disorder, "per-key order broken by an idempotent producer: %v", ty.examples)
+		require.Zero(t, o.dup, "duplicates written by an idempotent producer")
+		require.Zero(t, o.disorder, "per-key order broken by an idempotent producer: %v", l.ty.examples)
 	}
 }
 
@@ -1099,4 +1234,171 @@ func faultClusterDown(t *testing.T, e *faultEnv) {
 	result(t, e, "lost=0 duplicated=0 failed=%d failure_codes=%v first_report=%v last_report=%v flush=%v flush_err=%s close=%v close_err=%s later_codes=%v kill_all=%v restart_all=%v resync=%v",
 		n, codes, fastest.Round(time.Millisecond), slowest.Round(time.Millisecond), flushTime.Round(time.Millisecond), kafkaclient.CodeName(kafkaclient.CodeOf(ferr)),
 		closeTime.Round(time.Millisecond), kafkaclient.CodeName(kafkaclient.CodeOf(cerr)), late, killTime.Round(time.Millisecond), restart.Round(time.Millisecond), resync.Round(time.Millisecond))
+}
+
+// ------------------------------------------------------------- case 5 --
+
+// faultLeaderHung freezes the leader of partition 0 for 30 s while 100k
+// keyed messages are produced, and consumed by a group member, with the
+// same two clients throughout. The producer's buffer is small enough to
+// fill while the leader hangs, so that Produce has to give up at its
+// deadline.
+func faultLeaderHung(t *testing.T, e *faultEnv) {
+	const (
+		total    = 100_000
+		rate     = 2500 // messages per second: production spans the hang
+		before   = 5 * time.Second
+		hung     = 30 * time.Second
+		buffered = 10_000
+		callWait = time.Second // each Produce call's deadline
+		// A call may return this much after its deadline (a loaded
+		// 2-core machine schedules late).
+		overrunLimit = time.Second
+	)
+	topic := e.topic(t, faultPartitions)
+	ctx, cancel := context.WithTimeout(t.Context(), faultCaseTimeout)
+	defer cancel()
+
+	victim, victimLed := e.leader(t, topic, 0)
+	var (
+		pausedAt   atomic.Int64 // unix nanos
+		failover   atomic.Int64 // first partition-0 ack after the pause, nanos after it
+		victimAcks atomic.Int64 // acks of the partitions victim led
+	)
+	onAck := func(m *kafkaclient.Message) {
+		if slices.Contains(victimLed, m.Partition) {
+			victimAcks.Add(1)
+		}
+		if pa := pausedAt.Load(); pa != 0 && m.Partition == 0 {
+			failover.CompareAndSwap(0, time.Now().UnixNano()-pa)
+		}
+	}
+	// Written by the producing goroutine, read once it is done.
+	var (
+		maxOverrun time.Duration
+		deadlined  int
+		otherErr   error
+	)
+	pcfg := e.producerConfig()
+	pcfg.MaxBufferedMessages = buffered
+	start := time.Now()
+	l := startLoad(ctx, t, e, topic, pcfg, total, rate, func(l *load, p *kafkaclient.Producer, j int) {
+		cctx, ccancel := context.WithTimeout(ctx, callWait)
+		defer ccancel()
+		deadline, _ := cctx.Deadline()
+		err := l.led.produce(cctx, p, keyedMessage(topic, j, loadKeys), j, onAck)
+		maxOverrun = max(maxOverrun, time.Since(deadline))
+		switch {
+		case err == nil:
+		case errors.Is(err, kafkaclient.ErrTimedOut) && cctx.Err() != nil:
+			deadlined++
+		case otherErr == nil:
+			otherErr = err
+		}
+	})
+	led := l.led
+
+	time.Sleep(before)
+	ackedAtPause := led.acked.Load()
+	paused := e.pause(t, victim)
+	pausedAt.Store(paused.UnixNano())
+	// The victim's partitions get this many messages a second.
+	back := make(chan time.Duration, 1)
+	go func() { back <- rateBack(ctx, &victimAcks, rate*len(victimLed)/faultPartitions) }()
+	time.Sleep(hung)
+	ackedHung := led.acked.Load() - ackedAtPause
+	resumed := e.resume(t, victim)
+	ackedAtResume := led.acked.Load()
+	<-l.done
+	produceTime := time.Since(start)
+	o := settle(t, e, l, topic, resumed)
+	result(t, e, "lost=%d duplicated=%d failed=%d failure_codes=%s produced=%d acked=%d deadline_refusals=%d max_overrun=%v reads=%d redelivered=%d order_violations=%d hung_node=%d (led partitions %v) acked_while_hung=%d acked_after_resume=%d p0_failover=%v victim_partitions_at_rate_after_pause=%v all_reported_after_resume=%v consumer_caught_up_after_resume=%v produce=%v resync=%v",
+		o.lost, o.dup, led.failed.Load(), led.failureSummary(), l.produced.Load(), len(o.acked), deadlined, maxOverrun.Round(time.Millisecond), o.reads, o.redeliver, o.disorder,
+		victim, victimLed, ackedHung, led.acked.Load()-ackedAtResume, time.Duration(failover.Load()).Round(time.Millisecond),
+		(<-back).Round(time.Millisecond), o.reported.Round(time.Millisecond), o.caughtUp.Round(time.Millisecond), produceTime.Round(time.Millisecond), o.resync.Round(time.Millisecond))
+
+	require.NoError(t, otherErr, "Produce refused a message for another reason than its deadline")
+	require.LessOrEqual(t, maxOverrun, overrunLimit, "a Produce call returned %v after its deadline", maxOverrun)
+	require.Greater(t, led.acked.Load(), ackedAtResume, "nothing was acknowledged after the node resumed")
+	require.Zero(t, o.lost, "acknowledged messages never consumed")
+	if e.idempotent() {
+		require.Zero(t, led.failed.Load(), "deliveries failed (%s; first: %v)", led.failureSummary(), led.first)
+		require.Zero(t, o.dup, "duplicates written by an idempotent producer")
+		require.Zero(t, o.disorder, "per-key order broken by an idempotent producer: %v", l.ty.examples)
+	}
+}
+
+// rateBack samples acks every 100 ms for up to 90 s and returns how long it
+// took until a second in which at least 90% of rate acknowledgements came,
+// or -1 when none came.
+func rateBack(ctx context.Context, acks *atomic.Int64, rate int) time.Duration {
+	const step = 100 * time.Millisecond
+	window := int(time.Second / step)
+	tick := time.NewTicker(step)
+	defer tick.Stop()
+	samples := []int64{acks.Load()}
+	for i := 0; i < 900 && ctx.Err() == nil; i++ {
+		<-tick.C
+		samples = append(samples, acks.Load())
+		if k := len(samples) - 1 - window; k >= 0 && samples[k+window]-samples[k] >= int64(rate)*9/10 {
+			return time.Duration(k) * step
+		}
+	}
+	return -1
+}
+
+// ------------------------------------------------------------- case 6 --
+
+// faultRollingRestart stops and restarts nodes 1, 2 and 3 in turn, each
+// once the cluster is healthy again, while one producer and one group
+// member run throughout.
+func faultRollingRestart(t *testing.T, e *faultEnv) {
+	const (
+		rate     = 2000            // messages per second
+		lead     = 3 * time.Second // load before the first stop
+		capacity = 400_000
+	)
+	topic := e.topic(t, faultPartitions)
+	ctx, cancel := context.WithTimeout(t.Context(), faultCaseTimeout)
+	defer cancel()
+	l := startLoad(ctx, t, e, topic, e.producerConfig(), capacity, rate, nil)
+	led, ty := l.led, l.ty
+	reads := func() int {
+		ty.mu.Lock()
+		defer ty.mu.Unlock()
+		return ty.reads
+	}
+
+	time.Sleep(lead)
+	start := time.Now()
+	var steps []string
+	for id := int32(1); id <= faultNodes; id++ {
+		acked0, read0 := led.acked.Load(), reads()
+		stop := e.takeDown(t, id, e.fc.Stop)
+		restart := e.start(t, id)
+		hctx, hcancel := context.WithTimeout(ctx, healthyTimeout)
+		resync, err := e.waitHealthy(hctx, topic)
+		hcancel()
+		require.NoError(t, err, "after restarting node %d", id)
+		acked, read := led.acked.Load()-acked0, reads()-read0
+		steps = append(steps, fmt.Sprintf("node%d(stop=%v start=%v resync=%v acked=%d read=%d)", id,
+			stop.Round(time.Millisecond), restart.Round(time.Millisecond), resync.Round(time.Millisecond), acked, read))
+		require.Positive(t, acked, "nothing was acknowledged while node %d was stopped and restarted", id)
+		require.Positive(t, read, "nothing was consumed while node %d was stopped and restarted", id)
+	}
+	rolled := time.Since(start)
+	l.stopProducing()
+	o := settle(t, e, l, topic, time.Now())
+	failed := int(led.failed.Load() + led.rejected.Load())
+
+	result(t, e, "lost=%d duplicated=%d failed=%d failure_codes=%s produced=%d acked=%d reads=%d redelivered=%d order_violations=%d rolled=%v %s reports_after_stop=%v consumer_caught_up=%v",
+		o.lost, o.dup, failed, led.failureSummary(), l.produced.Load(), len(o.acked), o.reads, o.redeliver, o.disorder,
+		rolled.Round(time.Millisecond), strings.Join(steps, " "), o.reported.Round(time.Millisecond), o.caughtUp.Round(time.Millisecond))
+
+	require.Zero(t, o.lost, "acknowledged messages never consumed")
+	if e.idempotent() {
+		require.Zero(t, failed, "deliveries failed (%s; first: %v)", led.failureSummary(), led.first)
+		require.Zero(t, o.dup, "duplicates written by an idempotent producer")
+		require.Zero(t, o.disorder, "per-key order broken by an idempotent producer: %v", ty.examples)
+	}
 }

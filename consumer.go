@@ -100,6 +100,11 @@ type Consumer struct {
 	hot        *partState
 	hotKey     tpKey
 	pollCancel context.CancelFunc
+	// unassigns counts the times partitions were taken away (revoked or
+	// lost); unassignedAt holds, per partition, the count when it last was,
+	// so that PollBatch can drop what it collected of it before.
+	unassigns    uint64
+	unassignedAt map[tpKey]uint64
 
 	rebal chan *rebalanceReq
 
@@ -581,12 +586,36 @@ func (c *Consumer) runRebalance(ctx context.Context, kind backend.RebalanceKind,
 }
 
 func (c *Consumer) unassignLocked(tps []TopicPartition) {
+	c.unassigns++
+	if c.unassignedAt == nil {
+		c.unassignedAt = map[tpKey]uint64{}
+	}
 	for _, tp := range tps {
 		k := tpKey{tp.Topic, tp.Partition}
 		delete(c.assigned, k)
 		delete(c.parts, k)
+		c.unassignedAt[k] = c.unassigns
 	}
 	c.hot = nil
+}
+
+// unassignCount is c.unassigns.
+func (c *Consumer) unassignCount() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.unassigns
+}
+
+// keepAssigned drops from msgs, collected when c.unassigns was since, the
+// messages of partitions taken away after that: the group delivers them
+// again to whichever member owns the partition now, from its last commit.
+func (c *Consumer) keepAssigned(msgs []*Message, since uint64) []*Message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.unassigns == since {
+		return msgs
+	}
+	return slices.DeleteFunc(msgs, func(m *Message) bool { return c.unassignedAt[tpKey{m.Topic, m.Partition}] > since })
 }
 
 // runPending runs rebalances queued for the polling goroutine, and the
@@ -628,14 +657,29 @@ func (c *Consumer) ReadMessage(timeout time.Duration) (*Message, error) {
 // PollBatch returns up to max messages: it collects until it has max or ctx
 // is done, and returns what it has. When ctx ends before any message came,
 // it returns an *Error with CodeTimedOut or CodeCanceled. Commit the last
-// message of a batch to commit the whole batch.
+// message of a batch to commit the whole batch. With manual commits
+// (DisableAutoCommit), when a rebalance takes a partition away while
+// PollBatch collects, what it collected of that partition is left out: the
+// group delivers it again from its last commit. With auto-commit it is kept,
+// since the client commits what it returned when the partition goes.
 func (c *Consumer) PollBatch(ctx context.Context, max int) ([]*Message, error) {
 	if max <= 0 {
 		return nil, c.fail("poll", CodeInvalidArg, "batch size %d is invalid: want at least 1", max)
 	}
-	var out []*Message
+	var (
+		out []*Message
+		// since is c.unassigns when the messages in out were returned:
+		// a rebalance in a later poll may take their partitions away.
+		since uint64
+	)
 	for len(out) < max {
 		msgs, err := c.poll(ctx, max-len(out))
+		if len(out) > 0 && c.cfg.DisableAutoCommit {
+			// With auto-commit, the client counts what it returned as
+			// consumed and commits it when the partition goes: the
+			// group does not deliver it again, so it is kept.
+			out = c.keepAssigned(out, since)
+		}
 		if err != nil {
 			if len(out) > 0 && ctx.Err() != nil {
 				return out, nil
@@ -646,6 +690,7 @@ func (c *Consumer) PollBatch(ctx context.Context, max int) ([]*Message, error) {
 			return msgs, nil
 		}
 		out = append(out, msgs...)
+		since = c.unassignCount()
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@
 //
 //	go run ./internal/compat [-readme README.md] [-check] LABEL=FILE...
 //	go run ./internal/compat -log FILE
+//	go run ./internal/compat -failed FILE
 //
 // Each argument names a run ("4.4.0, 1 node") and its JSON output. A cell
 // counts the cases of one area (the first part of a case name: produce,
@@ -14,7 +15,10 @@
 // "<!-- compat:begin -->" and "<!-- compat:end -->" lines of the README;
 // with -check, nothing is written and the command fails if the README's
 // table differs, which CI uses after its real-broker runs. With -log, it
-// prints the test output a JSON file holds, as go test -v would have.
+// prints the test output a JSON file holds, as go test -v would have; with
+// -failed, only the output of the tests that failed (those with no failed
+// subtest), each after a header naming it, so that a failure's own log is
+// not lost among the other packages' lines.
 package main
 
 import (
@@ -60,9 +64,14 @@ func main() {
 	readme := flag.String("readme", "README.md", "the README to write the table into")
 	check := flag.Bool("check", false, "fail if the README's table differs, instead of writing it")
 	logFile := flag.String("log", "", "print the test output of this `go test -json` file and exit")
+	failedFile := flag.String("failed", "", "print the output of the tests that failed in this `go test -json` file and exit")
 	flag.Parse()
-	if *logFile != "" {
-		if err := printLog(*logFile, os.Stdout); err != nil {
+	if *logFile != "" || *failedFile != "" {
+		show := printLog
+		if *failedFile != "" {
+			show = printFailed
+		}
+		if err := show(*logFile+*failedFile, os.Stdout); err != nil {
 			log.Fatal(err)
 		}
 		return
@@ -128,6 +137,54 @@ func printLog(file string, w io.Writer) error {
 	}
 	if err := sc.Err(); err != nil {
 		return err
+	}
+	return bw.Flush()
+}
+
+// printFailed writes, for every test of file that failed and has no
+// failed subtest, a header naming its package and test, then its output.
+func printFailed(file string, w io.Writer) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close() //nolint:errcheck // read only
+	return writeFailed(f, w)
+}
+
+func writeFailed(r io.Reader, w io.Writer) error {
+	type key struct{ pkg, test string }
+	output := map[key][]string{}
+	var failed []key
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		var e event
+		if json.Unmarshal(sc.Bytes(), &e) != nil || e.Test == "" {
+			continue
+		}
+		k := key{e.Package, e.Test}
+		switch e.Action {
+		case "output":
+			output[k] = append(output[k], e.Output)
+		case "fail":
+			failed = append(failed, k)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	for _, k := range failed {
+		if slices.ContainsFunc(failed, func(o key) bool {
+			return o.pkg == k.pkg && strings.HasPrefix(o.test, k.test+"/")
+		}) {
+			continue // its failed subtest has the output that says why
+		}
+		fmt.Fprintf(bw, "==== %s %s failed:\n", k.pkg, k.test)
+		for _, line := range output[k] {
+			bw.WriteString(line) //nolint:errcheck // checked by Flush
+		}
 	}
 	return bw.Flush()
 }

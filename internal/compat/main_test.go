@@ -51,3 +51,24 @@ func TestTableFromRuns(t *testing.T) {
 		t.Error("a README without the markers is an error")
 	}
 }
+
+// TestFailedOutput prints the output of the failed leaf tests only, each
+// under a header, and nothing of the tests that passed or of their parents.
+func TestFailedOutput(t *testing.T) {
+	const pkg = `"Package":"p"`
+	var b strings.Builder
+	err := writeFailed(strings.NewReader(strings.Join([]string{
+		`{"Action":"output",` + pkg + `,"Test":"T/ok","Output":"fine\n"}`,
+		`{"Action":"pass",` + pkg + `,"Test":"T/ok"}`,
+		`{"Action":"output",` + pkg + `,"Test":"T/bad","Output":"=== RUN   T/bad\n"}`,
+		`{"Action":"output",` + pkg + `,"Test":"T/bad","Output":"    x_test.go:9: lost 3\n"}`,
+		`{"Action":"fail",` + pkg + `,"Test":"T/bad"}`,
+		`{"Action":"output",` + pkg + `,"Test":"T","Output":"--- FAIL: T\n"}`,
+		`{"Action":"fail",` + pkg + `,"Test":"T"}`,
+		`not json`,
+	}, "\n")), &b)
+	want := "==== p T/bad failed:\n=== RUN   T/bad\n    x_test.go:9: lost 3\n"
+	if err != nil || b.String() != want {
+		t.Errorf("writeFailed = %q, %v; want %q", b.String(), err, want)
+	}
+}

@@ -206,7 +206,7 @@ func ExampleAdmin_BrokerAPIs() {
 
 func ExampleWithTokenProvider() {
 	// The provider is asked for a token when the client has none, or its
-	// token is past 80% of its lifetime: fetch one from an identity
+	// token is past 80% of its lifetime (or 5 s from expiry): fetch one from an identity
 	// provider here, or sign one (AWS MSK IAM).
 	provider := func(ctx context.Context) (kafkaclient.Token, error) {
 		return kafkaclient.Token{Value: "eyJhbGciOi...", Expiry: time.Now().Add(time.Hour)}, nil

@@ -157,3 +157,19 @@ func TestCachedTokensRefusesBadTokens(t *testing.T) {
 		})
 	}
 }
+
+// TestRefreshTime: 80% into a token's life, or 5 s before its expiry when
+// that comes first, never before half its life.
+func TestRefreshTime(t *testing.T) {
+	now := time.Unix(1000, 0)
+	for _, c := range []struct{ life, want time.Duration }{
+		{time.Hour, 48 * time.Minute},
+		{time.Minute, 48 * time.Second},
+		{20 * time.Second, 15 * time.Second},
+		{10 * time.Second, 5 * time.Second},
+		{4 * time.Second, 2 * time.Second},
+		{0, 0},
+	} {
+		assert.Equal(t, c.want, backend.RefreshTime(now, now.Add(c.life)).Sub(now), "a token living %v", c.life)
+	}
+}

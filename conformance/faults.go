@@ -118,6 +118,7 @@ var faultCases = []groupCase[*faultEnv]{
 	{"broker_restart_under_load", "A producer and a group consumer keep working, without being recreated, across a broker's SIGKILL and restart; every acknowledged message is consumed.", faultBrokerRestart},
 	{"leader_hung_30s", "A partition leader frozen for 30 s (SIGSTOP, then SIGCONT) while 100k keyed messages are produced and consumed: the same clients recover, no Produce call outlives its context, nothing acknowledged is lost; idempotent backends write no duplicate and keep per-key order.", faultLeaderHung},
 	{"rolling_restart", "Every broker in turn stopped gracefully (SIGTERM) and restarted under steady load, as in a deploy: the same producer and group consumer keep working through each restart, and nothing acknowledged is lost; idempotent backends write no duplicate and keep per-key order.", faultRollingRestart},
+	{"group_churn_60s", "For 60 s a group of three members under steady load loses a member (killed between processing and committing) or gains one every 4 s: every message is processed, duplicates only from uncommitted batches, and no partition stays without an owner longer than the session timeout.", faultGroupChurn},
 	{"whole_cluster_unreachable", "With every broker down, delivery fails with MSG_TIMED_OUT once delivery.timeout.ms has passed, not before, and Flush and Close return by their deadlines.", faultClusterDown},
 }
 

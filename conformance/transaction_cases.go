@@ -34,6 +34,11 @@ var transactionCases = []Case{
 		Run:  txnOffsetsOnlyAndOrder,
 	},
 	{
+		Name: "txn/committed_waits_for_pending_offsets",
+		Doc:  "On a read_committed consumer, Committed never answers an offset a transaction has not committed yet, and waits for one it is committing (KIP-447 stable offsets): right after CommitTransaction it answers the transaction's offset (or ErrUnsupported without the capabilities).",
+		Run:  txnCommittedWaitsForPendingOffsets,
+	},
+	{
 		Name: "txn/read_committed_config",
 		Doc:  "isolation.level=read_committed opens a consumer that reads plain messages, or fails with ErrUnsupported without the capability.",
 		Run:  txnReadCommittedConfig,
@@ -297,4 +302,49 @@ func txnOffsetsOnlyAndOrder(t *testing.T, e *Env) {
 		ProduceValues(t, p, out, "end")
 		require.Equal(t, []string{"after"}, tcReadToMarker(t, tcReadCommitted(t, e, out), "end"))
 	}
+}
+
+func txnCommittedWaitsForPendingOffsets(t *testing.T, e *Env) {
+	in, _ := ccFilled(t, e, ccSeq("in", 0, 5)...)
+	out := e.Topic(t, 1)
+	tp := tcProducer(t, e)
+	if tp == nil {
+		return
+	}
+	if !e.Caps.ReadCommitted {
+		tcRequireNoReadCommitted(t, e)
+		return
+	}
+	c := e.Consumer(t, e.Group(t), func(cfg *kafkaclient.ConsumerConfig) {
+		cfg.DisableAutoCommit = true
+		cfg.IsolationLevel = kafkaclient.IsolationReadCommitted
+	})
+	require.NoError(t, c.Subscribe(Ctx(t), []string{in}, nil))
+	msgs := PollN(t, c, 5)
+	gm, err := c.GroupMetadata()
+	require.NoError(t, err)
+	tcForward(t, tp, msgs, out, in, 5, gm)
+
+	// The transaction holds the group's offset 5, pending on the broker
+	// (sarama sends the offsets only with the commit: none is pending yet).
+	part := kafkaclient.TopicPartition{Topic: in, Partition: 0}
+	ctx, cancel := context.WithTimeout(Ctx(t), time.Second)
+	got, err := c.Committed(ctx, part)
+	cancel()
+	if err == nil {
+		require.Len(t, got, 1)
+		require.Equal(t, kafkaclient.OffsetInvalid, got[0].Offset, "Committed answered an offset of a transaction still open")
+		t.Log("while the transaction was open: no committed offset")
+	} else {
+		require.True(t, kafkaclient.IsTimeout(err), "Committed while the transaction is open: %v", err)
+		t.Log("while the transaction was open: Committed waited until its deadline")
+	}
+
+	// Right after the commit, the transaction's markers may still be on
+	// their way: Committed waits for them rather than answer "none".
+	require.NoError(t, tp.CommitTransaction(Ctx(t)))
+	got, err = c.Committed(Ctx(t), part)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, int64(5), got[0].Offset, "the offset of the committed transaction")
 }

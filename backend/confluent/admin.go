@@ -362,14 +362,32 @@ func (a *admin) DescribeConsumerGroups(ctx context.Context, groups []string) ([]
 
 func (a *admin) ListConsumerGroupOffsets(ctx context.Context, group string) ([]backend.TopicPartition, error) {
 	return use(ctx, a, func(ctx context.Context) ([]backend.TopicPartition, error) {
-		return groupOffsets(ctx, a.ka, group, nil)
+		return groupOffsets(ctx, a.ka, group, nil, false)
 	})
 }
 
 // groupOffsets returns group's committed offsets of tps (of every
 // partition with one when tps is empty), leaving out partitions with none.
-func groupOffsets(ctx context.Context, ka *kafka.AdminClient, group string, tps []kafka.TopicPartition) ([]backend.TopicPartition, error) {
-	res, err := ka.ListConsumerGroupOffsets(ctx, []kafka.ConsumerGroupTopicPartitions{{Group: group, Partitions: tps}})
+// groupOffsets returns group's committed offsets of tps (all when nil).
+// With stable, offsets a transaction is still committing are waited for
+// (KIP-447), as a read_committed member starts from stable offsets.
+func groupOffsets(ctx context.Context, ka *kafka.AdminClient, group string, tps []kafka.TopicPartition, stable bool) ([]backend.TopicPartition, error) {
+	for {
+		out, err := listGroupOffsets(ctx, ka, group, tps, stable)
+		var kerr kafka.Error
+		if !errors.As(err, &kerr) || kerr.Code() != kafka.ErrUnstableOffsetCommit {
+			return out, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func listGroupOffsets(ctx context.Context, ka *kafka.AdminClient, group string, tps []kafka.TopicPartition, stable bool) ([]backend.TopicPartition, error) {
+	res, err := ka.ListConsumerGroupOffsets(ctx, []kafka.ConsumerGroupTopicPartitions{{Group: group, Partitions: tps}}, kafka.SetAdminRequireStableOffsets(stable))
 	if err != nil {
 		return nil, err
 	}

@@ -390,7 +390,7 @@ func (c *consumer) Committed(ctx context.Context, tps []backend.TopicPartition) 
 	err = c.use(func() error {
 		ka, err := kafka.NewAdminClientFromConsumer(c.kc)
 		if err == nil {
-			out, err = groupOffsets(ctx, ka, c.cfg.GroupID, toKafkaTP(tps))
+			out, err = groupOffsets(ctx, ka, c.cfg.GroupID, toKafkaTP(tps), c.cfg.IsolationLevel == backend.IsolationReadCommitted)
 		}
 		return err
 	})

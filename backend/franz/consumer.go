@@ -189,26 +189,81 @@ func (c *consumer) ListOffsets(ctx context.Context, reqs []backend.OffsetRequest
 }
 
 func (c *consumer) Committed(ctx context.Context, tps []backend.TopicPartition) ([]backend.TopicPartition, error) {
-	if _, err := c.queryClient(); err != nil {
+	cl, err := c.queryClient()
+	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	adm := c.adm
-	if adm == nil {
-		adm = c.query.adm
-	}
-	c.mu.Unlock()
-	resps, err := adm.FetchOffsets(ctx, c.cfg.GroupID)
-	if err := orErr(resps, err); err != nil {
-		return nil, err
-	}
-	out := make([]backend.TopicPartition, 0, len(tps))
+	req := kmsg.NewPtrOffsetFetchRequest()
+	req.Group = c.cfg.GroupID
+	// The offsets a read_committed member starts from (KIP-447): those a
+	// transaction is still committing are waited for, not skipped. The
+	// partitions are named: a broker answering for all of a group's
+	// partitions leaves out those only a transaction has committed yet.
+	req.RequireStable = c.cfg.IsolationLevel == backend.IsolationReadCommitted
 	for _, tp := range tps {
-		if o, ok := resps.Lookup(tp.Topic, tp.Partition); ok && o.Err == nil && o.At >= 0 {
-			out = append(out, backend.TopicPartition{Topic: tp.Topic, Partition: tp.Partition, Offset: o.At, Metadata: o.Metadata, LeaderEpoch: o.LeaderEpoch})
+		i := slices.IndexFunc(req.Topics, func(t kmsg.OffsetFetchRequestTopic) bool { return t.Topic == tp.Topic })
+		if i < 0 {
+			t := kmsg.NewOffsetFetchRequestTopic()
+			t.Topic = tp.Topic
+			req.Topics, i = append(req.Topics, t), len(req.Topics)
+		}
+		req.Topics[i].Partitions = append(req.Topics[i].Partitions, tp.Partition)
+	}
+	var out []backend.TopicPartition
+	err = retryWhile(ctx, kerr.UnstableOffsetCommit, func() (err error) {
+		out, err = fetchCommitted(ctx, cl, req)
+		return err
+	})
+	return out, err
+}
+
+// fetchCommitted sends req and returns the committed offsets it answers,
+// leaving out partitions without one.
+func fetchCommitted(ctx context.Context, cl *kgo.Client, req *kmsg.OffsetFetchRequest) ([]backend.TopicPartition, error) {
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return nil, err
+	}
+	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+		return nil, err
+	}
+	var out []backend.TopicPartition
+	add := func(topic string, p int32, offset int64, epoch int32, meta *string, code int16) error {
+		if err := kerr.ErrorForCode(code); err != nil {
+			return err
+		}
+		if offset >= 0 {
+			out = append(out, backend.TopicPartition{Topic: topic, Partition: p, Offset: offset, Metadata: derefString(meta), LeaderEpoch: epoch})
+		}
+		return nil
+	}
+	for _, g := range resp.Groups { // v8+
+		if err := kerr.ErrorForCode(g.ErrorCode); err != nil {
+			return nil, err
+		}
+		for _, t := range g.Topics {
+			for _, p := range t.Partitions {
+				if err := add(t.Topic, p.Partition, p.Offset, p.LeaderEpoch, p.Metadata, p.ErrorCode); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	for _, t := range resp.Topics { // v0-v7
+		for _, p := range t.Partitions {
+			if err := add(t.Topic, p.Partition, p.Offset, p.LeaderEpoch, p.Metadata, p.ErrorCode); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return out, nil
+}
+
+func derefString(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 func (c *consumer) client() *kgo.Client {

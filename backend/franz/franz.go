@@ -226,3 +226,22 @@ func listOffsets(ctx context.Context, cl *kgo.Client, isolation int8, reqs []bac
 	}
 	return out, nil
 }
+
+// retryBackoff is how long retryWhile waits between two tries.
+const retryBackoff = 20 * time.Millisecond
+
+// retryWhile calls do until it returns an error other than transient, or
+// ctx ends (then it returns do's last error).
+func retryWhile(ctx context.Context, transient error, do func() error) error {
+	for {
+		err := do()
+		if !errors.Is(err, transient) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(retryBackoff):
+		}
+	}
+}

@@ -294,11 +294,16 @@ func (p *producer) SendOffsetsToTransaction(ctx context.Context, offsets []backe
 	add := kmsg.NewPtrAddOffsetsToTxnRequest()
 	add.TransactionalID = p.cfg.TransactionalID
 	add.ProducerID, add.ProducerEpoch, add.Group = id, epoch, g.GroupID
-	addResp, err := add.RequestWith(ctx, p.cl)
+	// CONCURRENT_TRANSACTIONS: the coordinator is still completing the
+	// last transaction (writing its markers); ask again shortly.
+	err = retryWhile(ctx, kerr.ConcurrentTransactions, func() error {
+		addResp, err := add.RequestWith(ctx, p.cl)
+		if err != nil {
+			return err
+		}
+		return kerr.ErrorForCode(addResp.ErrorCode)
+	})
 	if err != nil {
-		return err
-	}
-	if err := kerr.ErrorForCode(addResp.ErrorCode); err != nil {
 		return err
 	}
 	commit := kmsg.NewPtrTxnOffsetCommitRequest()

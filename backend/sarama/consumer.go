@@ -918,6 +918,23 @@ func (c *consumer) Committed(ctx context.Context, tps []backend.TopicPartition) 
 		byTopic[tp.Topic] = append(byTopic[tp.Topic], tp.Partition)
 	}
 	req := sarama.NewOffsetFetchRequest(c.sc.Version, c.cfg.GroupID, byTopic)
+	// The offsets a read_committed member starts from (KIP-447): those a
+	// transaction is still committing are waited for, not skipped.
+	req.RequireStable = c.cfg.IsolationLevel == backend.IsolationReadCommitted && req.Version >= 7
+	for {
+		out, err := c.committed(ctx, req, tps)
+		if !errors.Is(err, sarama.ErrUnstableOffsetCommit) {
+			return out, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func (c *consumer) committed(ctx context.Context, req *sarama.OffsetFetchRequest, tps []backend.TopicPartition) ([]backend.TopicPartition, error) {
 	out := make([]backend.TopicPartition, len(tps))
 	err := c.coordinated(ctx, func(b *sarama.Broker) error {
 		resp, err := b.FetchOffset(req)

@@ -119,6 +119,7 @@ var faultCases = []groupCase[*faultEnv]{
 	{"leader_hung_30s", "A partition leader frozen for 30 s (SIGSTOP, then SIGCONT) while 100k keyed messages are produced and consumed: the same clients recover, no Produce call outlives its context, nothing acknowledged is lost; idempotent backends write no duplicate and keep per-key order.", faultLeaderHung},
 	{"rolling_restart", "Every broker in turn stopped gracefully (SIGTERM) and restarted under steady load, as in a deploy: the same producer and group consumer keep working through each restart, and nothing acknowledged is lost; idempotent backends write no duplicate and keep per-key order.", faultRollingRestart},
 	{"group_churn_60s", "For 60 s a group of three members under steady load loses a member (killed between processing and committing) or gains one every 4 s: every message is processed, duplicates only from uncommitted batches, and no partition stays without an owner longer than the session timeout.", faultGroupChurn},
+	{"exactly_once_pipeline_under_leader_kill", "A consume-transform-produce loop in transactions, under steady keyed input, while the leader of an input partition, the leader of an output partition and the transaction coordinator are SIGKILLed in turn: a read_committed reader of the output reads every acknowledged input exactly once, in per-key order (ErrUnsupported without transactions).", faultExactlyOnce},
 	{"whole_cluster_unreachable", "With every broker down, delivery fails with MSG_TIMED_OUT once delivery.timeout.ms has passed, not before, and Flush and Close return by their deadlines.", faultClusterDown},
 }
 
@@ -591,9 +592,14 @@ func (ty *tally) counts(want []int) (lost, dup int) {
 func (ty *tally) missing(want []int) int {
 	ty.mu.Lock()
 	defer ty.mu.Unlock()
+	return countMissing(want, func(idx int) bool { return ty.offsets[idx] > 0 })
+}
+
+// countMissing counts the messages of want that seen says were not seen.
+func countMissing(want []int, seen func(idx int) bool) int {
 	n := 0
 	for _, idx := range want {
-		if ty.offsets[idx] == 0 {
+		if !seen(idx) {
 			n++
 		}
 	}
@@ -631,6 +637,32 @@ func consumeUntil(t *testing.T, c *kafkaclient.Consumer, ty *tally, want []int, 
 
 func keyedMessage(topic string, idx, keys int) *kafkaclient.Message {
 	return &kafkaclient.Message{Topic: topic, Partition: kafkaclient.PartitionAny, Key: keyOf(idx, keys), Value: valueOf(idx)}
+}
+
+// produceKeyed produces up to capacity keyed messages to topic with p, at
+// rate a second, in the background, each recorded in the ledger it returns,
+// until ctx ends or stop is called; stop waits for the last Produce call and
+// returns how many were made.
+func produceKeyed(ctx context.Context, p *kafkaclient.Producer, topic string, capacity, rate int) (led *ledger, stop func() int) {
+	led = newLedger(capacity)
+	pctx, cancel := context.WithCancel(ctx)
+	done := make(chan int, 1)
+	go func() {
+		done <- paced(pctx, capacity, max(rate/100, 1), rate, func(j int) {
+			led.produce(ctx, p, keyedMessage(topic, j, loadKeys), j, nil) //nolint:errcheck // the ledger counts it
+		})
+	}()
+	var (
+		once     sync.Once
+		produced int
+	)
+	return led, func() int {
+		once.Do(func() {
+			cancel()
+			produced = <-done
+		})
+		return produced
+	}
 }
 
 // paced calls send(i) for i from 0 up to n, chunk at a time, at rate calls

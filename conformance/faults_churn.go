@@ -34,16 +34,8 @@ func faultGroupChurn(t *testing.T, e *faultEnv) {
 	topic := e.topic(t, faultPartitions)
 	ctx, cancel := context.WithTimeout(t.Context(), faultCaseTimeout)
 	defer cancel()
-	p := e.producer(t, e.producerConfig())
-	led := newLedger(capacity)
-	pctx, pstop := context.WithCancel(ctx)
-	defer pstop()
-	prodDone := make(chan int, 1)
-	go func() {
-		prodDone <- paced(pctx, capacity, max(rate/100, 1), rate, func(j int) {
-			led.produce(ctx, p, keyedMessage(topic, j, loadKeys), j, nil) //nolint:errcheck // the ledger counts it
-		})
-	}()
+	led, stopProducing := produceKeyed(ctx, e.producer(t, e.producerConfig()), topic, capacity, rate)
+	defer stopProducing()
 
 	g := newChurnGroup(ctx, t, e, topic, capacity)
 	for range 3 {
@@ -59,8 +51,7 @@ func faultGroupChurn(t *testing.T, e *faultEnv) {
 			events = append(events, fmt.Sprintf("-%d", g.kill(rng.IntN(len(g.live)))))
 		}
 	}
-	pstop()
-	produced := <-prodDone
+	produced := stopProducing()
 	require.True(t, led.wait(150*time.Second), "delivery reports: %d of %d after 150s", led.reported.Load(), led.issued.Load())
 	acked := led.ackedSet()
 	drain := time.Now()
@@ -267,13 +258,7 @@ func (g *churnGroup) err() error {
 func (g *churnGroup) missing(acked []int) int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	n := 0
-	for _, idx := range acked {
-		if g.counts[idx] == 0 {
-			n++
-		}
-	}
-	return n
+	return countMissing(acked, func(idx int) bool { return g.counts[idx] > 0 })
 }
 
 // uncommitted returns the messages some member processed without

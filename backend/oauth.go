@@ -36,8 +36,9 @@ type Token struct {
 
 // TokenProvider returns a current token for SASL/OAUTHBEARER. Each client
 // calls it when it has no token, or its token is due for refresh (past 80%
-// of its lifetime, or 5 s from expiry, whichever comes first), one call at a time per client (clients sharing a provider call it
-// concurrently) and with a context that ends within 10 seconds. An error
+// of its lifetime, or 5 s from expiry, whichever comes first), one call at
+// a time per client (clients sharing a provider call it concurrently) and
+// with a context that ends within 10 seconds. An error
 // fails the client's authentication (SASL_AUTHENTICATION_FAILED;
 // AUTHENTICATION on the confluent backend); the provider is asked again
 // after a backoff (1 s, doubling to 30 s), not on every connection

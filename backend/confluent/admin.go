@@ -368,7 +368,6 @@ func (a *admin) ListConsumerGroupOffsets(ctx context.Context, group string) ([]b
 
 // groupOffsets returns group's committed offsets of tps (of every
 // partition with one when tps is empty), leaving out partitions with none.
-// groupOffsets returns group's committed offsets of tps (all when nil).
 // With stable, offsets a transaction is still committing are waited for
 // (KIP-447), as a read_committed member starts from stable offsets.
 func groupOffsets(ctx context.Context, ka *kafka.AdminClient, group string, tps []kafka.TopicPartition, stable bool) ([]backend.TopicPartition, error) {

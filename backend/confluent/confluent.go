@@ -227,10 +227,10 @@ func open[T any](c backend.ClientConfig, props kafka.ConfigMap, newClient func(*
 // tokenRefresher sets SASL/OAUTHBEARER tokens from a TokenProvider on a
 // librdkafka client: the first at once, each next when the last one is due
 // for refresh, backend.RefreshTime (librdkafka re-authenticates its
-// connections with it, KIP-368), and on failure the error after a backoff. It does not
-// wait for librdkafka's refresh events, so that a client whose events are
-// not read (the admin) gets its tokens the same way; librdkafka's brokers
-// wait for the first token before they authenticate.
+// connections with it, KIP-368), and on failure the error after a backoff.
+// It does not wait for librdkafka's refresh events, so that a client whose
+// events are not read (the admin) gets its tokens the same way; librdkafka's
+// brokers wait for the first token before they authenticate.
 type tokenRefresher struct {
 	cancel context.CancelFunc
 	done   chan struct{}
